@@ -1,0 +1,68 @@
+# Atelier — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+BIN := build/bin
+TAGS := webkit2_41
+DEMO_HOME ?= $(HOME)/.local/share/atelier-demo
+export CGO_ENABLED := 1
+
+.PHONY: run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
+
+## run: install what is missing, build, and start the desktop app on a demo workspace
+run: deps desktop cli demo
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		echo "Starting Atelier on the demo workspace ($(DEMO_HOME))"; \
+		ATELIER_HOME=$(DEMO_HOME)/home $(BIN)/atelier-desktop; \
+	else \
+		echo "No display here (DISPLAY is not set), so the desktop window cannot open."; \
+		echo "Running the engine headless on the demo workspace instead: atelier daemon"; \
+		echo "In another terminal: ATELIER_HOME=$(DEMO_HOME)/home $(BIN)/atelier status"; \
+		ATELIER_HOME=$(DEMO_HOME)/home $(BIN)/atelier daemon; \
+	fi
+
+## test: install what is missing and run every test
+test: deps-test frontend test-go test-frontend test-window test-browser
+	@echo "make test: all suites passed"
+
+deps:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+frontend:
+	cd frontend && npm run build
+
+cli:
+	$(GO) build -o $(BIN)/atelier ./cmd/atelier
+
+desktop: frontend
+	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -o atelier-desktop
+
+## demo: generate the demo project and register it
+demo: cli
+	@$(BIN)/atelier demo $(DEMO_HOME)
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -timeout 20m ./...
+
+test-frontend:
+	cd frontend && npx vitest run
+
+test-cosign:
+	scripts/cosign.sh
+	COSIGN_BIN=$(CURDIR)/.cache/bin/cosign $(GO) test -tags cosign -run Cosign -count=1 ./signing/...
+
+test-window: desktop cli
+	scripts/with-xvfb.sh $(GO) test -tags e2e -count=1 -run Desktop -v ./e2e/
+
+test-browser: cli frontend
+	$(GO) test -tags e2e -count=1 -run Browser -v ./e2e/
+
+## bench: the benchmarks each issue names, with their peers, side by side
+bench: cli
+	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+
+clean:
+	rm -rf $(BIN) frontend/dist .cache

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SocketName is the API socket's file name inside the data directory.
+const SocketName = "atelier.sock"
+
+// Event is one message on the event stream.
+type Event struct {
+	Name string `json:"name"`
+	Data any    `json:"data"`
+}
+
+// Hub fans events out to stream subscribers. Slow subscribers lose events
+// rather than stall the engine.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[chan Event]struct{}
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[chan Event]struct{}{}} }
+
+// Publish sends ev to every subscriber that has room.
+func (h *Hub) Publish(ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.subs {
+		select {
+		case c <- ev:
+		default:
+		}
+	}
+}
+
+// Subscribe returns a channel of events and a cancel func.
+func (h *Hub) Subscribe() (<-chan Event, func()) {
+	c := make(chan Event, 256)
+	h.mu.Lock()
+	h.subs[c] = struct{}{}
+	h.mu.Unlock()
+	return c, func() {
+		h.mu.Lock()
+		delete(h.subs, c)
+		h.mu.Unlock()
+	}
+}
+
+// Handler returns the HTTP handler for the API: calls, method list, events.
+// token, when set, must be presented as a Bearer token or ?token= (used by the
+// TCP listener for the browser UI; the unix socket relies on its file mode).
+func Handler(reg *Registry, hub *Hub, token string, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/call/{method}", func(w http.ResponseWriter, r *http.Request) {
+		var args []json.RawMessage
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+		if err == nil && len(strings.TrimSpace(string(body))) > 0 {
+			err = json.Unmarshal(body, &args)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "request body must be a JSON array of arguments: " + err.Error()})
+			return
+		}
+		res, err := reg.Call(r.Context(), r.PathValue("method"), args)
+		if err != nil {
+			status := http.StatusInternalServerError
+			if errors.Is(err, ErrNoMethod) {
+				status = http.StatusNotFound
+			}
+			writeJSON(w, status, map[string]any{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": res})
+	})
+	mux.HandleFunc("GET /v1/methods", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, reg.Methods())
+	})
+	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
+		fl, ok := w.(http.Flusher)
+		if !ok {
+			http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		ch, cancel := hub.Subscribe()
+		defer cancel()
+		fmt.Fprint(w, ": connected\n\n")
+		fl.Flush()
+		ping := time.NewTicker(15 * time.Second)
+		defer ping.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-ping.C:
+				fmt.Fprint(w, ": ping\n\n")
+				fl.Flush()
+			case ev := <-ch:
+				b, err := json.Marshal(ev)
+				if err != nil {
+					log.Warn("event not encodable", "event", ev.Name, "err", err)
+					continue
+				}
+				fmt.Fprintf(w, "data: %s\n\n", b)
+				fl.Flush()
+			}
+		}
+	})
+	if token == "" {
+		return mux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if got == "" {
+				got = r.URL.Query().Get("token")
+			}
+			if got != token {
+				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or wrong API token"})
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// ListenSocket listens on the unix socket at path with mode 0600, replacing a
+// stale socket left by a crashed engine (a live one refuses: the caller should
+// already hold the data-dir lock, so a socket that answers is someone else's).
+func ListenSocket(path string) (net.Listener, error) {
+	if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("another engine already serves %s", path)
+	}
+	os.Remove(path)
+	old := umask(0o177)
+	l, err := net.Listen("unix", path)
+	umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Serve serves h on l until ctx ends.
+func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	err := srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

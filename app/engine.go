@@ -1,0 +1,238 @@
+// Package app is the engine: it wires the database, watcher, index, previews,
+// modules, privacy and sync into one running whole, and exposes one service per
+// area to the desktop frontend (Wails bindings), the local API and the CLI.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"atelier/app/api"
+	"atelier/app/index"
+	"atelier/localdb"
+)
+
+// Version is the app version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// Shell is what the desktop window offers the engine: events to the frontend
+// and native dialogs. The Wails runtime calls log.Fatalf outside the Wails
+// lifecycle, so the engine only knows this interface and main.go supplies the
+// Wails one; tests and the daemon have none.
+type Shell interface {
+	Emit(event string, data any)
+	PickFolder(title string) (string, error)
+	Notify(title, body string)
+	Show()
+}
+
+// Options tune Open.
+type Options struct {
+	// Background starts watchers, render workers, sync and GC. The CLI's
+	// in-process engine runs without them, does its one job and closes.
+	Background bool
+	// Serve listens on the API socket so the CLI can reach this engine.
+	Serve  bool
+	Logger *slog.Logger
+}
+
+// Engine is one running Atelier: it owns a data directory.
+type Engine struct {
+	DB   *localdb.DB
+	Dirs Dirs
+	Log  *slog.Logger
+
+	Projects *ProjectsService
+	Library  *LibraryService
+	Modules  *ModulesService
+	Privacy  *PrivacyService
+	Sync     *SyncService
+	Activity *ActivityService
+
+	opts    Options
+	hub     *api.Hub
+	shellMu sync.RWMutex
+	shell   Shell
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
+}
+
+// Open opens the engine on dirs. With opts.Background it starts watching every
+// project and the background workers; Close stops them.
+func Open(dirs Dirs, opts Options) (*Engine, error) {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	for _, d := range []string{dirs.Data, dirs.Cache} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	db, err := localdb.Open(filepath.Join(dirs.Data, "db"), localdb.Options{Logger: lg})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Engine{DB: db, Dirs: dirs, Log: lg, opts: opts, hub: api.NewHub(), ctx: ctx, cancel: cancel}
+	if err := e.openServices(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if opts.Serve {
+		l, err := api.ListenSocket(e.SocketPath())
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		h := api.Handler(api.NewRegistry(e.Services()), e.hub, "", lg)
+		e.Go(func(ctx context.Context) {
+			if err := api.Serve(ctx, l, h); err != nil {
+				lg.Error("local API stopped", "err", err)
+			}
+		})
+	}
+	if opts.Background {
+		e.Go(func(ctx context.Context) { db.RunGC(ctx, 10*time.Minute) })
+		e.startServices()
+	}
+	return e, nil
+}
+
+func (e *Engine) openServices() error {
+	var err error
+	e.Activity = newActivityService(e)
+	if e.Privacy, err = newPrivacyService(e); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.Privacy.close)
+	if e.Projects, err = newProjectsService(e); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.Projects.close)
+	if e.Library, err = newLibraryService(e); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.Library.close)
+	if e.Modules, err = newModulesService(e); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.Modules.close)
+	if e.Sync, err = newSyncService(e); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.Sync.close)
+	return nil
+}
+
+func (e *Engine) startServices() {
+	e.Activity.start(e.ctx)
+	e.Privacy.start(e.ctx)
+	e.Library.start(e.ctx)
+	e.Modules.start(e.ctx)
+	e.Sync.start(e.ctx)
+	e.Projects.start(e.ctx) // last: its first scans feed the others
+}
+
+// Services are the bound services by name: the Wails bindings, the API routes
+// and the CLI's calls all use this one map.
+func (e *Engine) Services() map[string]any {
+	return map[string]any{
+		"Projects": e.Projects,
+		"Library":  e.Library,
+		"Modules":  e.Modules,
+		"Privacy":  e.Privacy,
+		"Sync":     e.Sync,
+		"Activity": e.Activity,
+		"Window":   windowService{e},
+	}
+}
+
+// Bindings is Services as a list, for wails.Run's Bind option.
+func (e *Engine) Bindings() []any {
+	return []any{e.Projects, e.Library, e.Modules, e.Privacy, e.Sync, e.Activity}
+}
+
+// SocketPath is where the local API listens.
+func (e *Engine) SocketPath() string { return SocketPath(e.Dirs) }
+
+// SocketPath is the API socket of the engine owning dirs.
+func SocketPath(d Dirs) string { return filepath.Join(d.Data, api.SocketName) }
+
+// Context is cancelled when the engine closes.
+func (e *Engine) Context() context.Context { return e.ctx }
+
+// Go runs fn in the background until the engine closes; Close waits for it.
+func (e *Engine) Go(fn func(ctx context.Context)) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		fn(e.ctx)
+	}()
+}
+
+// SetShell connects the desktop window (nil disconnects it).
+func (e *Engine) SetShell(sh Shell) {
+	e.shellMu.Lock()
+	e.shell = sh
+	e.shellMu.Unlock()
+}
+
+func (e *Engine) desktop() Shell {
+	e.shellMu.RLock()
+	defer e.shellMu.RUnlock()
+	return e.shell
+}
+
+// Notify shows a desktop notification for something that needs the creator,
+// and sends it to the frontend and API subscribers as a "notice" event.
+func (e *Engine) Notify(title, body string) {
+	e.Emit("notice", map[string]string{"title": title, "body": body})
+	if sh := e.desktop(); sh != nil {
+		sh.Notify(title, body)
+	}
+}
+
+// Emit sends an event to the desktop frontend and to API subscribers.
+// Callers batch: high-rate sources go through the activity service.
+func (e *Engine) Emit(name string, data any) {
+	e.hub.Publish(api.Event{Name: name, Data: data})
+	if sh := e.desktop(); sh != nil {
+		sh.Emit(name, data)
+	}
+}
+
+// Hub is the event hub (the browser UI server streams from it).
+func (e *Engine) Hub() *api.Hub { return e.hub }
+
+// apply is the one place where index changes fan out to their consumers.
+func (e *Engine) apply(c index.Change) {
+	e.Activity.publish(c)
+	e.Library.consider(c)
+	e.Sync.consider(c)
+}
+
+// Close stops the background work, closes the services in reverse order of
+// opening, then the database.
+func (e *Engine) Close() error {
+	e.cancel()
+	e.wg.Wait()
+	var first error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := e.DB.Close(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}

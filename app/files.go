@@ -1,0 +1,48 @@
+package app
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FilesHandler serves /files/?path=ABS to the frontend: previews from the cache
+// dir and media from project folders (for playback), and nothing else.
+func (e *Engine) FilesHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := filepath.Clean(r.URL.Query().Get("path"))
+		if !filepath.IsAbs(p) || !e.servable(p) {
+			http.Error(w, "not an Atelier file", http.StatusForbidden)
+			return
+		}
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFile(w, r, p) // handles Range requests, which audio seeking needs
+	})
+}
+
+func (e *Engine) servable(p string) bool {
+	roots := []string{e.Dirs.Cache}
+	if ps, err := e.Projects.projects(); err == nil {
+		for _, pr := range ps {
+			roots = append(roots, pr.Root)
+		}
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	for _, root := range roots {
+		if rr, err := filepath.EvalSymlinks(root); err == nil {
+			root = rr
+		}
+		if p == root || strings.HasPrefix(p, root+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}

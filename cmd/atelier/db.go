@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"atelier/localdb"
+)
+
+func init() {
+	register(func(root *cobra.Command) { root.AddCommand(dbCmd()) })
+}
+
+func dbCmd() *cobra.Command {
+	c := &cobra.Command{Use: "db", Short: "Back up and restore the database"}
+	c.AddCommand(&cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a full backup of the database to FILE",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if engineRunning() {
+				return fmt.Errorf("an engine is running on this data directory: quit the desktop app or stop `atelier daemon` first")
+			}
+			db, err := dbOpen()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return writeFileAtomic(args[0], func(f *os.File) error { return db.Backup(f) })
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "restore FILE",
+		Short: "Replace the database with a backup (the current one is kept aside)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if engineRunning() {
+				return fmt.Errorf("an engine is running on this data directory: quit the desktop app or stop `atelier daemon` first")
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			d, err := dirs()
+			if err != nil {
+				return err
+			}
+			dbDir := filepath.Join(d.Data, "db")
+			staging := dbDir + ".restoring"
+			os.RemoveAll(staging)
+			ndb, err := localdb.Open(staging, localdb.Options{})
+			if err != nil {
+				return err
+			}
+			if err := ndb.Restore(f); err != nil {
+				ndb.Close()
+				os.RemoveAll(staging)
+				return fmt.Errorf("%s is not a usable Atelier backup: %w (the current database is unchanged)", args[0], err)
+			}
+			if err := ndb.Close(); err != nil {
+				return err
+			}
+			aside := ""
+			if _, err := os.Stat(dbDir); err == nil {
+				aside = dbDir + ".before-restore"
+				os.RemoveAll(aside)
+				if err := os.Rename(dbDir, aside); err != nil {
+					return err
+				}
+			}
+			if err := os.Rename(staging, dbDir); err != nil {
+				return err
+			}
+			fmt.Printf("Restored from %s.", args[0])
+			if aside != "" {
+				fmt.Printf(" The previous database is kept at %s.", aside)
+			}
+			fmt.Println()
+			return nil
+		},
+	})
+	return c
+}
+
+func dbOpen() (*localdb.DB, error) {
+	d, err := dirs()
+	if err != nil {
+		return nil, err
+	}
+	return localdb.Open(filepath.Join(d.Data, "db"), localdb.Options{})
+}
+
+// writeFileAtomic writes path through a temp file, fsync and rename, so a crash
+// never leaves a half-written file under the final name.
+func writeFileAtomic(path string, write func(f *os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

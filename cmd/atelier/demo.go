@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"atelier/app"
+	"atelier/app/demo"
+)
+
+func init() {
+	register(func(root *cobra.Command) { root.AddCommand(demoCmd()) })
+}
+
+func demoCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo WORKSPACE",
+		Short: "Create a demo workspace: a generated project and a data dir that knows it",
+		Long: "Writes WORKSPACE/project (short audio sketches, cover art, notes) and registers it\n" +
+			"in WORKSPACE/home, the data dir `make run` uses (ATELIER_HOME=WORKSPACE/home).",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, err := filepath.Abs(args[0])
+			if err != nil {
+				return err
+			}
+			proj := filepath.Join(ws, "project", "Night Drive EP")
+			wrote, err := demo.Generate(proj)
+			if err != nil {
+				return fmt.Errorf("write the demo project in %s: %w", proj, err)
+			}
+			fmt.Println(demo.Describe(proj, wrote))
+			os.Setenv("ATELIER_HOME", filepath.Join(ws, "home"))
+			flags.dataDir = ""
+			var ps []app.ProjectSummary
+			if err := call(cmd.Context(), "Projects.List", &ps); err != nil {
+				return err
+			}
+			for _, p := range ps {
+				if p.Root == proj {
+					return nil
+				}
+			}
+			var p app.ProjectSummary
+			if err := call(cmd.Context(), "Projects.Add", &p, proj); err != nil && !strings.Contains(err.Error(), "already a project") {
+				return err
+			}
+			fmt.Printf("Registered %s in %s\n", p.Name, filepath.Join(ws, "home"))
+			return nil
+		},
+	}
+}

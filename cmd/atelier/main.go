@@ -1,0 +1,89 @@
+// Command atelier is Atelier's command line: every feature, scriptable. It
+// talks to a running engine (the desktop app or `atelier daemon`) over the local
+// API socket, and opens the data directory itself only when none runs.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"atelier/app"
+)
+
+// cliFlags are the persistent flags every command shares.
+type cliFlags struct {
+	dataDir string
+	json    bool
+	verbose bool
+}
+
+var flags cliFlags
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := rootCmd()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "atelier:", err)
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		os.Exit(1)
+	}
+}
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "atelier",
+		Short:         "Atelier: a local-first companion for solo creators",
+		Long:          "Atelier watches your project folders, renders previews, signs modules, keeps analytics private and syncs what you choose.\nIt talks to the running desktop app or daemon when there is one.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			level := slog.LevelWarn
+			if flags.verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		},
+	}
+	root.PersistentFlags().StringVar(&flags.dataDir, "data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
+	root.PersistentFlags().BoolVar(&flags.json, "json", false, "print machine-readable JSON")
+	root.PersistentFlags().BoolVarP(&flags.verbose, "verbose", "v", false, "log more")
+	root.Version = app.Version
+	for _, add := range commandSets {
+		add(root)
+	}
+	return root
+}
+
+// commandSets add each area's commands to the root; every area's file
+// registers its own in an init func, so areas never edit each other's files.
+var commandSets []func(root *cobra.Command)
+
+func register(add func(root *cobra.Command)) { commandSets = append(commandSets, add) }
+
+// dirs resolves the data and cache directories from --data-dir or the defaults.
+func dirs() (app.Dirs, error) {
+	if flags.dataDir != "" {
+		return app.DataDirFlag(flags.dataDir), nil
+	}
+	return app.DefaultDirs()
+}

@@ -1,0 +1,104 @@
+// The one adapter between the views and the Go services. In the desktop app
+// the Wails bindings are on window.go.app.<Service>.<Method>; in the browser UI
+// (`atelier daemon --ui ADDR`, used by the end-to-end tests) the same methods are
+// reached over the local API. Views only ever call `call` and `onEvent`.
+
+type Listener = (data: any) => void
+
+declare global {
+  interface Window {
+    go?: any
+    runtime?: any
+    __ATELIER_TOKEN__?: string
+  }
+}
+
+function apiToken(): string {
+  if (window.__ATELIER_TOKEN__) return window.__ATELIER_TOKEN__
+  const t = new URLSearchParams(window.location.search).get('token') || sessionStorage.getItem('atelier-token') || ''
+  if (t) sessionStorage.setItem('atelier-token', t)
+  return t
+}
+
+export function isDesktop(): boolean {
+  return !!(window.go && window.go.app)
+}
+
+/** call invokes "Service.Method" with args and resolves to its result. */
+export async function call<T = any>(method: string, ...args: any[]): Promise<T> {
+  const [service, name] = method.split('.')
+  if (isDesktop()) {
+    // Wails binds each service under its Go type name: Projects -> ProjectsService.
+    const fn = window.go.app?.[`${service}Service`]?.[name]
+    if (!fn) throw new Error(`${method} is not bound in this build`)
+    return fn(...args)
+  }
+  const res = await fetch(`/v1/call/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${apiToken()}` },
+    body: JSON.stringify(args),
+  })
+  const body = await res.json()
+  if (body.error) throw new Error(body.error)
+  return body.result as T
+}
+
+const listeners = new Map<string, Set<Listener>>()
+let source: EventSource | null = null
+
+function dispatch(name: string, data: any) {
+  listeners.get(name)?.forEach((fn) => fn(data))
+}
+
+/** onEvent subscribes to an engine event; it returns the unsubscribe function. */
+export function onEvent(name: string, fn: Listener): () => void {
+  if (!listeners.has(name)) {
+    listeners.set(name, new Set())
+    if (isDesktop() && window.runtime) {
+      window.runtime.EventsOn(name, (data: any) => dispatch(name, data))
+    }
+  }
+  listeners.get(name)!.add(fn)
+  if (!isDesktop() && !source && typeof EventSource !== 'undefined') {
+    source = new EventSource(`/v1/events?token=${encodeURIComponent(apiToken())}`)
+    source.onmessage = (m) => {
+      try {
+        const ev = JSON.parse(m.data)
+        dispatch(ev.name, ev.data)
+      } catch {
+        /* ignore malformed frames */
+      }
+    }
+  }
+  return () => listeners.get(name)?.delete(fn)
+}
+
+/** throttle calls fn at most once per interval with the latest arguments. */
+export function throttle<A extends any[]>(fn: (...a: A) => void, ms: number): (...a: A) => void {
+  let last = 0
+  let timer: any = null
+  let pending: A | null = null
+  return (...a: A) => {
+    pending = a
+    const now = Date.now()
+    if (now - last >= ms) {
+      last = now
+      fn(...a)
+      pending = null
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = null
+        last = Date.now()
+        if (pending) fn(...pending)
+        pending = null
+      }, ms - (now - last))
+    }
+  }
+}
+
+/** fileURL returns a URL the webview can load for a cached preview or media file
+ * (served by the engine's asset handler under /files/). */
+export function fileURL(path: string): string {
+  const q = isDesktop() ? '' : `&token=${encodeURIComponent(apiToken())}`
+  return `/files/?path=${encodeURIComponent(path)}${q}`
+}

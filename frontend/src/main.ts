@@ -1,0 +1,5 @@
+import './style.css'
+import App from './App.svelte'
+
+const app = new App({ target: document.getElementById('app')! })
+export default app

@@ -1,0 +1,187 @@
+// Package localdb is Atelier's embedded database: Badger opened with
+// desktop-sized options, typed tables over key prefixes, a schema version with
+// migrations, backup and restore, and value-log GC when idle.
+//
+// It knows nothing of the app: every area of Atelier owns a key prefix and
+// declares its tables with NewTable.
+package localdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// ErrLocked means another process owns the data directory.
+var ErrLocked = errors.New("data directory is in use by another Atelier process")
+
+// ErrCorrupt means Badger could not read its own files.
+var ErrCorrupt = errors.New("data directory is damaged")
+
+// DB is an open data directory.
+type DB struct {
+	bdb *badger.DB
+	dir string
+	log *slog.Logger
+}
+
+// Options tune Open. The zero value is the desktop default.
+type Options struct {
+	InMemory bool         // tests and throwaway engines
+	Logger   *slog.Logger // nil: slog.Default()
+}
+
+// DesktopOptions are Badger options sized for a desktop app: a creator's index
+// of a few hundred thousand files fits easily, and the engine idles in tens of
+// MiB instead of Badger's server defaults (64 MiB memtables × 5, 256 MiB caches).
+func DesktopOptions(dir string) badger.Options {
+	o := badger.DefaultOptions(dir).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithValueThreshold(1 << 10).
+		WithNumCompactors(2).
+		WithCompression(options.ZSTD).
+		WithLoggingLevel(badger.WARNING)
+	return o
+}
+
+// Open opens (creating if needed) the database in dir.
+// A directory locked by another process yields ErrLocked; unreadable files ErrCorrupt.
+func Open(dir string, opts Options) (*DB, error) {
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	var bo badger.Options
+	if opts.InMemory {
+		bo = DesktopOptions("").WithInMemory(true)
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+		}
+		bo = DesktopOptions(dir)
+	}
+	bo = bo.WithLogger(badgerLogger{lg})
+	bdb, err := badger.Open(bo)
+	if err != nil {
+		return nil, classifyOpenError(dir, err)
+	}
+	return &DB{bdb: bdb, dir: dir, log: lg}, nil
+}
+
+func classifyOpenError(dir string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Cannot acquire directory lock"), strings.Contains(msg, "resource temporarily unavailable"):
+		return fmt.Errorf("%w: %s (quit the other Atelier window or `atelier daemon`, or use the CLI, which talks to the running engine): %v", ErrLocked, dir, err)
+	default:
+		return fmt.Errorf("%w: %s could not be opened (%v). Restore a backup with `atelier db restore FILE`, or move the directory aside to start fresh", ErrCorrupt, dir, err)
+	}
+}
+
+// Dir is the directory the database lives in ("" in memory).
+func (db *DB) Dir() string { return db.dir }
+
+// Badger exposes the underlying handle for the few places that need raw access
+// (streams, key scans in tests).
+func (db *DB) Badger() *badger.DB { return db.bdb }
+
+// Close flushes and closes the database.
+func (db *DB) Close() error { return db.bdb.Close() }
+
+// Sync fsyncs the value log: call it where a write must survive power loss
+// (the consent ledger), since writes are otherwise durable against process crashes only.
+func (db *DB) Sync() error { return db.bdb.Sync() }
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(fn func(tx *Tx) error) error {
+	return db.bdb.View(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
+}
+
+// Update runs fn in a read-write transaction, committed when fn returns nil.
+func (db *DB) Update(fn func(tx *Tx) error) error {
+	return db.bdb.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
+}
+
+// Batch returns a write batch for bulk loads larger than one transaction may hold.
+// Its writes are not atomic as a whole; call Flush at the end.
+func (db *DB) Batch() *Batch { return &Batch{wb: db.bdb.NewWriteBatch()} }
+
+// Backup writes a full backup to w.
+func (db *DB) Backup(w io.Writer) error {
+	_, err := db.bdb.Backup(w, 0)
+	return err
+}
+
+// Restore loads a backup written by Backup. Existing keys are overwritten; call it
+// on an empty database for an exact copy.
+func (db *DB) Restore(r io.Reader) error {
+	return db.bdb.Load(r, 256)
+}
+
+// DropPrefix deletes every key under prefix.
+func (db *DB) DropPrefix(prefix string) error { return db.bdb.DropPrefix([]byte(prefix)) }
+
+// RunGC runs value-log GC every interval until ctx ends. Badger only reclaims
+// space in rewritten vlog files, so idle GC keeps the data dir from growing forever.
+func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
+	if db.dir == "" {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for db.bdb.RunValueLogGC(0.5) == nil {
+				if ctx.Err() != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Size reports the on-disk size of the LSM tree and value log.
+func (db *DB) Size() (lsm, vlog int64) { return db.bdb.Size() }
+
+// DirSize sums the sizes of regular files below dir.
+func DirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+}
+func (b badgerLogger) Infof(f string, a ...any)  {}
+func (b badgerLogger) Debugf(f string, a ...any) {}
