@@ -4,6 +4,8 @@ GO ?= go
 BIN := build/bin
 TAGS := webkit2_41
 DEMO_HOME ?= $(HOME)/.local/share/atelier-demo
+VERSION := $(shell grep -m1 -o '"productVersion": "[^"]*"' wails.json | cut -d'"' -f4)
+LDFLAGS := -X atelier/app.Version=$(VERSION)
 export CGO_ENABLED := 1
 
 .PHONY: run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
@@ -34,10 +36,10 @@ frontend:
 	cd frontend && npm run build
 
 cli:
-	$(GO) build -o $(BIN)/atelier ./cmd/atelier
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/atelier ./cmd/atelier
 
 desktop: frontend
-	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -o atelier-desktop
+	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -ldflags "$(LDFLAGS)" -o atelier-desktop
 
 ## demo: generate the demo project and register it
 demo: cli
@@ -61,8 +63,12 @@ test-browser: cli frontend
 	$(GO) test -tags e2e -count=1 -run Browser -v ./e2e/
 
 ## bench: the benchmarks each issue names, with their peers, side by side
-bench: cli
+bench: deps-test cli
 	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+
+## package: build the Debian package (build/package/atelier_VERSION_amd64.deb)
+package: deps desktop cli
+	ATELIER_VERSION=$(VERSION) scripts/package.sh
 
 clean:
 	rm -rf $(BIN) frontend/dist .cache

@@ -52,6 +52,7 @@ func (w wailsShell) Notify(title, body string) {
 
 func main() {
 	dataDir := flag.String("data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
+	skipOnboarding := flag.Bool("skip-onboarding", false, "do not show the first-run introduction (scripted installs)")
 	flag.Parse()
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(lg)
@@ -76,6 +77,11 @@ func main() {
 	}
 	if err != nil {
 		fail(err)
+	}
+	if *skipOnboarding {
+		if err := eng.Settings.CompleteOnboarding(); err != nil {
+			lg.Warn("skip onboarding", "err", err)
+		}
 	}
 	err = wails.Run(&options.App{
 		Title:     "Atelier",

@@ -53,6 +53,7 @@ type Engine struct {
 	Privacy  *PrivacyService
 	Sync     *SyncService
 	Activity *ActivityService
+	Settings *SettingsService
 
 	opts    Options
 	hub     *api.Hub
@@ -110,6 +111,7 @@ func Open(dirs Dirs, opts Options) (*Engine, error) {
 func (e *Engine) openServices() error {
 	var err error
 	e.Activity = newActivityService(e)
+	e.Settings = &SettingsService{e: e}
 	if e.Privacy, err = newPrivacyService(e); err != nil {
 		return err
 	}
@@ -152,13 +154,14 @@ func (e *Engine) Services() map[string]any {
 		"Privacy":  e.Privacy,
 		"Sync":     e.Sync,
 		"Activity": e.Activity,
+		"Settings": e.Settings,
 		"Window":   windowService{e},
 	}
 }
 
 // Bindings is Services as a list, for wails.Run's Bind option.
 func (e *Engine) Bindings() []any {
-	return []any{e.Projects, e.Library, e.Modules, e.Privacy, e.Sync, e.Activity}
+	return []any{e.Projects, e.Library, e.Modules, e.Privacy, e.Sync, e.Activity, e.Settings}
 }
 
 // SocketPath is where the local API listens.

@@ -88,7 +88,7 @@ func TestDesktopWindow(t *testing.T) {
 	os.MkdirAll(proj, 0o755)
 	os.WriteFile(filepath.Join(proj, "notes.md"), []byte("# notes\n"), 0o644)
 
-	cmd := exec.Command(bin(t, "atelier-desktop"), "--data-dir", data)
+	cmd := exec.Command(bin(t, "atelier-desktop"), "--data-dir", data, "--skip-onboarding")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -44,7 +44,7 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   })
   page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
-  await page.goto(url)
+  await page.goto(url + '&onboarding=skip')
 })
 
 after(async () => {

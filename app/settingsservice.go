@@ -1,0 +1,156 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"atelier/localdb"
+)
+
+// Settings are the app-wide preferences and facts the Settings view shows.
+type Settings struct {
+	Version      string `json:"version"`
+	DataDir      string `json:"dataDir"`
+	CacheDir     string `json:"cacheDir"`
+	DataBytes    int64  `json:"dataBytes"`
+	CacheBytes   int64  `json:"cacheBytes"`
+	StartAtLogin bool   `json:"startAtLogin"`
+	Onboarded    bool   `json:"onboarded"`
+	Language     string `json:"language"`
+}
+
+// storedSettings is what is kept in the database.
+type storedSettings struct {
+	Onboarded bool   `json:"onboarded"`
+	Language  string `json:"language"`
+}
+
+var settingsTable = localdb.NewTable[storedSettings]("meta/settings/")
+
+// SettingsService holds preferences: onboarding, start at login, the preview cache.
+type SettingsService struct{ e *Engine }
+
+func (s *SettingsService) stored() (storedSettings, error) {
+	var st storedSettings
+	err := s.e.DB.View(func(tx *localdb.Tx) error {
+		v, ok, err := settingsTable.Get(tx, "app")
+		if ok {
+			st = v
+		}
+		return err
+	})
+	return st, err
+}
+
+func (s *SettingsService) update(fn func(*storedSettings)) error {
+	return s.e.DB.Update(func(tx *localdb.Tx) error {
+		v, _, err := settingsTable.Get(tx, "app")
+		if err != nil {
+			return err
+		}
+		fn(&v)
+		return settingsTable.Put(tx, "app", v)
+	})
+}
+
+// Get returns the settings with the current sizes of the data and cache dirs.
+func (s *SettingsService) Get() (Settings, error) {
+	st, err := s.stored()
+	if err != nil {
+		return Settings{}, err
+	}
+	lang := st.Language
+	if lang == "" {
+		lang = "en"
+	}
+	_, err = os.Stat(autostartPath())
+	return Settings{
+		Version: Version, DataDir: s.e.Dirs.Data, CacheDir: s.e.Dirs.Cache,
+		DataBytes: localdb.DirSize(s.e.Dirs.Data), CacheBytes: localdb.DirSize(s.e.Dirs.Cache),
+		StartAtLogin: err == nil, Onboarded: st.Onboarded, Language: lang,
+	}, nil
+}
+
+// CompleteOnboarding records that the first-run introduction was seen.
+func (s *SettingsService) CompleteOnboarding() error {
+	return s.update(func(st *storedSettings) { st.Onboarded = true })
+}
+
+// SetLanguage chooses the interface language ("en" is the one shipped).
+func (s *SettingsService) SetLanguage(lang string) error {
+	if lang != "en" {
+		return fmt.Errorf("language %q is not available yet: only en ships in this version", lang)
+	}
+	return s.update(func(st *storedSettings) { st.Language = lang })
+}
+
+// SetStartAtLogin adds or removes the XDG autostart entry for the desktop app.
+func (s *SettingsService) SetStartAtLogin(on bool) error {
+	p := autostartPath()
+	if !on {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+		return nil
+	}
+	exe := "atelier-desktop"
+	if self, err := os.Executable(); err == nil && strings.HasSuffix(self, "atelier-desktop") {
+		exe = self
+	}
+	entry := "[Desktop Entry]\nType=Application\nName=Atelier\nComment=Watch your project folders in the background\n" +
+		"Exec=" + exe + "\nIcon=atelier\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(p, []byte(entry), 0o644)
+}
+
+// ClearPreviews deletes the preview cache; previews are rendered again on demand.
+func (s *SettingsService) ClearPreviews() (int64, error) {
+	n := localdb.DirSize(s.e.Dirs.Cache)
+	entries, err := os.ReadDir(s.e.Dirs.Cache)
+	if err != nil && !os.IsNotExist(err) {
+		return 0, err
+	}
+	for _, en := range entries {
+		if err := os.RemoveAll(filepath.Join(s.e.Dirs.Cache, en.Name())); err != nil {
+			return 0, fmt.Errorf("clear %s: %w", s.e.Dirs.Cache, err)
+		}
+	}
+	return n, nil
+}
+
+func autostartPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		h, _ := os.UserHomeDir()
+		dir = filepath.Join(h, ".config")
+	}
+	return filepath.Join(dir, "autostart", "atelier.desktop")
+}
+
+// writeFileAtomic writes through a temp file, fsync and rename.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
