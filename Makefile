@@ -8,7 +8,7 @@ VERSION := $(shell grep -m1 -o '"productVersion": "[^"]*"' wails.json | cut -d'"
 LDFLAGS := -X atelier/app.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
+.PHONY: test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
 
 ## run: install what is missing, build, and start the desktop app on a demo workspace
 run: deps desktop cli demo
@@ -23,7 +23,7 @@ run: deps desktop cli demo
 	fi
 
 ## test: install what is missing and run every test
-test: deps-test frontend test-go test-frontend test-window test-browser
+test: deps-test frontend test-go test-frontend test-cosign test-window test-browser test-package
 	@echo "make test: all suites passed"
 
 deps:
@@ -61,6 +61,9 @@ test-window: desktop cli
 
 test-browser: cli frontend
 	$(GO) test -tags e2e -count=1 -run Browser -v ./e2e/
+
+test-package: package
+	scripts/with-xvfb.sh $(GO) test -tags e2e -count=1 -run Package -v ./e2e/
 
 ## bench: the benchmarks each issue names, with their peers, side by side
 bench: deps-test cli
