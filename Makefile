@@ -8,7 +8,7 @@ VERSION := $(shell grep -m1 -o '"productVersion": "[^"]*"' wails.json | cut -d'"
 LDFLAGS := -X atelier/app.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
+.PHONY: test-fuzz test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
 
 ## run: install what is missing, build, and start the desktop app on a demo workspace
 run: deps desktop cli demo
@@ -23,7 +23,7 @@ run: deps desktop cli demo
 	fi
 
 ## test: install what is missing and run every test
-test: deps-test frontend test-go test-frontend test-cosign test-window test-browser test-package
+test: deps-test frontend test-go test-fuzz test-frontend test-cosign test-window test-browser test-package
 	@echo "make test: all suites passed"
 
 deps:
@@ -49,6 +49,9 @@ test-go:
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 
+test-fuzz:
+	scripts/fuzz.sh
+
 test-frontend:
 	cd frontend && npx vitest run
 
@@ -64,6 +67,10 @@ test-browser: cli frontend
 
 test-package: package
 	scripts/with-xvfb.sh $(GO) test -tags e2e -count=1 -run Package -v ./e2e/
+
+## screenshots: refresh the README's screenshots from the last real-window test
+screenshots:
+	cp test-results/view-*.png docs/screenshots/
 
 ## bench: the benchmarks each issue names, with their peers, side by side
 bench: deps-test cli

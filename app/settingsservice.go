@@ -119,6 +119,9 @@ func (s *SettingsService) ClearPreviews() (int64, error) {
 			return 0, fmt.Errorf("clear %s: %w", s.e.Dirs.Cache, err)
 		}
 	}
+	if err := s.e.Library.cacheCleared(); err != nil {
+		return n, err
+	}
 	return n, nil
 }
 

@@ -160,6 +160,19 @@ func TestDesktopWindow(t *testing.T) {
 		t.Fatalf("screenshot %s looks empty", shot)
 	}
 	t.Logf("screenshot: %s", shot)
+
+	// Every view, reached by its shortcut, for the README (make screenshots).
+	for i, view := range []string{"Projects", "Activity", "Library", "Modules", "Privacy", "Sync", "Settings"} {
+		xdotool("key", fmt.Sprintf("ctrl+%d", i+1))
+		eventually(t, 10*time.Second, view+" view", func() bool {
+			return xdotool("search", "--name", "^"+view+" — Atelier") != ""
+		})
+		time.Sleep(1500 * time.Millisecond) // let previews and charts load
+		p := filepath.Join(artifacts(t), "view-"+strings.ToLower(view)+".png")
+		if out, err := exec.Command("import", "-window", "root", "-crop", "1200x800+100+50", p).CombinedOutput(); err != nil {
+			t.Fatalf("screenshot %s: %v %s", view, err, out)
+		}
+	}
 }
 
 func xdotool(args ...string) string {

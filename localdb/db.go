@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -161,13 +162,19 @@ func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 // Size reports the on-disk size of the LSM tree and value log.
 func (db *DB) Size() (lsm, vlog int64) { return db.bdb.Size() }
 
-// DirSize sums the sizes of regular files below dir.
+// DirSize sums the disk space used by regular files below dir. It counts
+// allocated blocks, not apparent sizes: Badger preallocates its memtable and
+// value-log files, which would otherwise look far bigger than they are.
 func DirSize(dir string) int64 {
 	var n int64
 	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512
+				} else {
+					n += fi.Size()
+				}
 			}
 		}
 		return nil

@@ -1,0 +1,192 @@
+package app
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"atelier/app/preview/testmedia"
+)
+
+func TestLibraryPreviewsEndToEnd(t *testing.T) {
+	root := t.TempDir()
+	proj := filepath.Join(root, "Demo Song")
+	if err := os.MkdirAll(filepath.Join(proj, "stems"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wav := testmedia.Music(t, filepath.Join(proj, "stems"), "bass.wav", 44100, 2, 2)
+	testmedia.Lame(t, wav, filepath.Join(proj, "mix.mp3"), "-b", "128")
+	data := testmedia.Read(t, wav)
+	os.WriteFile(filepath.Join(proj, "bass copy.wav"), data, 0o644)
+	img := image.NewNRGBA(image.Rect(0, 0, 320, 200))
+	for i := range img.Pix {
+		img.Pix[i] = 0xFF
+	}
+	img.SetNRGBA(10, 10, color.NRGBA{255, 0, 0, 255})
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	os.WriteFile(filepath.Join(proj, "cover.png"), b.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("lyrics"), 0o644)
+	os.WriteFile(filepath.Join(proj, "broken.mp3"), bytes.Repeat([]byte("junk"), 100), 0o644)
+
+	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	events, stop := e.Hub().Subscribe()
+	defer stop()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	go func() {
+		for ev := range events {
+			mu.Lock()
+			seen[ev.Name]++
+			mu.Unlock()
+		}
+	}()
+	ps, err := e.Projects.Add(proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := string(ps.ID)
+
+	want := map[string]string{
+		"mix.mp3": "ready", "stems/bass.wav": "ready", "bass copy.wav": "ready",
+		"cover.png": "ready", "notes.txt": "unsupported", "broken.mp3": "failed",
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	var items []LibraryItem
+	for {
+		items, err = e.Library.List(id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := len(items) == len(want)
+		for _, it := range items {
+			if it.Status == "pending" {
+				done = false
+			}
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("previews not ready: %+v", items)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	byPath := map[string]LibraryItem{}
+	for _, it := range items {
+		byPath[it.Path] = it
+		if w, ok := want[it.Path]; !ok || w != it.Status {
+			t.Errorf("%s: status %q (%s), want %q", it.Path, it.Status, it.Error, w)
+		}
+	}
+	if byPath["bass copy.wav"].Waveform == "" || byPath["bass copy.wav"].Waveform != byPath["stems/bass.wav"].Waveform {
+		t.Errorf("a copy should share its preview: %q vs %q", byPath["bass copy.wav"].Waveform, byPath["stems/bass.wav"].Waveform)
+	}
+	for _, f := range []string{byPath["mix.mp3"].Waveform, byPath["mix.mp3"].Peaks, byPath["cover.png"].Thumb, byPath["cover.png"].Large} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("preview file %q: %v", f, err)
+		}
+	}
+	if byPath["broken.mp3"].Error == "" {
+		t.Error("a failed preview carries no error")
+	}
+	images, _ := e.Library.List(id, "image")
+	if len(images) != 1 || images[0].Path != "cover.png" {
+		t.Errorf("kind filter: %+v", images)
+	}
+
+	d, err := e.Library.Detail(id, "mix.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Audio == nil || d.Audio.Format != "mp3" || d.Loudness == nil || len(d.Loudness.Targets) < 2 {
+		t.Fatalf("detail %+v", d)
+	}
+	if d.Loudness.Targets[0].LUFS != -14 || d.Loudness.Targets[1].LUFS != -16 {
+		t.Errorf("targets %+v", d.Loudness.Targets)
+	}
+	if err := e.Library.Focus(id, []string{"mix.mp3"}); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Library.Stats()
+	if st.Done != 3 || st.Failed != 1 { // the two copies rendered once
+		t.Errorf("stats %+v, want 3 rendered and 1 failed", st)
+	}
+	time.Sleep(400 * time.Millisecond) // the throttled events
+	mu.Lock()
+	if seen[PreviewEvent] == 0 || seen[PreviewProgressEvent] == 0 {
+		t.Errorf("events seen: %v", seen)
+	}
+	mu.Unlock()
+
+	// A teaser lands beside its MP3 (and is indexed and previewed like any file).
+	cr, err := e.Library.Clip(id, "mix.mp3", 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.Path != "mix (teaser 0-00).mp3" || cr.Length < 0.9 || cr.Length > 1.1 {
+		t.Errorf("clip %+v", cr)
+	}
+	if _, err := os.Stat(cr.Source); err != nil {
+		t.Errorf("teaser not written: %v", err)
+	}
+	if _, err := e.Library.Clip(id, "cover.png", 0, 1); err == nil {
+		t.Error("clipped a PNG")
+	}
+
+	// Clearing the cache (Settings) renders the previews again.
+	if err := os.RemoveAll(filepath.Join(e.Dirs.Cache, "previews")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		items, err := e.Library.List(id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending := 0
+		for _, it := range items {
+			if it.Status == "pending" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			d, err := e.Library.Detail(id, "cover.png")
+			if err != nil || d.Status != "ready" {
+				t.Fatalf("cover after re-render: %+v %v", d, err)
+			}
+			if _, err := os.Stat(d.Thumb); err != nil {
+				t.Fatalf("thumbnail after re-render: %v", err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not rendered again after clearing the cache: %+v", items)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Content no project holds any more is collected.
+	if err := e.Projects.Remove(id); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.Library.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 4 { // 4, plus the teaser's when it was rendered in time
+		t.Errorf("collected %d previews, want at least 4", n)
+	}
+	if _, err := os.Stat(byPath["mix.mp3"].Waveform); !os.IsNotExist(err) {
+		t.Errorf("stale waveform survived: %v", err)
+	}
+}

@@ -1,0 +1,164 @@
+package mp3
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"atelier/app/preview/testmedia"
+)
+
+func decodeAll(t testing.TB, data []byte, opt Options) ([]int16, *Stream, Result) {
+	t.Helper()
+	st, err := Scan(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pcm []int16
+	res, err := Decode(context.Background(), data, st, opt, func(p []int16) error {
+		pcm = append(pcm, p...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm, st, res
+}
+
+func TestMatchesFFmpeg(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		rate int
+		ch   int
+		lame []string
+	}{
+		{"cbr192", 44100, 2, []string{"-b", "192"}},
+		{"vbrvoice", 44100, 1, []string{"-V", "6"}},
+		{"mpeg2", 22050, 2, []string{"-b", "32"}},
+		{"mpeg2mono24k", 24000, 1, []string{"-b", "24"}},
+		{"mpeg2-22k-padded", 22050, 2, []string{"--resample", "22.05", "-b", "32"}},
+		{"notag", 44100, 2, []string{"-b", "128", "-t"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wav := testmedia.Music(t, dir, c.name+".wav", c.rate, c.ch, 3)
+			mp := testmedia.Lame(t, wav, filepath.Join(dir, c.name+".mp3"), c.lame...)
+			ref := testmedia.PCM16(t, mp, 0)
+			pcm, st, res := decodeAll(t, testmedia.Read(t, mp), Options{Workers: 2, ChunkFrames: 40})
+			if len(res.Warnings) > 0 {
+				t.Logf("warnings: %v", res.Warnings)
+			}
+			if len(pcm) != len(ref) {
+				t.Errorf("%d values, ffmpeg %d (%d channels, xing %+v)", len(pcm), len(ref), st.Channels, st.Xing)
+			}
+			n := min(len(pcm), len(ref))
+			bad, maxd := 0, 0
+			for i := 0; i < n; i++ {
+				d := int(pcm[i]) - int(ref[i])
+				if d < 0 {
+					d = -d
+				}
+				maxd = max(maxd, d)
+				if d > 256 {
+					bad++
+				}
+			}
+			t.Logf("%s: %d values, max diff %d, %d beyond 1 LSB at 8 bit", c.name, n/2, maxd, bad)
+			if float64(bad) > float64(n)*0.001 {
+				t.Errorf("%d of %d samples differ from ffmpeg by more than 256", bad, n)
+			}
+		})
+	}
+}
+
+func TestParallelEqualsSequential(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		rate int
+		ch   int
+		lame []string
+	}{
+		{"cbr", 44100, 2, []string{"-b", "192"}},
+		{"vbr", 44100, 1, []string{"-V", "7"}},
+		{"mpeg2", 22050, 2, []string{"-b", "32"}},
+		{"mpeg2-22k-padded", 22050, 2, []string{"--resample", "22.05", "-b", "32"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wav := testmedia.Music(t, dir, c.name+".wav", c.rate, c.ch, 3)
+			mp := testmedia.Lame(t, wav, filepath.Join(dir, c.name+".mp3"), c.lame...)
+			data := testmedia.Read(t, mp)
+			seq, _, _ := decodeAll(t, data, Options{wholeStream: true})
+			for _, o := range []Options{{Workers: 3, ChunkFrames: 7}, {Workers: 2, ChunkFrames: 40}, {Workers: 1, ChunkFrames: 25}} {
+				chunk := o.ChunkFrames
+				par, _, _ := decodeAll(t, data, o)
+				if !slices.Equal(seq, par) {
+					diff := 0
+					for i := range min(len(seq), len(par)) {
+						if seq[i] != par[i] {
+							diff++
+						}
+					}
+					t.Errorf("chunk %d: parallel decode differs from sequential (%d vs %d samples, %d differ)", chunk, len(par), len(seq), diff)
+				}
+			}
+		})
+	}
+}
+
+func TestClipMatchesOriginal(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		rate int
+		lame []string
+	}{
+		{"cbr", 44100, []string{"-b", "192"}},
+		{"vbr", 44100, []string{"-V", "4"}},
+		{"mpeg2", 22050, []string{"-b", "32"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wav := testmedia.Music(t, dir, c.name+".wav", c.rate, 2, 4)
+			mp := testmedia.Lame(t, wav, filepath.Join(dir, c.name+".mp3"), c.lame...)
+			data := testmedia.Read(t, mp)
+			clip, info, err := Clip(data, 1500*time.Millisecond, 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := filepath.Join(dir, c.name+"-clip.mp3")
+			if err := os.WriteFile(cp, clip, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			orig := testmedia.PCM16(t, mp, 2)
+			got := testmedia.PCM16(t, cp, 2)
+			st, err := Scan(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rate := float64(st.SampleRate)
+			off := int(info.Start.Seconds()*rate+0.5) * 2
+			want := int(info.Length.Seconds()*rate+0.5) * 2
+			if d := len(got) - want; d < -4 || d > 4 {
+				t.Errorf("clip decodes to %d values, want %d (%+v)", len(got), want, info)
+			}
+			if math.Abs(info.Start.Seconds()-1.5) > 0.03 || math.Abs(info.Length.Seconds()-2) > 0.06 {
+				t.Errorf("cut at %s for %s, want about 1.5s for 2s", info.Start, info.Length)
+			}
+			bad := 0
+			for i := 0; i < len(got) && off+i < len(orig); i++ {
+				d := int(got[i]) - int(orig[off+i])
+				if d > 256 || d < -256 {
+					bad++
+				}
+			}
+			if bad > len(got)/1000 {
+				t.Errorf("%d of %d clip samples differ from the original (%+v)", bad, len(got), info)
+			}
+		})
+	}
+}

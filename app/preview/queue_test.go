@@ -1,0 +1,201 @@
+package preview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func key(n int) Key {
+	return Key{Hash: fmt.Sprintf("%064x", n), Kind: Audio, Params: DefaultParams(Audio)}
+}
+
+type fakeRenderer struct {
+	mu      sync.Mutex
+	order   []string
+	running atomic.Int32
+	maxRun  atomic.Int32
+	gate    chan struct{} // each render waits for one token (nil: no wait)
+}
+
+func (f *fakeRenderer) render(ctx context.Context, j Job, _ int) (Meta, error) {
+	n := f.running.Add(1)
+	defer f.running.Add(-1)
+	for {
+		m := f.maxRun.Load()
+		if n <= m || f.maxRun.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	f.mu.Lock()
+	f.order = append(f.order, j.Tag)
+	f.mu.Unlock()
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return Meta{}, ctx.Err()
+		}
+	}
+	return Meta{ID: j.Key.ID(), Status: "ready"}, nil
+}
+
+func collectDone() (func(Done), func() []Done) {
+	var mu sync.Mutex
+	var ds []Done
+	return func(d Done) {
+			mu.Lock()
+			ds = append(ds, d)
+			mu.Unlock()
+		}, func() []Done {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]Done(nil), ds...)
+		}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestQueueBoundedParallelism(t *testing.T) {
+	f := &fakeRenderer{gate: make(chan struct{})}
+	done, got := collectDone()
+	q := NewQueue(2, f.render, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	for i := 0; i < 6; i++ {
+		q.Add(Job{Key: key(i), Tag: fmt.Sprint(i)})
+	}
+	waitFor(t, "two running", func() bool { return f.running.Load() == 2 })
+	if s := q.Stats(); s.Running != 2 || s.Pending != 4 {
+		t.Fatalf("stats %+v", s)
+	}
+	for i := 0; i < 6; i++ {
+		f.gate <- struct{}{}
+	}
+	waitFor(t, "all done", func() bool { return len(got()) == 6 })
+	if m := f.maxRun.Load(); m != 2 {
+		t.Fatalf("%d renders ran at once, want 2", m)
+	}
+	q.Close()
+}
+
+func TestQueuePrioritiesAndBump(t *testing.T) {
+	f := &fakeRenderer{gate: make(chan struct{})}
+	done, got := collectDone()
+	q := NewQueue(1, f.render, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	q.Add(Job{Key: key(0), Tag: "first"})
+	waitFor(t, "first running", func() bool { return f.running.Load() == 1 })
+	q.Add(Job{Key: key(1), Tag: "low", Priority: 0})
+	q.Add(Job{Key: key(2), Tag: "high", Priority: 10})
+	q.Add(Job{Key: key(3), Tag: "small", Priority: 0, Size: 1})
+	q.Add(Job{Key: key(4), Tag: "visible", Priority: 0})
+	if n := q.Bump([]string{"visible"}, 100); n != 1 {
+		t.Fatalf("bumped %d", n)
+	}
+	for i := 0; i < 5; i++ {
+		f.gate <- struct{}{}
+	}
+	waitFor(t, "all done", func() bool { return len(got()) == 5 })
+	want := []string{"first", "visible", "high", "low", "small"}
+	// equal priority: smaller first (Size 0 < 1), then age.
+	want = []string{"first", "visible", "high", "low", "small"}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range want {
+		if f.order[i] != want[i] {
+			t.Fatalf("order %v, want %v", f.order, want)
+		}
+	}
+}
+
+func TestQueueDedupe(t *testing.T) {
+	f := &fakeRenderer{gate: make(chan struct{})}
+	done, got := collectDone()
+	q := NewQueue(2, f.render, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	if !q.Add(Job{Key: key(7), Tag: "a/x.wav"}) {
+		t.Fatal("first add refused")
+	}
+	if q.Add(Job{Key: key(7), Tag: "a/copy.wav"}) {
+		t.Fatal("duplicate pending job accepted")
+	}
+	waitFor(t, "running", func() bool { return f.running.Load() == 1 })
+	if q.Add(Job{Key: key(7), Tag: "b/another.wav"}) {
+		t.Fatal("duplicate in-flight job accepted")
+	}
+	f.gate <- struct{}{}
+	waitFor(t, "done", func() bool { return len(got()) == 1 })
+	d := got()[0]
+	if len(d.Tags) != 3 {
+		t.Fatalf("tags %v, want all three copies", d.Tags)
+	}
+	if len(f.order) != 1 {
+		t.Fatalf("rendered %d times", len(f.order))
+	}
+}
+
+func TestQueueCancel(t *testing.T) {
+	f := &fakeRenderer{gate: make(chan struct{})}
+	done, got := collectDone()
+	q := NewQueue(1, f.render, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	q.Add(Job{Key: key(1), Tag: "running"})
+	waitFor(t, "running", func() bool { return f.running.Load() == 1 })
+	q.Add(Job{Key: key(2), Tag: "pending"})
+	q.Add(Job{Key: key(2), Tag: "pending-copy"})
+	q.Forget(key(2), "pending")
+	if !q.Pending(key(2)) {
+		t.Fatal("job dropped while a copy still wants it")
+	}
+	q.Forget(key(2), "pending-copy")
+	if q.Pending(key(2)) {
+		t.Fatal("job nobody wants is still pending")
+	}
+	q.Forget(key(1), "running") // the file changed again: cancel the render
+	waitFor(t, "cancelled", func() bool { return len(got()) == 1 })
+	if d := got()[0]; !errors.Is(d.Err, context.Canceled) {
+		t.Fatalf("running job ended with %v, want cancellation", d.Err)
+	}
+	if s := q.Stats(); s.Canceled != 2 || s.Pending != 0 || s.Running != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	q.Close()
+	if q.Add(Job{Key: key(3), Tag: "late"}) {
+		t.Fatal("closed queue accepted a job")
+	}
+}
+
+func TestQueueRecoversPanics(t *testing.T) {
+	done, got := collectDone()
+	q := NewQueue(1, func(context.Context, Job, int) (Meta, error) { panic("boom") }, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	q.Add(Job{Key: key(1), Tag: "x"})
+	waitFor(t, "done", func() bool { return len(got()) == 1 })
+	if got()[0].Err == nil {
+		t.Fatal("panic not reported as an error")
+	}
+	q.Close()
+}

@@ -1,0 +1,204 @@
+package preview
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"atelier/app/preview/audio"
+	"atelier/app/preview/thumb"
+)
+
+// Budgets of one render.
+var (
+	AudioTimeout = 10 * time.Minute
+	ImageTimeout = time.Minute
+)
+
+// Render renders the preview of the file at path under key into the cache,
+// atomically: files go to a temporary directory renamed into place. A failed
+// render is stored too (Status "failed"), so a broken file is not retried
+// until its content changes.
+func (c *Cache) Render(ctx context.Context, key Key, path string, workers int) (Meta, error) {
+	id := key.ID()
+	m := Meta{ID: id, Hash: key.Hash, Kind: key.Kind, Version: RendererVersion, Status: "ready", Files: map[string]string{}}
+	final := c.Dir(id)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return m, fmt.Errorf("create preview cache %s: %w (check the disk and the cache dir's permissions)", filepath.Dir(final), err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(final), ".tmp-")
+	if err != nil {
+		return m, fmt.Errorf("create preview cache dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	start := time.Now()
+	var rerr error
+	switch key.Kind {
+	case Audio:
+		rerr = withTimeout(ctx, AudioTimeout, func(ctx context.Context) error { return renderAudio(ctx, key.Params, path, tmp, workers, &m) })
+	case Image:
+		rerr = withTimeout(ctx, ImageTimeout, func(ctx context.Context) error { return renderImage(key.Params, path, tmp, &m) })
+	default:
+		rerr = fmt.Errorf("no renderer for %q files", key.Kind)
+	}
+	if rerr != nil && ctx.Err() != nil {
+		return m, ctx.Err() // cancelled: store nothing
+	}
+	if errors.Is(rerr, fs.ErrNotExist) || errors.Is(rerr, fs.ErrPermission) {
+		return m, rerr // the file went away or is unreadable: not a property of the content
+	}
+	m.RenderedAt = time.Now().UTC()
+	m.RenderMs = time.Since(start).Milliseconds()
+	if rerr != nil {
+		m.Status, m.Error = "failed", rerr.Error()
+		m.Files = map[string]string{}
+	}
+	// Point the file paths at the final directory.
+	for role, f := range m.Files {
+		m.Files[role] = filepath.Join(final, filepath.Base(f))
+	}
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeFileSync(filepath.Join(tmp, "meta.json"), b); err != nil {
+		return m, err
+	}
+	os.RemoveAll(final)
+	if err := os.Rename(tmp, final); err != nil {
+		return m, fmt.Errorf("store preview %s: %w", id, err)
+	}
+	return m, rerr
+}
+
+// withTimeout runs fn with a deadline; a decoder that ignores the deadline is
+// abandoned (it finishes in the background) and the render fails.
+func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("renderer crashed: %v", r)
+			}
+		}()
+		done <- fn(ctx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("rendering took longer than %s: gave up", d)
+		}
+		return ctx.Err()
+	}
+}
+
+func writeFileSync(p string, b []byte) error {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func createIn(dir, name string) (*os.File, string, error) {
+	p := filepath.Join(dir, name)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	return f, p, err
+}
+
+func renderAudio(ctx context.Context, p Params, path, dir string, workers int, m *Meta) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	a, err := audio.Analyze(ctx, path, audio.AnalyzeOptions{
+		Options: audio.Options{Workers: workers, MaxDuration: time.Duration(p.MaxDuration) * time.Second},
+		Zoom:    p.Zoom,
+	})
+	if err != nil {
+		return err
+	}
+	m.Audio, m.Loudness = &a.Info, &a.Loudness
+	m.Warnings = a.Info.Warnings
+	wf := a.Waveform
+	// Keep the cached .dat small enough for the UI: at most ~64k points.
+	if n := wf.Length(); n > 1<<16 {
+		wf = wf.Rescale((n + 1<<16 - 1) >> 16)
+	}
+	f, pth, err := createIn(dir, "peaks.dat")
+	if err != nil {
+		return err
+	}
+	if err := audio.WriteDat(f, wf, p.Bits); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	m.Files["peaks"] = pth
+	f, pth, err = createIn(dir, "peaks.json")
+	if err != nil {
+		return err
+	}
+	if err := audio.WriteJSON(f, wf, p.Bits); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	m.Files["peaksJSON"] = pth
+	o := audio.DefaultPNG
+	o.Width, o.Height = p.Width, p.Height
+	img, err := audio.RenderPNG(a.Waveform, o, false)
+	if err != nil {
+		return err
+	}
+	f, pth, err = createIn(dir, "waveform.png")
+	if err != nil {
+		return err
+	}
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	m.Files["waveform"] = pth
+	return nil
+}
+
+func renderImage(p Params, path, dir string, m *Meta) error {
+	info, thumbs, err := thumb.MakeFile(path, p.ThumbSizes, thumb.Options{MaxPixels: p.MaxPixels})
+	if err != nil {
+		return err
+	}
+	m.Image = &info
+	for _, t := range thumbs {
+		role := "small"
+		if t.Size >= thumb.Large {
+			role = "large"
+		}
+		pth := filepath.Join(dir, role+t.Ext)
+		if err := os.WriteFile(pth, t.Data, 0o600); err != nil {
+			return err
+		}
+		m.Files[role] = pth
+	}
+	return nil
+}

@@ -1,0 +1,327 @@
+// Package thumb makes image thumbnails: JPEG (EXIF orientation honoured), PNG,
+// GIF, WebP, BMP and TIFF. Dimensions are read from the header first and
+// images that would need huge memory are refused before any pixel is decoded.
+package thumb
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/draw"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+// Sizes of the two cached thumbnails (longest side, pixels).
+const (
+	Small = 192
+	Large = 768
+)
+
+// Budgets.
+const (
+	DefaultMaxPixels   = 100_000_000 // 100 MP: a large panorama; a 50,000² PNG bomb is refused
+	DefaultMaxFileSize = 512 << 20
+)
+
+// Info describes an image.
+type Info struct {
+	Format      string `json:"format"` // jpeg, png, gif, webp, bmp, tiff
+	Width       int    `json:"width"`  // as displayed (after EXIF orientation)
+	Height      int    `json:"height"`
+	Orientation int    `json:"orientation,omitempty"` // EXIF orientation 1..8 (JPEG, TIFF)
+	Alpha       bool   `json:"alpha,omitempty"`
+}
+
+// Thumb is one encoded thumbnail.
+type Thumb struct {
+	Size   int    `json:"size"` // requested longest side
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Ext    string `json:"ext"` // ".jpg" or ".png" (when the image has transparency)
+	Data   []byte `json:"-"`
+}
+
+// Options bound the work.
+type Options struct {
+	MaxPixels   int64 // 0 = DefaultMaxPixels
+	MaxFileSize int64 // 0 = DefaultMaxFileSize
+	Quality     int   // JPEG quality, 0 = 82
+}
+
+// ErrTooLarge is returned for images whose declared size exceeds the budget.
+var ErrTooLarge = errors.New("image too large")
+
+// ErrUnknownFormat means the content is no supported image.
+var ErrUnknownFormat = errors.New("not a supported image (JPEG, PNG, GIF, WebP, BMP or TIFF)")
+
+// Sniff tells the image format from its first bytes.
+func Sniff(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return "jpeg"
+	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
+		return "png"
+	case len(b) >= 6 && (string(b[:6]) == "GIF87a" || string(b[:6]) == "GIF89a"):
+		return "gif"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "webp"
+	case len(b) >= 2 && string(b[:2]) == "BM":
+		return "bmp"
+	case len(b) >= 4 && (string(b[:4]) == "II*\x00" || string(b[:4]) == "MM\x00*"):
+		return "tiff"
+	}
+	return ""
+}
+
+func decodeConfig(format string, r io.Reader) (image.Config, error) {
+	switch format {
+	case "jpeg":
+		return jpeg.DecodeConfig(r)
+	case "png":
+		return png.DecodeConfig(r)
+	case "gif":
+		return gif.DecodeConfig(r)
+	case "webp":
+		return webp.DecodeConfig(r)
+	case "bmp":
+		return bmp.DecodeConfig(r)
+	case "tiff":
+		return tiff.DecodeConfig(r)
+	}
+	return image.Config{}, ErrUnknownFormat
+}
+
+func decode(format string, r io.Reader) (image.Image, error) {
+	switch format {
+	case "jpeg":
+		return jpeg.Decode(r)
+	case "png":
+		return png.Decode(r)
+	case "gif":
+		return gif.Decode(r)
+	case "webp":
+		return webp.Decode(r)
+	case "bmp":
+		return bmp.Decode(r)
+	case "tiff":
+		return tiff.Decode(r)
+	}
+	return nil, ErrUnknownFormat
+}
+
+// Probe reads an image's format and size from its header.
+func Probe(data []byte, opt Options) (info Info, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the image header is damaged (decoder crashed: %v)", r)
+		}
+	}()
+	if len(data) == 0 {
+		return info, errors.New("the file is empty (0 bytes)")
+	}
+	info.Format = Sniff(data)
+	if info.Format == "" {
+		return info, fmt.Errorf("%w; its first bytes match no image format — is the extension wrong?", ErrUnknownFormat)
+	}
+	cfg, err := decodeConfig(info.Format, bytes.NewReader(data))
+	if err != nil {
+		return info, fmt.Errorf("read %s header: %w", info.Format, err)
+	}
+	maxPx := opt.MaxPixels
+	if maxPx <= 0 {
+		maxPx = DefaultMaxPixels
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return info, fmt.Errorf("the %s header declares an empty image (%d×%d)", info.Format, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxPx {
+		return info, fmt.Errorf("%w: the header declares %d×%d pixels (%.0f MP), over the %d MP limit", ErrTooLarge, cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, maxPx/1_000_000)
+	}
+	info.Width, info.Height = cfg.Width, cfg.Height
+	if info.Format == "jpeg" || info.Format == "tiff" {
+		info.Orientation = exifOrientation(data)
+		if info.Orientation >= 5 {
+			info.Width, info.Height = info.Height, info.Width
+		}
+	}
+	return info, nil
+}
+
+// Make decodes the image in data and returns a thumbnail for each size.
+func Make(data []byte, sizes []int, opt Options) (info Info, thumbs []Thumb, err error) {
+	info, err = Probe(data, opt)
+	if err != nil {
+		return info, nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the %s data is damaged (decoder crashed: %v)", info.Format, r)
+		}
+	}()
+	img, err := decode(info.Format, bytes.NewReader(data))
+	if err != nil {
+		return info, nil, fmt.Errorf("decode %s: %w (the file is damaged or truncated)", info.Format, err)
+	}
+	info.Alpha = hasAlpha(img)
+	q := opt.Quality
+	if q == 0 {
+		q = 82
+	}
+	var src image.Image = img
+	for i, size := range sortedDesc(sizes) {
+		t := resize(src, size, info.Orientation)
+		if i == 0 {
+			src = unorient(t, info.Orientation) // smaller sizes start from the first thumbnail
+		}
+		th := Thumb{Size: size, Width: t.Bounds().Dx(), Height: t.Bounds().Dy()}
+		var buf bytes.Buffer
+		if info.Alpha {
+			th.Ext = ".png"
+			err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, t)
+		} else {
+			th.Ext = ".jpg"
+			err = jpeg.Encode(&buf, t, &jpeg.Options{Quality: q})
+		}
+		if err != nil {
+			return info, nil, fmt.Errorf("encode thumbnail: %w", err)
+		}
+		th.Data = buf.Bytes()
+		thumbs = append(thumbs, th)
+	}
+	return info, thumbs, nil
+}
+
+// MakeFile is Make for a file on disk.
+func MakeFile(path string, sizes []int, opt Options) (Info, []Thumb, error) {
+	maxSize := opt.MaxFileSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	if st.Size() > maxSize {
+		return Info{}, nil, fmt.Errorf("%w: %s is %d MiB, over the %d MiB limit", ErrTooLarge, filepath.Base(path), st.Size()>>20, maxSize>>20)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Info{}, nil, err
+	}
+	info, th, err := Make(data, sizes, opt)
+	if err != nil {
+		return info, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return info, th, nil
+}
+
+func sortedDesc(s []int) []int {
+	out := append([]int(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] > out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func hasAlpha(img image.Image) bool {
+	switch m := img.(type) {
+	case *image.YCbCr, *image.Gray, *image.Gray16, *image.CMYK:
+		return false
+	case *image.Paletted:
+		for _, c := range m.Palette {
+			if _, _, _, a := c.RGBA(); a != 0xFFFF {
+				return true
+			}
+		}
+		return false
+	case interface{ Opaque() bool }:
+		return !m.Opaque()
+	}
+	return true
+}
+
+// resize scales img so its longest displayed side is size (never enlarging)
+// and applies the EXIF orientation.
+func resize(img image.Image, size, orientation int) *image.NRGBA {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	scale := float64(size) / float64(max(w, h))
+	if scale > 1 {
+		scale = 1
+	}
+	tw, th := max(1, int(float64(w)*scale+0.5)), max(1, int(float64(h)*scale+0.5))
+	src := img
+	// Shrink in two steps on big downscales: a fast bilinear pass to twice the
+	// target, then Catmull-Rom for quality.
+	if w > 4*tw && h > 4*th {
+		mid := image.NewNRGBA(image.Rect(0, 0, 2*tw, 2*th))
+		draw.ApproxBiLinear.Scale(mid, mid.Bounds(), img, b, draw.Src, nil)
+		src = mid
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, tw, th))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	return orient(dst, orientation)
+}
+
+// orient applies EXIF orientation o (1..8) to m.
+func orient(m *image.NRGBA, o int) *image.NRGBA {
+	if o <= 1 || o > 8 {
+		return m
+	}
+	b := m.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			}
+			out.SetNRGBA(dx, dy, m.NRGBAAt(x, y))
+		}
+	}
+	return out
+}
+
+// unorient undoes orient, so a thumbnail can be the source of a smaller one.
+func unorient(m *image.NRGBA, o int) *image.NRGBA {
+	inv := map[int]int{2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
+	if o <= 1 || o > 8 {
+		return m
+	}
+	return orient(m, inv[o])
+}
+
+var _ color.Color = color.NRGBA{}

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"atelier/app"
+	"atelier/app/preview/audio"
+	"atelier/app/preview/mp3"
+	"atelier/app/preview/thumb"
+)
+
+func init() {
+	register(func(root *cobra.Command) { root.AddCommand(previewCmd()) })
+}
+
+// previewReport is what `atelier preview FILE --json` prints.
+type previewReport struct {
+	File     string              `json:"file"`
+	Audio    *audio.Info         `json:"audio,omitempty"`
+	Loudness *app.LoudnessReport `json:"loudness,omitempty"`
+	Image    *thumb.Info         `json:"image,omitempty"`
+	Output   string              `json:"output,omitempty"`
+	Elapsed  float64             `json:"elapsedSeconds"`
+}
+
+func previewCmd() *cobra.Command {
+	var (
+		out           string
+		zoom, bits    int
+		split         bool
+		width, height int
+		workers       int
+	)
+	c := &cobra.Command{
+		Use:   "preview FILE",
+		Short: "Render a waveform (.dat, .json, .png) or thumbnail, or report metadata and loudness",
+		Long: "Renders the preview of one audio or image file locally, without an engine.\n\n" +
+			"Audio (MP3, WAV, FLAC): -o out.dat | out.json (BBC audiowaveform formats, version 2) | out.png,\n" +
+			"at --zoom samples per pixel, --bits 8 or 16, mixed or --split-channels.\n" +
+			"Images (JPEG, PNG, GIF, WebP, BMP, TIFF): -o thumb.jpg|thumb.png, at most --width×--height.\n" +
+			"Without -o it prints metadata and the EBU R128 loudness report (--json for JSON).\n\n" +
+			"  atelier preview song.mp3 --zoom 256 --bits 8 -o song.dat\n" +
+			"  atelier preview song.wav -o song.png --width 1800 --height 280\n" +
+			"  atelier preview song.flac --json\n" +
+			"  atelier preview clip song.mp3 --start 30s --length 20s -o teaser.mp3",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return previewRun(cmd.Context(), args[0], out, zoom, bits, split, width, height, workers)
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "write the waveform (.dat, .json, .png) or thumbnail (.jpg, .png) here")
+	c.Flags().IntVar(&zoom, "zoom", 256, "samples per pixel of .dat/.json output")
+	c.Flags().IntVar(&bits, "bits", 8, "8 or 16 bits per value in .dat/.json output")
+	c.Flags().BoolVar(&split, "split-channels", false, "one waveform per channel instead of their mean")
+	c.Flags().IntVar(&width, "width", 0, "PNG width (default 1200) or thumbnail bound")
+	c.Flags().IntVar(&height, "height", 0, "PNG height (default 160) or thumbnail bound")
+	c.Flags().IntVar(&workers, "workers", 0, "parallel MP3 decode segments (0 = all cores, 1 = sequential)")
+	c.AddCommand(previewClipCmd(), previewStatsCmd())
+	return c
+}
+
+func previewStatsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stats",
+		Short: "Show the render queue of the running engine (pending, running, done, failed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var st app.QueueStats
+			if err := call(cmd.Context(), "Library.Stats", &st); err != nil {
+				return err
+			}
+			return output(st, func(w io.Writer) {
+				fmt.Fprintf(w, "pending\t%d\n", st.Pending)
+				fmt.Fprintf(w, "running\t%d\n", st.Running)
+				fmt.Fprintf(w, "done\t%d\n", st.Done)
+				fmt.Fprintf(w, "failed\t%d\n", st.Failed)
+				fmt.Fprintf(w, "cancelled\t%d\n", st.Canceled)
+				fmt.Fprintf(w, "workers\t%d\n", st.Workers)
+				fmt.Fprintf(w, "cache\t%s\n", st.CacheDir)
+			})
+		},
+	}
+}
+
+func previewClipCmd() *cobra.Command {
+	var out, start, length string
+	c := &cobra.Command{
+		Use:   "clip FILE.mp3",
+		Short: "Cut a teaser out of an MP3 at frame boundaries, without re-encoding",
+		Long: "Cuts [--start, --start+--length) out of an MP3 at frame boundaries. The frames before the\n" +
+			"start that hold its bit reservoir are kept and marked as encoder delay in a fresh LAME header,\n" +
+			"so gapless players (browsers, ffmpeg, mpg123) start exactly at the cut. Times: 30s, 1m30s, 1:30 or 90.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("say where the clip goes with -o teaser.mp3")
+			}
+			st, err := previewParseTime(start)
+			if err != nil {
+				return fmt.Errorf("--start: %w", err)
+			}
+			ln, err := previewParseTime(length)
+			if err != nil {
+				return fmt.Errorf("--length: %w", err)
+			}
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			clip, info, err := mp3.Clip(data, st, ln)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if err := previewWriteFile(out, func(w io.Writer) error { _, err := w.Write(clip); return err }); err != nil {
+				return err
+			}
+			return output(info, func(w io.Writer) {
+				fmt.Fprintf(w, "wrote\t%s\n", out)
+				fmt.Fprintf(w, "start\t%s\n", previewDur(info.Start.Seconds()))
+				fmt.Fprintf(w, "length\t%s\n", previewDur(info.Length.Seconds()))
+				fmt.Fprintf(w, "frames\t%d (%d of pre-roll)\n", info.Frames, info.Preroll)
+				fmt.Fprintf(w, "size\t%s\n", humanBytes(int64(info.Bytes)))
+			})
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "the clip's file (required)")
+	c.Flags().StringVar(&start, "start", "0s", "where the clip starts")
+	c.Flags().StringVar(&length, "length", "20s", "how long the clip is")
+	return c
+}
+
+// previewParseTime accepts 30s, 1m30s, 1:30, 1:02:03 and plain seconds (90, 12.5).
+func previewParseTime(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) >= 2 && len(parts) <= 3 {
+		var total float64
+		for _, p := range parts {
+			v, err := strconv.ParseFloat(p, 64)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("%q is not a time: use 30s, 1m30s, 1:30 or 90", s)
+			}
+			total = total*60 + v
+		}
+		return time.Duration(total * float64(time.Second)), nil
+	}
+	return 0, fmt.Errorf("%q is not a time: use 30s, 1m30s, 1:30 or 90", s)
+}
+
+func previewRun(ctx context.Context, file, out string, zoom, bits int, split bool, width, height, workers int) error {
+	if bits != 8 && bits != 16 {
+		return fmt.Errorf("--bits must be 8 or 16")
+	}
+	if zoom < 1 {
+		return fmt.Errorf("--zoom must be at least 1 sample per pixel")
+	}
+	head := make([]byte, 4096)
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	head = head[:n]
+	start := time.Now()
+	rep := previewReport{File: file, Output: out}
+	if thumb.Sniff(head) != "" && audio.Sniff(head) != "mp3" {
+		return previewImage(file, out, width, height, &rep, start)
+	}
+	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: workers}, Zoom: zoom, Split: split})
+	if err != nil {
+		return err
+	}
+	rep.Audio = &a.Info
+	rep.Loudness = app.Report(a.Loudness)
+	if out != "" {
+		switch strings.ToLower(filepath.Ext(out)) {
+		case ".dat":
+			err = previewWriteFile(out, func(w io.Writer) error { return audio.WriteDat(w, a.Waveform, bits) })
+		case ".json":
+			err = previewWriteFile(out, func(w io.Writer) error { return audio.WriteJSON(w, a.Waveform, bits) })
+		case ".png":
+			o := audio.DefaultPNG
+			if width > 0 {
+				o.Width = width
+			}
+			if height > 0 {
+				o.Height = height
+			}
+			img, perr := audio.RenderPNG(a.Waveform, o, split)
+			if perr != nil {
+				return perr
+			}
+			err = previewWriteFile(out, func(w io.Writer) error { return previewEncodePNG(w, img) })
+		default:
+			return fmt.Errorf("-o %s: use a .dat, .json or .png file name", out)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	rep.Elapsed = time.Since(start).Seconds()
+	for _, w := range a.Info.Warnings {
+		fmt.Fprintln(os.Stderr, "atelier: warning:", w)
+	}
+	if out != "" && !flags.json {
+		fmt.Fprintf(os.Stderr, "wrote %s (%d points at %d samples per pixel) in %.2fs\n", out, a.Waveform.Length(), zoom, rep.Elapsed)
+		return nil
+	}
+	return output(rep, func(w io.Writer) { previewPrintAudio(w, &rep) })
+}
+
+func previewImage(file, out string, width, height int, rep *previewReport, start time.Time) error {
+	size := max(width, height)
+	if size == 0 {
+		size = thumb.Large
+	}
+	info, thumbs, err := thumb.MakeFile(file, []int{size}, thumb.Options{})
+	if err != nil {
+		return err
+	}
+	rep.Image = &info
+	if out != "" {
+		t := thumbs[0]
+		ext := strings.ToLower(filepath.Ext(out))
+		if ext != t.Ext && !(ext == ".jpeg" && t.Ext == ".jpg") {
+			return fmt.Errorf("-o %s: this image has transparency or not; its thumbnail is %s — name the output accordingly", out, t.Ext)
+		}
+		if err := previewWriteFile(out, func(w io.Writer) error { _, err := w.Write(t.Data); return err }); err != nil {
+			return err
+		}
+	}
+	rep.Elapsed = time.Since(start).Seconds()
+	return output(rep, func(w io.Writer) {
+		fmt.Fprintf(w, "file\t%s\n", file)
+		fmt.Fprintf(w, "format\t%s\n", info.Format)
+		fmt.Fprintf(w, "size\t%d × %d\n", info.Width, info.Height)
+		if info.Orientation > 1 {
+			fmt.Fprintf(w, "EXIF orientation\t%d (applied)\n", info.Orientation)
+		}
+		if out != "" {
+			fmt.Fprintf(w, "wrote\t%s\n", out)
+		}
+	})
+}
+
+func previewPrintAudio(w io.Writer, rep *previewReport) {
+	i := rep.Audio
+	fmt.Fprintf(w, "file\t%s\n", rep.File)
+	fmt.Fprintf(w, "format\t%s (%s)\n", i.Format, i.Codec)
+	fmt.Fprintf(w, "duration\t%s\n", previewDur(i.Duration))
+	fmt.Fprintf(w, "sample rate\t%d Hz\n", i.SampleRate)
+	fmt.Fprintf(w, "channels\t%d\n", i.Channels)
+	vbr := ""
+	if i.VBR {
+		vbr = " (VBR)"
+	}
+	fmt.Fprintf(w, "bitrate\t%d kb/s%s\n", (i.Bitrate+500)/1000, vbr)
+	if i.Encoder != "" {
+		fmt.Fprintf(w, "encoder\t%s\n", i.Encoder)
+	}
+	l := rep.Loudness
+	fmt.Fprintf(w, "integrated loudness\t%.1f LUFS\n", l.Integrated)
+	fmt.Fprintf(w, "loudness range\t%.1f LU\n", l.Range)
+	fmt.Fprintf(w, "max momentary / short-term\t%.1f / %.1f LUFS\n", l.MomentaryMax, l.ShortTermMax)
+	fmt.Fprintf(w, "sample peak\t%.1f dBFS\n", l.SamplePeak)
+	fmt.Fprintf(w, "clipped samples\t%d\n", l.Clipped)
+	for _, t := range l.Targets {
+		fmt.Fprintf(w, "target %s (%.0f LUFS)\t%s: %+.1f dB gain, peak after %.1f dBFS\n", t.Name, t.LUFS, t.Verdict, t.GainDB, t.PeakDB)
+	}
+	fmt.Fprintf(w, "analysed in\t%.2fs\n", rep.Elapsed)
+}
+
+func previewDur(secs float64) string {
+	if math.IsNaN(secs) || secs < 0 {
+		secs = 0
+	}
+	m := int(secs) / 60
+	return fmt.Sprintf("%d:%06.3f", m, secs-float64(m*60))
+}
+
+// previewWriteFile writes out atomically: a temp file beside it, fsync, rename.
+func previewWriteFile(out string, write func(io.Writer) error) error {
+	dir := filepath.Dir(out)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), out)
+}
+
+func previewEncodePNG(w io.Writer, img image.Image) error {
+	return (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img)
+}
