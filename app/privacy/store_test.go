@@ -1,0 +1,103 @@
+package privacy
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"atelier/localdb"
+)
+
+func openTest(t testing.TB, dir string) (*Store, *localdb.DB) {
+	t.Helper()
+	db, err := localdb.Open(dir, localdb.Options{InMemory: dir == "", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(db, Config{AppVersion: "test", Logger: quiet})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Flush(); db.Close() })
+	return st, db
+}
+
+func TestGrantWithdrawPersists(t *testing.T) {
+	dir := t.TempDir()
+	db, err := localdb.Open(dir, localdb.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(db, Config{AppVersion: "test", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, p := range Purposes() {
+		if st.Granted(p.Name) {
+			t.Fatalf("%s granted by default", p.Name)
+		}
+	}
+	if _, err := st.Decide(ctx, Decision{Purpose: SyncCloud, Kind: DecisionGrant, Where: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Decide(ctx, Decision{Purpose: AnalyticsLocal, Kind: DecisionGrant, Where: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Decide(ctx, Decision{Purpose: AnalyticsLocal, Kind: DecisionWithdraw, Where: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Decide(ctx, Decision{Purpose: "nope", Kind: DecisionGrant}); err == nil {
+		t.Fatal("unknown purpose accepted")
+	}
+	db.Close()
+	db, err = localdb.Open(dir, localdb.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err = Open(db, Config{AppVersion: "test", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Granted(SyncCloud) || st.Granted(AnalyticsLocal) {
+		t.Fatalf("state after reopen: sync %v analytics %v", st.Granted(SyncCloud), st.Granted(AnalyticsLocal))
+	}
+	v, err := st.Verify()
+	if err != nil || !v.OK || v.Records != 3 {
+		t.Fatalf("verify: %+v %v", v, err)
+	}
+	h, _ := st.History("")
+	if len(h) != 3 || h[2].Decision != DecisionWithdraw || h[2].Prev != h[1].Hash {
+		t.Fatalf("history %+v", h)
+	}
+}
+
+func TestRecordDroppedWhenNotGranted(t *testing.T) {
+	st, _ := openTest(t, "")
+	if err := st.Record("preview.rendered", map[string]any{"kind": "audio"}); !errors.Is(err, ErrNotGranted) {
+		t.Fatalf("got %v", err)
+	}
+	st.Decide(context.Background(), Decision{Purpose: AnalyticsLocal, Kind: DecisionGrant})
+	if err := st.Record("preview.rendered", map[string]any{"kind": "audio", "size": 5 << 20, "ms": 30 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Record("preview.rendered", map[string]any{"path": "/home/x"}); !errors.Is(err, ErrSchema) {
+		t.Fatalf("path accepted: %v", err)
+	}
+	if err := st.Record("preview.rendered", map[string]any{"size": "big"}); !errors.Is(err, ErrSchema) {
+		t.Fatalf("text size accepted: %v", err)
+	}
+	if err := st.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := st.Dropped()
+	if d[AnalyticsLocal] != 3 {
+		t.Fatalf("dropped %v", d)
+	}
+	if n, _ := st.RawKeyCount(evPrefix); n != 1 {
+		t.Fatalf("raw events %d", n)
+	}
+}
