@@ -50,6 +50,8 @@ type entry struct {
 	seq    uint64
 	index  int // in the heap; -1 when running
 	cancel context.CancelFunc
+	// cancelled: nobody wants the running job any more; it ends without a result.
+	cancelled bool
 }
 
 // Queue renders jobs with bounded parallelism, highest priority first,
@@ -118,7 +120,7 @@ func (q *Queue) Add(j Job) bool {
 	if q.closed {
 		return false
 	}
-	if e, ok := q.byID[id]; ok {
+	if e, ok := q.byID[id]; ok && !e.cancelled {
 		e.tags[j.Tag] = true
 		if j.Priority > e.job.Priority {
 			e.job.Priority = j.Priority
@@ -155,6 +157,9 @@ func (q *Queue) Forget(key Key, tag string) {
 		delete(q.byID, id)
 		q.stats.Canceled++
 	} else if e.cancel != nil {
+		// Running: cancel it. A later Add of the same key must start a new
+		// job rather than join this one, which ends without a result.
+		e.cancelled = true
 		e.cancel()
 	}
 }
@@ -249,7 +254,9 @@ func (q *Queue) work(ctx context.Context) {
 
 		q.mu.Lock()
 		q.running--
-		delete(q.byID, job.Key.ID())
+		if q.byID[job.Key.ID()] == e {
+			delete(q.byID, job.Key.ID())
+		}
 		tags := make([]string, 0, len(e.tags))
 		for t := range e.tags {
 			tags = append(tags, t)

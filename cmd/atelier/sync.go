@@ -1,0 +1,564 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"atelier/app"
+	"atelier/app/api"
+	"atelier/sync/vault"
+)
+
+// syncCallProgress is call with a live progress line on a terminal: from
+// the running engine's event stream, or from the engine opened here.
+func syncCallProgress(ctx context.Context, method string, out any, args ...any) error {
+	if flags.json || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return call(ctx, method, out, args...)
+	}
+	var mu sync.Mutex
+	shown := false
+	show := func(ev api.Event) {
+		if ev.Name != app.SyncProgressEvent {
+			return
+		}
+		b, _ := json.Marshal(ev.Data)
+		var p app.SyncProgress
+		if json.Unmarshal(b, &p) != nil {
+			return
+		}
+		pct := ""
+		if p.Total > 0 {
+			pct = fmt.Sprintf("%3d%% ", p.Done*100/p.Total)
+		}
+		mu.Lock()
+		fmt.Fprintf(os.Stderr, "\r\033[K%s%s", pct, p.Note)
+		shown = true
+		mu.Unlock()
+	}
+	defer func() {
+		mu.Lock()
+		if shown {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		mu.Unlock()
+	}()
+	d, err := dirs()
+	if err != nil {
+		return err
+	}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if c, err := api.Dial(app.SocketPath(d)); err == nil {
+		go c.Events(pctx, show)
+		return c.Call(ctx, method, out, args...)
+	}
+	e, err := app.Open(d, app.Options{Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	evs, unsub := e.Hub().Subscribe()
+	defer unsub()
+	go func() {
+		for {
+			select {
+			case <-pctx.Done():
+				return
+			case ev, ok := <-evs:
+				if !ok {
+					return
+				}
+				show(ev)
+			}
+		}
+	}()
+	return callEngine(ctx, e, method, out, args...)
+}
+
+func init() {
+	register(func(root *cobra.Command) {
+		root.AddCommand(syncRemoteCmd(), syncCmd())
+	})
+}
+
+// syncReadSecret reads a secret from a file ("-" = stdin), without the
+// trailing newline.
+func syncReadSecret(path string) (string, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<16))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the passphrase file: %w", err)
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", fmt.Errorf("the passphrase file %s is empty", path)
+	}
+	return s, nil
+}
+
+// syncUsePassphrase hands the vault passphrase from --passphrase-file to the
+// engine: a running engine keeps it for its session; an in-process one reads
+// it from the environment.
+func syncUsePassphrase(cmd *cobra.Command, remoteName string) error {
+	f, _ := cmd.Flags().GetString("passphrase-file")
+	if f == "" {
+		return nil
+	}
+	pass, err := syncReadSecret(f)
+	if err != nil {
+		return err
+	}
+	if engineRunning() {
+		return call(cmd.Context(), "Sync.Unlock", nil, remoteName, pass, false)
+	}
+	return os.Setenv("ATELIER_VAULT_PASSPHRASE", pass)
+}
+
+func syncRemoteCmd() *cobra.Command {
+	c := &cobra.Command{Use: "remote", Short: "Configure where sync sends files (S3, GCS, Azure, a folder)"}
+	var kind, passFile, accessKey, secretFile string
+	var bw int64
+	var def bool
+	add := &cobra.Command{
+		Use:   "add NAME URL",
+		Short: "Add a remote: s3://bucket?endpoint=…&region=…, gs://bucket, azblob://container, file:///path",
+		Long: "Add a remote. A vault (the default kind) is private: encrypted on this machine with a key from your passphrase,\n" +
+			"kept in the OS keyring (or give it each time with --passphrase-file or ATELIER_VAULT_PASSPHRASE).\n" +
+			"A mirror publishes plain files with content types, for a website or a shop.\n" +
+			"S3 keys come from the provider's chain (AWS_ACCESS_KEY_ID, profiles) or --access-key/--secret-key-file (kept in the keyring).",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec := app.RemoteSpec{Name: args[0], URL: args[1], Kind: kind, AccessKey: accessKey, BandwidthKBps: bw, Default: def}
+			if passFile != "" {
+				p, err := syncReadSecret(passFile)
+				if err != nil {
+					return err
+				}
+				spec.Passphrase = p
+			} else if env := os.Getenv("ATELIER_VAULT_PASSPHRASE"); env != "" && kind != "mirror" {
+				spec.Passphrase = env
+			}
+			if secretFile != "" {
+				s, err := syncReadSecret(secretFile)
+				if err != nil {
+					return err
+				}
+				spec.SecretKey = s
+			}
+			if (spec.AccessKey == "") != (spec.SecretKey == "") {
+				return errors.New("give both --access-key and --secret-key-file, or neither (then the provider's chain is used)")
+			}
+			var r app.Remote
+			err := call(cmd.Context(), "Sync.RemoteAdd", &r, spec)
+			if err != nil && r.Name == "" {
+				return err
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "warning:", err)
+			}
+			return output(r, func(w io.Writer) {
+				fmt.Fprintf(w, "added %s (%s) %s\n", r.Name, r.Kind, r.URL)
+			})
+		},
+	}
+	add.Flags().StringVar(&kind, "kind", "vault", "vault (private, encrypted, versioned) or mirror (plain files)")
+	add.Flags().StringVar(&passFile, "passphrase-file", "", "read the vault passphrase from this file (- for stdin)")
+	add.Flags().StringVar(&accessKey, "access-key", "", "S3 access key ID (stored in the OS keyring)")
+	add.Flags().StringVar(&secretFile, "secret-key-file", "", "file holding the S3 secret key (stored in the OS keyring)")
+	add.Flags().Int64Var(&bw, "bandwidth", 0, "limit in KiB/s (0: unlimited)")
+	add.Flags().BoolVar(&def, "default", false, "make it the default remote")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List remotes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rs []app.Remote
+			if err := call(cmd.Context(), "Sync.RemoteList", &rs); err != nil {
+				return err
+			}
+			return output(rs, func(w io.Writer) {
+				fmt.Fprintln(w, "NAME\tKIND\tDEFAULT\tPASSPHRASE\tLIMIT\tURL")
+				for _, r := range rs {
+					lim := "-"
+					if r.BandwidthKBps > 0 {
+						lim = fmt.Sprintf("%d KiB/s", r.BandwidthKBps)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\n", r.Name, r.Kind, r.Default, syncOr(r.Passphrase, "-"), lim, r.URL)
+				}
+			})
+		},
+	}
+	test := &cobra.Command{
+		Use:   "test NAME",
+		Short: "Check that a remote answers and its vault unlocks",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := syncUsePassphrase(cmd, args[0]); err != nil {
+				return err
+			}
+			var r app.RemoteTestResult
+			if err := call(cmd.Context(), "Sync.RemoteTest", &r, args[0]); err != nil {
+				return err
+			}
+			if err := output(r, func(w io.Writer) {
+				if r.OK {
+					fmt.Fprintf(w, "%s: ok (%.0f ms per request) %s\n", r.Name, r.LatencyMs, r.Vault)
+				} else {
+					fmt.Fprintf(w, "%s: FAILED: %s%s\n", r.Name, r.Error, r.Vault)
+				}
+			}); err != nil {
+				return err
+			}
+			if !r.OK {
+				return exitError{code: 2, err: fmt.Errorf("remote %s failed its test", r.Name)}
+			}
+			return nil
+		},
+	}
+	test.Flags().String("passphrase-file", "", "read the vault passphrase from this file")
+	remove := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Forget a remote (its data stays where it is)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := call(cmd.Context(), "Sync.RemoteRemove", nil, args[0]); err != nil {
+				return err
+			}
+			return output(map[string]string{"removed": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "removed %s\n", args[0]) })
+		},
+	}
+	c.AddCommand(add, list, test, remove)
+	return c
+}
+
+func syncOr(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func syncCmd() *cobra.Command {
+	c := &cobra.Command{Use: "sync", Short: "Selective, encrypted sync to cloud storage: run, status, restore, history"}
+	c.PersistentFlags().String("passphrase-file", "", "read the vault passphrase from this file (or set ATELIER_VAULT_PASSPHRASE)")
+	c.PersistentFlags().String("remote", "", "remote to unlock with --passphrase-file (default: the default remote)")
+	pre := func(cmd *cobra.Command) error {
+		r, _ := cmd.Flags().GetString("remote")
+		return syncUsePassphrase(cmd, r)
+	}
+
+	run := &cobra.Command{
+		Use:   "run [PROJECT]",
+		Short: "Sync now: push what changed, pull other devices' changes (all enabled projects without PROJECT)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pre(cmd); err != nil {
+				return err
+			}
+			p := ""
+			if len(args) == 1 {
+				p = args[0]
+			}
+			var res app.SyncRunResult
+			err := syncCallProgress(cmd.Context(), "Sync.Run", &res, p)
+			if len(res.Projects) == 0 && err != nil {
+				return err
+			}
+			if oerr := output(res, func(w io.Writer) {
+				fmt.Fprintln(w, "PROJECT\tREMOTE\tSNAPSHOT\tUP\tDOWN\tDELETED\tSENT\tDEDUPED\tCONFLICTS\tTOOK")
+				for _, r := range res.Projects {
+					snap := syncShort(r.Snapshot)
+					if r.NoChange {
+						snap += " (no change)"
+					}
+					if r.Error != "" {
+						snap = "error"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", r.Project, r.Remote, snap, r.Uploaded, r.Pulled, r.Deleted,
+						humanBytes(r.BytesSent), humanBytes(r.BytesDedup), len(r.Conflicts), (time.Duration(r.DurationMs) * time.Millisecond).String())
+					for _, cf := range r.Conflicts {
+						fmt.Fprintf(w, "  conflict: %s changed on %s too; their version is in %q\n", cf.Path, cf.Device, cf.Copy)
+					}
+				}
+			}); oerr != nil {
+				return oerr
+			}
+			return err
+		},
+	}
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show remotes, projects, pending changes and conflicts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var st app.SyncStatus
+			if err := call(cmd.Context(), "Sync.Status", &st); err != nil {
+				return err
+			}
+			return output(st, func(w io.Writer) {
+				state := "on"
+				switch {
+				case !st.Consent:
+					state = "off (no consent: grant sync.cloud: atelier consent grant sync.cloud)"
+				case st.Paused:
+					state = "paused"
+				case st.Running:
+					state = "running"
+				}
+				fmt.Fprintf(w, "device\t%s\nsync\t%s\nkeyring\t%s\nconflicts\t%d\n\n", st.Device, state, st.Keyring, st.Conflicts)
+				fmt.Fprintln(w, "PROJECT\tENABLED\tREMOTE\tPENDING\tSNAPSHOT\tLAST SYNC\tLAST ERROR")
+				for _, p := range st.Projects {
+					last := "never"
+					if !p.LastSync.IsZero() {
+						last = p.LastSync.Local().Format("2006-01-02 15:04")
+					}
+					errS := ""
+					if p.LastRun != nil {
+						errS = p.LastRun.Error
+					}
+					fmt.Fprintf(w, "%s\t%v\t%s\t%d\t%s\t%s\t%s\n", p.Project, p.Enabled, p.Remote, p.Pending, syncShort(p.LastSnap), last, errS)
+				}
+				for _, pr := range st.Problems {
+					fmt.Fprintf(w, "problem: %s\n", pr)
+				}
+			})
+		},
+	}
+	pause := &cobra.Command{
+		Use: "pause", Short: "Pause transfers and background sync (survives restarts)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := call(cmd.Context(), "Sync.Pause", nil); err != nil {
+				return err
+			}
+			return output(map[string]bool{"paused": true}, func(w io.Writer) { fmt.Fprintln(w, "sync paused") })
+		},
+	}
+	resume := &cobra.Command{
+		Use: "resume", Short: "Resume sync", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := call(cmd.Context(), "Sync.Resume", nil); err != nil {
+				return err
+			}
+			return output(map[string]bool{"paused": false}, func(w io.Writer) { fmt.Fprintln(w, "sync resumed") })
+		},
+	}
+	var to, snap string
+	restore := &cobra.Command{
+		Use:   "restore PROJECT --to DIR [--snapshot ID]",
+		Short: "Restore a project (any snapshot) into a folder; every file is verified",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to == "" {
+				return errors.New("say where to restore with --to DIR (an empty folder is safest)")
+			}
+			if err := pre(cmd); err != nil {
+				return err
+			}
+			var res vault.RestoreResult
+			if err := syncCallProgress(cmd.Context(), "Sync.Restore", &res, args[0], to, snap); err != nil {
+				return err
+			}
+			return output(res, func(w io.Writer) {
+				fmt.Fprintf(w, "restored %d files (%s) from snapshot %s into %s", res.Files, humanBytes(res.Bytes), syncShort(res.Snapshot), to)
+				if res.Skipped > 0 {
+					fmt.Fprintf(w, "; %d were already there", res.Skipped)
+				}
+				fmt.Fprintln(w)
+			})
+		},
+	}
+	restore.Flags().StringVar(&to, "to", "", "folder to restore into")
+	restore.Flags().StringVar(&snap, "snapshot", "", "snapshot ID, ID prefix or sequence number (default: latest)")
+	snapshots := &cobra.Command{
+		Use:   "snapshots PROJECT",
+		Short: "List a project's versions on its remote",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pre(cmd); err != nil {
+				return err
+			}
+			var ss []app.SnapshotInfo
+			if err := call(cmd.Context(), "Sync.Snapshots", &ss, args[0]); err != nil {
+				return err
+			}
+			return output(ss, func(w io.Writer) {
+				fmt.Fprintln(w, "SEQ\tID\tTIME\tDEVICE\tFILES\tSIZE\t")
+				for _, s := range ss {
+					mark := ""
+					if s.Current {
+						mark = "← this device"
+					}
+					if s.Pruned {
+						mark = "(pruned)"
+					}
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Seq, syncShort(s.ID), s.Time.Local().Format("2006-01-02 15:04:05"), s.Device, s.Files, humanBytes(s.Bytes), mark)
+				}
+			})
+		},
+	}
+	prune := &cobra.Command{
+		Use:   "prune [REMOTE]",
+		Short: "Apply the retention policy and delete data no kept snapshot needs",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r := ""
+			if len(args) == 1 {
+				r = args[0]
+			}
+			if err := syncUsePassphrase(cmd, r); err != nil {
+				return err
+			}
+			var res vault.PruneResult
+			if err := call(cmd.Context(), "Sync.Prune", &res, r); err != nil {
+				return err
+			}
+			return output(res, func(w io.Writer) {
+				fmt.Fprintf(w, "kept %d snapshots, removed %d; deleted %d packs (%s)\n", res.SnapshotsKept, res.SnapshotsRemoved, res.PacksRemoved, humanBytes(res.BytesFreed))
+			})
+		},
+	}
+	verify := &cobra.Command{
+		Use:   "verify [PROJECT]",
+		Short: "Download and check everything the latest snapshots reference",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pre(cmd); err != nil {
+				return err
+			}
+			p := ""
+			if len(args) == 1 {
+				p = args[0]
+			}
+			var res vault.VerifyResult
+			if err := syncCallProgress(cmd.Context(), "Sync.Verify", &res, p); err != nil {
+				return err
+			}
+			if err := output(res, func(w io.Writer) {
+				fmt.Fprintf(w, "checked %d snapshots, %d packs, %d chunks (%s): %d problems\n", res.Snapshots, res.Packs, res.Chunks, humanBytes(res.Bytes), len(res.Problems))
+				for _, pr := range res.Problems {
+					fmt.Fprintf(w, "  %s: %s\n    affects %s\n", pr.Object, pr.Err, strings.Join(pr.Files, ", "))
+				}
+			}); err != nil {
+				return err
+			}
+			if len(res.Problems) > 0 {
+				return exitError{code: 3, err: fmt.Errorf("%d problems found: push again from a device that has the affected files", len(res.Problems))}
+			}
+			return nil
+		},
+	}
+	var include, exclude, kinds []string
+	var maxSize, minSize int64
+	var enable, disable bool
+	var remoteName string
+	rulesCmd := &cobra.Command{
+		Use:   "rules PROJECT",
+		Short: "Show or set what of a project syncs (gitignore patterns, kinds, sizes)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var r app.SyncRules
+			if err := call(cmd.Context(), "Sync.Rules", &r, args[0]); err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			changed := false
+			if f.Changed("include") {
+				r.Include, changed = include, true
+			}
+			if f.Changed("exclude") {
+				r.Exclude, changed = exclude, true
+			}
+			if f.Changed("kind") {
+				r.Kinds, changed = kinds, true
+			}
+			if f.Changed("max-size") {
+				r.MaxSize, changed = maxSize, true
+			}
+			if f.Changed("min-size") {
+				r.MinSize, changed = minSize, true
+			}
+			if f.Changed("to") {
+				r.Remote, changed = remoteName, true
+			}
+			if enable || disable {
+				r.Enabled, changed = enable, true
+			}
+			if changed {
+				if err := call(cmd.Context(), "Sync.SetRules", nil, args[0], r); err != nil {
+					return err
+				}
+			}
+			var pv app.SyncPreview
+			if err := call(cmd.Context(), "Sync.Preview", &pv, args[0]); err != nil {
+				return err
+			}
+			return output(map[string]any{"rules": r, "preview": pv}, func(w io.Writer) {
+				fmt.Fprintf(w, "project\t%s\nenabled\t%v\nremote\t%s\ninclude\t%s\nexclude\t%s\nkinds\t%s\n", r.Project, r.Enabled, syncOr(r.Remote, "(default)"),
+					strings.Join(r.Include, " "), strings.Join(r.Exclude, " "), strings.Join(r.Kinds, " "))
+				fmt.Fprintf(w, "selected\t%d of %d files, %s of %s\npending\t%d\n", pv.SelectedFiles, pv.Files, humanBytes(pv.SelectedBytes), humanBytes(pv.Bytes), pv.Pending)
+			})
+		},
+	}
+	rf := rulesCmd.Flags()
+	rf.StringSliceVar(&include, "include", nil, "gitignore-style patterns to include (default: everything)")
+	rf.StringSliceVar(&exclude, "exclude", nil, "gitignore-style patterns to exclude")
+	rf.StringSliceVar(&kinds, "kind", nil, "only these kinds: audio, image, video, document, module, other")
+	rf.Int64Var(&maxSize, "max-size", 0, "skip files larger than this many bytes (0: no limit)")
+	rf.Int64Var(&minSize, "min-size", 0, "skip files smaller than this many bytes")
+	rf.BoolVar(&enable, "enable", false, "sync this project in the background")
+	rf.BoolVar(&disable, "disable", false, "stop background sync of this project")
+	rf.StringVar(&remoteName, "to", "", "remote this project syncs to")
+	conflicts := &cobra.Command{
+		Use: "conflicts", Short: "List files changed on two devices (both versions were kept)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var cs []vault.Conflict
+			if err := call(cmd.Context(), "Sync.Conflicts", &cs); err != nil {
+				return err
+			}
+			return output(cs, func(w io.Writer) {
+				fmt.Fprintln(w, "PROJECT\tFILE\tOTHER VERSION KEPT AS\tDEVICE")
+				for _, c := range cs {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.Project, c.Path, c.Copy, c.Device)
+				}
+			})
+		},
+	}
+	device := &cobra.Command{
+		Use: "device NAME", Short: "Name this computer (shown in conflict copies and history)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := call(cmd.Context(), "Sync.SetDevice", nil, args[0]); err != nil {
+				return err
+			}
+			return output(map[string]string{"device": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "this computer is now %q\n", args[0]) })
+		},
+	}
+	c.AddCommand(run, status, pause, resume, restore, snapshots, prune, verify, rulesCmd, conflicts, device)
+	return c
+}
+
+func syncShort(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	if id == "" {
+		return "-"
+	}
+	return id
+}

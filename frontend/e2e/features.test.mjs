@@ -1,0 +1,168 @@
+// Browser end-to-end tests of a creator's first hour: onboarding with consent
+// choices, the Library with real waveforms and thumbnails, the Privacy
+// dashboard and a consent toggle that changes what the engine records, and
+// accessibility basics. playwright-core drives Debian's chromium against
+// `atelier daemon --ui` (the real Go services).
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const bin = process.env.ATELIER_BIN
+const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
+const dist = resolve('dist')
+let daemon, browser, page, url, work, project
+
+function startDaemon(dataDir) {
+  return new Promise((ok, fail) => {
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const p = spawn(bin, ['--data-dir', dataDir, 'daemon', '--ui', `127.0.0.1:${port}`, '--ui-dir', dist, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const timer = setTimeout(() => fail(new Error('daemon did not start: ' + out)), 30000)
+    p.stdout.on('data', (d) => {
+      out += d
+      const m = out.match(/UI: (\S+)/)
+      if (m) {
+        clearTimeout(timer)
+        ok({ p, url: m[1] })
+      }
+    })
+    p.stderr.on('data', (d) => (out += d))
+    p.on('exit', (code) => fail(new Error(`daemon exited ${code}: ${out}`)))
+  })
+}
+
+// api calls a service method with the page's token, as the frontend does.
+async function api(method, ...args) {
+  return page.evaluate(
+    async ([m, a]) => {
+      const token = sessionStorage.getItem('atelier-token')
+      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(a) })
+      const b = await r.json()
+      if (b.error) throw new Error(b.error)
+      return b.result
+    },
+    [method, args],
+  )
+}
+
+before(async () => {
+  assert.ok(bin, 'ATELIER_BIN must point to the built atelier CLI')
+  work = mkdtempSync(join(tmpdir(), 'atelier-features-'))
+  // Real media: the demo generator writes WAVs (and an MP3 with lame), a PNG and a JPEG.
+  execFileSync(bin, ['demo', join(work, 'demo')], { env: { ...process.env, ATELIER_HOME: join(work, 'demo-home') } })
+  project = join(work, 'demo', 'project', 'Night Drive EP')
+  const started = await startDaemon(join(work, 'data'))
+  daemon = started.p
+  url = started.url
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+  page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
+  await page.goto(url)
+})
+
+after(async () => {
+  await browser?.close()
+  daemon?.kill('SIGTERM')
+})
+
+test('onboarding: explains, asks each consent with nothing pre-ticked, adds the first project', async () => {
+  await page.getByRole('heading', { name: 'Welcome to Atelier' }).waitFor({ timeout: 20000 })
+  await page.getByRole('button', { name: 'Continue' }).click()
+  const boxes = page.locator('.purpose input[type=checkbox]')
+  assert.ok((await boxes.count()) >= 6, 'every purpose is asked')
+  for (const box of await boxes.all()) assert.equal(await box.isChecked(), false, 'nothing is pre-ticked')
+  await page.getByLabel('Usage analytics on this machine').check()
+  await page.screenshot({ path: join(artifacts, 'browser-onboarding.png') })
+  await page.getByRole('button', { name: 'Save my choices' }).click()
+  await page.getByLabel('First project folder').fill(project)
+  await page.getByRole('dialog').getByRole('button', { name: 'Add', exact: true }).click()
+  await page.getByRole('heading', { name: 'Library' }).waitFor({ timeout: 20000 })
+  const purposes = await api('Privacy.Purposes')
+  const state = Object.fromEntries(purposes.map((p) => [p.name, p.granted]))
+  assert.equal(state['analytics.local'], true)
+  assert.equal(state['sync.cloud'], false)
+  assert.equal(state['analytics.share'], false)
+})
+
+test('library: real waveforms and thumbnails appear as previews finish', async () => {
+  const wave = page.locator('.lib-row[data-path="01 Morning Sketch.wav"] img.wave')
+  await wave.waitFor({ timeout: 60000 })
+  await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('.lib-row img')]
+    return imgs.length >= 4 && imgs.every((i) => i.complete && i.naturalWidth > 0)
+  }, null, { timeout: 60000 })
+  const cover = page.locator('.lib-row[data-path="cover.png"] img')
+  assert.ok(await cover.evaluate((i) => i.naturalWidth > 0), 'the cover thumbnail loaded')
+  await page.locator('.lib-row[data-path="02 Night Drive.wav"]').click()
+  await page.locator('img[alt="Waveform of 02 Night Drive.wav"]').waitFor({ timeout: 60000 })
+  await page.getByText(/LUFS/).first().waitFor({ timeout: 30000 })
+  await page.screenshot({ path: join(artifacts, 'browser-library.png') })
+})
+
+test('privacy: the dashboard charts real events, and withdrawing consent stops recording', async () => {
+  await page.getByRole('button', { name: /^Privacy/ }).click()
+  await page.getByRole('heading', { name: 'Privacy', exact: true }).waitFor()
+  await page.locator('svg.timeseries path.line').waitFor({ timeout: 30000 })
+  await page.screenshot({ path: join(artifacts, 'browser-privacy.png') })
+  const dropped = async () => (await api('Privacy.Purposes')).find((p) => p.name === 'analytics.local').dropped || 0
+  const before = await dropped()
+  await page.getByRole('switch', { name: /\(analytics\.local\)/ }).click()
+  await page.getByRole('button', { name: 'Withdraw and keep data' }).click()
+  assert.equal((await api('Privacy.Purposes')).find((p) => p.name === 'analytics.local').granted, false)
+  // Another project added now is an event the engine must drop, not store.
+  const second = join(work, 'second')
+  mkdirSync(second)
+  writeFileSync(join(second, 'a.txt'), 'a')
+  await api('Projects.Add', second)
+  assert.ok((await dropped()) > before, 'the event after withdrawal was dropped and counted')
+})
+
+test('accessibility: every control is labelled, focus moves in order, the main text has contrast', async () => {
+  for (const view of ['projects', 'activity', 'library', 'modules', 'privacy', 'sync', 'settings']) {
+    await page.goto(`${url}&onboarding=skip&view=${view}`)
+    await page.waitForTimeout(800)
+    const unlabelled = await page.evaluate(() => {
+      const name = (el) =>
+        el.getAttribute('aria-label') ||
+        (el.getAttribute('aria-labelledby') && document.getElementById(el.getAttribute('aria-labelledby'))?.textContent) ||
+        (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent) ||
+        el.closest('label')?.textContent ||
+        (el.tagName === 'BUTTON' && el.textContent) ||
+        el.getAttribute('title') ||
+        ''
+      return [...document.querySelectorAll('button, input:not([type=hidden]), select, textarea, [role=switch]')]
+        .filter((el) => el.offsetParent !== null && !name(el).trim())
+        .map((el) => el.outerHTML.slice(0, 120))
+    })
+    assert.deepEqual(unlabelled, [], `unlabelled controls in ${view}`)
+  }
+  // Focus order follows the page: Tab visits controls in document order.
+  await page.goto(`${url}&onboarding=skip&view=projects`)
+  const order = []
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Tab')
+    order.push(await page.evaluate(() => {
+      const all = [...document.querySelectorAll('button, input, select, a[href], [tabindex]')]
+      return all.indexOf(document.activeElement)
+    }))
+  }
+  for (let i = 1; i < order.length; i++) assert.ok(order[i] > order[i - 1], `focus went backwards: ${order}`)
+  // Contrast of the main text against the background (WCAG AA: 4.5:1).
+  const ratio = await page.evaluate(() => {
+    const rgb = (s) => s.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number)
+    const lum = ([r, g, b]) => {
+      const f = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+    }
+    const body = getComputedStyle(document.body)
+    const a = lum(rgb(body.color)), b = lum(rgb(body.backgroundColor))
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)
+  })
+  assert.ok(ratio >= 4.5, `main text contrast ${ratio.toFixed(2)} is below 4.5:1`)
+})

@@ -1,0 +1,273 @@
+// Package mirror publishes selected files as plain objects with content
+// types, for a website or a shop: `<project>/<path>` on the remote, each
+// with its SHA-256 in the object metadata. Big files go up in parts that
+// survive a crash: a restarted push asks the remote which parts it has.
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"atelier/sync/remote"
+	"atelier/sync/vault"
+)
+
+// PartSize is the multipart part size; files above MultipartAbove use parts.
+var (
+	PartSize       int64 = 16 << 20
+	MultipartAbove int64 = 64 << 20
+)
+
+// Mirror is a plain-file target.
+type Mirror struct {
+	S   remote.Storage
+	St  vault.State // keys "mirror/<project>/<path>" and "mpu/<key>"
+	Log *slog.Logger
+}
+
+// Result is what a mirror push did.
+type Result struct {
+	Project   string   `json:"project"`
+	Uploaded  []string `json:"uploaded"`
+	Deleted   []string `json:"deleted"`
+	BytesSent int64    `json:"bytesSent"`
+	NoChange  bool     `json:"noChange"`
+}
+
+type upload struct {
+	ID  string        `json:"id"`
+	SHA string        `json:"sha"`
+	Got []remote.Part `json:"parts"`
+}
+
+// Key is the object name of a project file.
+func Key(project, p string) string { return project + "/" + p }
+
+// ContentType guesses the type from the extension.
+func ContentType(p string) string {
+	if ct := mime.TypeByExtension(strings.ToLower(path.Ext(p))); ct != "" {
+		return ct
+	}
+	switch strings.ToLower(path.Ext(p)) {
+	case ".flac":
+		return "audio/flac"
+	case ".wav":
+		return "audio/wav"
+	case ".m4a":
+		return "audio/mp4"
+	case ".md":
+		return "text/markdown; charset=utf-8"
+	}
+	return "application/octet-stream"
+}
+
+// Sync uploads what changed since the last mirror push (by content hash,
+// from the local state: the remote is never listed) and deletes what was
+// removed or deselected.
+func (m *Mirror) Sync(ctx context.Context, job vault.Job) (Result, error) {
+	res := Result{Project: job.Project, Uploaded: []string{}, Deleted: []string{}}
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	pre := "mirror/" + job.Project + "/"
+	have := map[string]string{}
+	if err := m.St.Scan(pre, func(k string, v []byte) error { have[strings.TrimPrefix(k, pre)] = string(v); return nil }); err != nil {
+		return res, err
+	}
+	seen := map[string]bool{}
+	for _, f := range job.Files {
+		seen[f.Path] = true
+		sum := hex.EncodeToString(f.SHA256[:])
+		if f.SHA256 != ([32]byte{}) && have[f.Path] == sum {
+			continue
+		}
+		abs := filepath.Join(job.Root, filepath.FromSlash(f.Path))
+		sent, sum, err := m.put(ctx, job.Project, f.Path, abs)
+		if err != nil {
+			return res, err
+		}
+		res.BytesSent += sent
+		res.Uploaded = append(res.Uploaded, f.Path)
+		if err := m.St.Apply(map[string][]byte{pre + f.Path: []byte(sum)}, nil); err != nil {
+			return res, err
+		}
+	}
+	var gone []string
+	for p := range have {
+		if !seen[p] {
+			gone = append(gone, p)
+		}
+	}
+	sort.Strings(gone)
+	for _, p := range gone {
+		if err := m.S.Delete(ctx, Key(job.Project, p)); err != nil {
+			return res, err
+		}
+		if err := m.St.Apply(nil, []string{pre + p}); err != nil {
+			return res, err
+		}
+		res.Deleted = append(res.Deleted, p)
+	}
+	res.NoChange = len(res.Uploaded) == 0 && len(res.Deleted) == 0
+	return res, nil
+}
+
+func hashFile(f *os.File) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (m *Mirror) put(ctx context.Context, project, p, abs string) (int64, string, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", abs, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, "", err
+	}
+	sum, err := hashFile(f)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", abs, err)
+	}
+	key := Key(project, p)
+	o := remote.PutOptions{ContentType: ContentType(p), Metadata: map[string]string{"sha256": sum}}
+	if mp, ok := remote.AsMultipart(m.S); ok && fi.Size() > MultipartAbove {
+		n, err := m.putParts(ctx, mp, key, f, fi.Size(), sum, o)
+		return n, sum, err
+	}
+	if err := m.S.PutFrom(ctx, key, f, fi.Size(), o); err != nil {
+		return 0, "", fmt.Errorf("publish %s: %w", p, err)
+	}
+	return fi.Size(), sum, nil
+}
+
+// putParts uploads in parts, resuming an upload a crashed run started for
+// the same content: parts the remote already has are not sent again.
+func (m *Mirror) putParts(ctx context.Context, mp remote.Multipart, key string, f *os.File, size int64, sum string, o remote.PutOptions) (int64, error) {
+	sk := "mpu/" + key
+	var up upload
+	if b, ok, _ := m.St.Get(sk); ok && json.Unmarshal(b, &up) == nil && up.SHA == sum {
+		parts, err := mp.ListParts(ctx, key, up.ID)
+		if err == nil {
+			up.Got = parts
+			m.Log.Info("resuming upload", "key", key, "parts done", len(parts))
+		} else {
+			up = upload{}
+		}
+	} else {
+		up = upload{}
+	}
+	if up.ID == "" {
+		id, err := mp.StartMultipart(ctx, key, o)
+		if err != nil {
+			return 0, err
+		}
+		up = upload{ID: id, SHA: sum}
+		b, _ := json.Marshal(up)
+		if err := m.St.Apply(map[string][]byte{sk: b}, nil); err != nil {
+			return 0, err
+		}
+	}
+	done := map[int32]remote.Part{}
+	for _, p := range up.Got {
+		done[p.Number] = p
+	}
+	var sent int64
+	var parts []remote.Part
+	buf := make([]byte, PartSize)
+	for n, off := int32(1), int64(0); off < size; n, off = n+1, off+PartSize {
+		k := min(PartSize, size-off)
+		if p, ok := done[n]; ok && p.Size == k {
+			parts = append(parts, p)
+			continue
+		}
+		if _, err := f.ReadAt(buf[:k], off); err != nil && !errors.Is(err, io.EOF) {
+			return sent, err
+		}
+		p, err := mp.UploadPart(ctx, key, up.ID, n, buf[:k])
+		if err != nil {
+			return sent, err
+		}
+		sent += k
+		parts = append(parts, p)
+	}
+	if err := mp.CompleteMultipart(ctx, key, up.ID, parts); err != nil {
+		return sent, err
+	}
+	return sent, m.St.Apply(nil, []string{sk})
+}
+
+// Verify downloads every published file of project and checks it against
+// the hash recorded when it was sent.
+func (m *Mirror) Verify(ctx context.Context, project string) ([]vault.Problem, error) {
+	pre := "mirror/" + project + "/"
+	var problems []vault.Problem
+	err := m.St.Scan(pre, func(k string, v []byte) error {
+		p := strings.TrimPrefix(k, pre)
+		b, err := m.S.Get(ctx, Key(project, p))
+		if err != nil {
+			problems = append(problems, vault.Problem{Object: Key(project, p), Files: []string{project + "/" + p}, Err: err.Error()})
+			return nil
+		}
+		s := sha256.Sum256(b)
+		if hex.EncodeToString(s[:]) != string(v) {
+			problems = append(problems, vault.Problem{Object: Key(project, p), Files: []string{project + "/" + p}, Err: "content does not match what was published: push again"})
+		}
+		return nil
+	})
+	return problems, err
+}
+
+// Restore downloads the published files of project into dir, verifying each.
+func (m *Mirror) Restore(ctx context.Context, project, dir string) (int, error) {
+	pre := "mirror/" + project + "/"
+	n := 0
+	err := m.St.Scan(pre, func(k string, v []byte) error {
+		p := strings.TrimPrefix(k, pre)
+		var b []byte
+		var err error
+		for i := 0; i < 3; i++ {
+			if b, err = m.S.Get(ctx, Key(project, p)); err != nil {
+				return err
+			}
+			s := sha256.Sum256(b)
+			if hex.EncodeToString(s[:]) == string(v) {
+				err = nil
+				break
+			}
+			err = fmt.Errorf("%s: %w", Key(project, p), vault.ErrCorrupt)
+		}
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		tmp := dst + ".atelier-part"
+		if err := os.WriteFile(tmp, b, 0o644); err != nil {
+			return err
+		}
+		n++
+		return os.Rename(tmp, dst)
+	})
+	return n, err
+}
+
+var _ = bytes.NewReader

@@ -1,0 +1,61 @@
+package remote_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"atelier/sync/remote"
+	"atelier/sync/remote/remotetest"
+	"atelier/sync/synctest"
+)
+
+func TestConformanceFile(t *testing.T) {
+	r, err := remote.Open(context.Background(), "file://"+t.TempDir(), remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	remotetest.Run(t, r)
+}
+
+func TestConformanceFileStack(t *testing.T) {
+	r, err := remote.Open(context.Background(), "file://"+t.TempDir()+"/sub", remote.Options{CreateDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	remotetest.Run(t, remote.Stack(r, remote.RetryPolicy{Base: time.Millisecond}, remote.NewLimiter(0), slog.Default()))
+}
+
+func TestConformanceS3(t *testing.T) {
+	s := synctest.Server(t)
+	remotetest.Run(t, s.Open(t, s.NewBucket(t), nil))
+}
+
+func TestConformanceS3Stack(t *testing.T) {
+	s := synctest.Server(t)
+	r := s.Open(t, s.NewBucket(t), nil)
+	remotetest.Run(t, remote.Stack(r, remote.RetryPolicy{Base: time.Millisecond}, remote.NewLimiter(64<<20), slog.Default()))
+}
+
+func TestRedact(t *testing.T) {
+	got := remote.Redact("s3://user:pw@bucket?endpoint=http://x&secret_key=abc&region=r")
+	if strings.Contains(got, "abc") || strings.Contains(got, "pw") {
+		t.Fatalf("secret left in %s", got)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := remote.NewLimiter(1 << 20)
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		l.Wait(context.Background(), 256<<10)
+	}
+	// 1 MiB at 1 MiB/s with a quarter-second burst: at least ~0.5 s.
+	if el := time.Since(start); el < 400*time.Millisecond {
+		t.Fatalf("1 MiB passed a 1 MiB/s limiter in %v", el)
+	}
+}

@@ -1,0 +1,528 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"atelier/sync/remote"
+)
+
+const maxRun = 32 << 20 // bytes fetched in one ranged GET
+
+// fetchRun downloads consecutive chunks of one pack in one ranged request
+// and verifies each (authentication tag and keyed content hash). A corrupt
+// download is reported and fetched again; after DownloadAttempts it fails.
+func (v *Vault) fetchRun(ctx context.Context, run []Ref) ([][]byte, error) {
+	key := packKey(run[0].Pack)
+	off := run[0].Off
+	end := run[len(run)-1].Off + run[len(run)-1].Len
+	var lastErr error
+	for attempt := 0; attempt < v.o.DownloadAttempts; attempt++ {
+		b, err := v.s.GetRange(ctx, key, off, end-off)
+		if err != nil {
+			if errors.Is(err, remote.ErrNotFound) {
+				return nil, fmt.Errorf("pack %s is missing from %s: the vault lost data; push again from a device that has the files (`atelier sync verify` lists what is affected)", key, v.s)
+			}
+			return nil, err
+		}
+		out := make([][]byte, 0, len(run))
+		lastErr = nil
+		if int64(len(b)) != end-off {
+			lastErr = fmt.Errorf("pack %s: got %d of %d bytes: %w", key, len(b), end-off, ErrCorrupt)
+		} else {
+			for _, r := range run {
+				sealed := b[r.Off-off : r.Off-off+r.Len]
+				plain, err := v.k.open(sealed, r.ID[:])
+				if err == nil && v.k.chunkID(plain) != r.ID {
+					err = ErrCorrupt
+				}
+				if err != nil {
+					lastErr = fmt.Errorf("chunk %s in pack %s: %w", r.ID, key, err)
+					break
+				}
+				out = append(out, plain)
+			}
+		}
+		if lastErr == nil {
+			return out, nil
+		}
+		v.corrupt(key, lastErr)
+	}
+	return nil, fmt.Errorf("%w (fetched %d times and never intact; nothing was written). Run `atelier sync verify`, then push again from a device that has the file", lastErr, v.o.DownloadAttempts)
+}
+
+func runs(refs []Ref) [][]Ref {
+	var out [][]Ref
+	for i := 0; i < len(refs); {
+		j := i + 1
+		size := refs[i].Len
+		for j < len(refs) && refs[j].Pack == refs[i].Pack && refs[j].Off == refs[j-1].Off+refs[j-1].Len && size+refs[j].Len <= maxRun {
+			size += refs[j].Len
+			j++
+		}
+		out = append(out, refs[i:j])
+		i = j
+	}
+	return out
+}
+
+// fetchFile writes f to dst: into a temporary file beside it, verified
+// chunk by chunk and as a whole against its SHA-256, synced, then renamed
+// into place. A failed download leaves dst untouched.
+func (v *Vault) fetchFile(ctx context.Context, f File, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("create the folder for %s: %w", dst, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".atelier-sync-*.part")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	w := io.MultiWriter(tmp, h)
+	for _, run := range runs(f.Chunks) {
+		if err := v.o.Gate.Wait(ctx); err != nil {
+			return err
+		}
+		parts, err := v.fetchRun(ctx, run)
+		if err != nil {
+			return fmt.Errorf("download %s: %w", f.Path, err)
+		}
+		for _, p := range parts {
+			if _, err := w.Write(p); err != nil {
+				return fmt.Errorf("write %s: %w", dst, err)
+			}
+		}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
+		return fmt.Errorf("download %s: content hash %s does not match the snapshot's %s: %w; nothing was written", f.Path, got, f.SHA256, ErrCorrupt)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	mode := f.Mode.Perm()
+	if mode == 0 {
+		mode = 0o644
+	}
+	os.Chmod(tmp.Name(), mode)
+	if !f.ModTime.IsZero() {
+		os.Chtimes(tmp.Name(), f.ModTime, f.ModTime)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("write %s: %w", dst, err)
+	}
+	ok = true
+	return nil
+}
+
+// fetchFiles downloads files under root in parallel.
+func (v *Vault) fetchFiles(ctx context.Context, root string, files []File, tr *tracker) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ch := make(chan File)
+	var wg sync.WaitGroup
+	for i := 0; i < v.o.Uploads; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range ch {
+				if ctx.Err() != nil {
+					continue
+				}
+				tr.setFile(f.Path)
+				if err := v.fetchFile(ctx, f, filepath.Join(root, filepath.FromSlash(f.Path))); err != nil {
+					cancel(err)
+					continue
+				}
+				tr.filesDone.Add(1)
+				tr.bytesDone.Add(f.Size)
+			}
+		}()
+	}
+	for _, f := range files {
+		if safePath(f.Path) != nil {
+			continue
+		}
+		select {
+		case ch <- f:
+		case <-ctx.Done():
+		}
+	}
+	close(ch)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// RestoreResult is what a restore wrote.
+type RestoreResult struct {
+	Snapshot string `json:"snapshot"`
+	Files    int    `json:"files"`
+	Bytes    int64  `json:"bytes"`
+	Skipped  int    `json:"skipped"` // already there with the right content
+}
+
+// Restore writes every file of snap under dir. Files already there with the
+// right content are skipped, so an interrupted restore resumes.
+func (v *Vault) Restore(ctx context.Context, snap *Snapshot, dir string, progress func(Progress)) (RestoreResult, error) {
+	res := RestoreResult{Snapshot: snap.ID}
+	tr := newTracker(progress, v.o.Gate)
+	defer tr.stop()
+	tr.setPhase("download")
+	var todo []File
+	for _, f := range snap.Files {
+		if safePath(f.Path) != nil {
+			continue
+		}
+		if sameContent(filepath.Join(dir, filepath.FromSlash(f.Path)), f) {
+			res.Skipped++
+			continue
+		}
+		todo = append(todo, f)
+		tr.bytesTotal.Add(f.Size)
+		res.Bytes += f.Size
+	}
+	tr.filesTotal.Store(int64(len(todo)))
+	if err := v.fetchFiles(ctx, dir, todo, tr); err != nil {
+		return res, err
+	}
+	res.Files = len(todo)
+	tr.setPhase("done")
+	return res, nil
+}
+
+func sameContent(p string, f File) bool {
+	fi, err := os.Stat(p)
+	if err != nil || fi.Size() != f.Size {
+		return false
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	h := sha256.New()
+	io.Copy(h, fh)
+	return hex.EncodeToString(h.Sum(nil)) == f.SHA256
+}
+
+// Problem is one thing Verify found wrong.
+type Problem struct {
+	Object string   `json:"object"`
+	Files  []string `json:"files"` // "project/path" of affected files
+	Err    string   `json:"error"`
+}
+
+// VerifyResult summarizes a verification.
+type VerifyResult struct {
+	Snapshots int       `json:"snapshots"`
+	Packs     int       `json:"packs"`
+	Chunks    int       `json:"chunks"`
+	Bytes     int64     `json:"bytes"`
+	Problems  []Problem `json:"problems"`
+}
+
+// Verify downloads and checks every chunk the newest snapshot of each of
+// projects references (all projects when none given). Bad chunks are
+// dropped from the local chunk index so the next push sends them again.
+func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Progress)) (VerifyResult, error) {
+	res := VerifyResult{Problems: []Problem{}}
+	hs, err := v.AllHeads(ctx)
+	if err != nil {
+		return res, err
+	}
+	latest := map[string]Head{}
+	for _, h := range hs {
+		if h.Pruned {
+			continue
+		}
+		if len(projects) > 0 && !contains(projects, h.Project) {
+			continue
+		}
+		if h.Seq >= latest[h.Project].Seq {
+			latest[h.Project] = h
+		}
+	}
+	users := map[ID][]string{}
+	byPack := map[string][]Ref{}
+	seen := map[ID]bool{}
+	for _, h := range latest {
+		s, err := v.LoadSnapshot(ctx, h.Snapshot)
+		if err != nil {
+			res.Problems = append(res.Problems, Problem{Object: snapshotKey(h.Snapshot), Err: err.Error()})
+			continue
+		}
+		res.Snapshots++
+		for _, f := range s.Files {
+			for _, r := range f.Chunks {
+				users[r.ID] = append(users[r.ID], h.Project+"/"+f.Path)
+				if !seen[r.ID] {
+					seen[r.ID] = true
+					byPack[r.Pack] = append(byPack[r.Pack], r)
+				}
+			}
+		}
+	}
+	tr := newTracker(progress, v.o.Gate)
+	defer tr.stop()
+	tr.setPhase("verify")
+	for _, rs := range byPack {
+		for _, r := range rs {
+			tr.bytesTotal.Add(r.Size())
+		}
+	}
+	packs := make([]string, 0, len(byPack))
+	for p := range byPack {
+		packs = append(packs, p)
+	}
+	sort.Strings(packs)
+	var drop []string
+	for _, p := range packs {
+		rs := byPack[p]
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Off < rs[j].Off })
+		res.Packs++
+		for _, run := range runs(rs) {
+			if _, err := v.fetchRun(ctx, run); err != nil {
+				if ctx.Err() != nil {
+					return res, ctx.Err()
+				}
+				var files []string
+				for _, r := range run {
+					files = append(files, users[r.ID]...)
+					drop = append(drop, "chunk/"+r.ID.String())
+				}
+				res.Problems = append(res.Problems, Problem{Object: packKey(p), Files: dedupStrings(files), Err: err.Error()})
+			}
+			for _, r := range run {
+				res.Chunks++
+				res.Bytes += r.Size()
+				tr.bytesDone.Add(r.Size())
+			}
+		}
+	}
+	if len(drop) > 0 {
+		v.st.Apply(nil, drop)
+	}
+	tr.setPhase("done")
+	return res, nil
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupStrings(l []string) []string {
+	sort.Strings(l)
+	out := l[:0]
+	for i, s := range l {
+		if i == 0 || s != l[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Retention says which snapshots prune keeps: the newest KeepLast, one per
+// day for KeepDaily days, and everything younger than KeepWithin. The
+// newest snapshot of each project is always kept.
+type Retention struct {
+	KeepLast   int           `json:"keepLast"`
+	KeepDaily  int           `json:"keepDaily"`
+	KeepWithin time.Duration `json:"keepWithin"`
+}
+
+// DefaultRetention keeps 10 versions, 30 daily ones and a week of history.
+var DefaultRetention = Retention{KeepLast: 10, KeepDaily: 30, KeepWithin: 7 * 24 * time.Hour}
+
+// PruneResult is what prune removed.
+type PruneResult struct {
+	SnapshotsKept    int   `json:"snapshotsKept"`
+	SnapshotsRemoved int   `json:"snapshotsRemoved"`
+	PacksRemoved     int   `json:"packsRemoved"`
+	BytesFreed       int64 `json:"bytesFreed"`
+	DryRun           bool  `json:"dryRun"`
+}
+
+// Prune applies r to every project's history, then deletes packs no kept
+// snapshot references that are older than grace (younger ones may belong
+// to a push under way on another device). Packs that are partly used stay.
+func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dryRun bool) (PruneResult, error) {
+	res := PruneResult{DryRun: dryRun}
+	hs, err := v.AllHeads(ctx)
+	if err != nil {
+		return res, err
+	}
+	byProject := map[string][]Head{}
+	for _, h := range hs {
+		byProject[h.Project] = append(byProject[h.Project], h)
+	}
+	now := time.Now()
+	var keep []Head
+	for _, list := range byProject {
+		sort.Slice(list, func(i, j int) bool { return list[i].Seq > list[j].Seq })
+		days := map[string]bool{}
+		n := 0
+		for i, h := range list {
+			if h.Pruned {
+				continue
+			}
+			n++
+			day := h.Time.UTC().Format("2006-01-02")
+			k := i == 0 || n <= r.KeepLast || (r.KeepWithin > 0 && now.Sub(h.Time) < r.KeepWithin)
+			if !k && r.KeepDaily > 0 && !days[day] && len(days) < r.KeepDaily {
+				k = true
+			}
+			if k {
+				days[day] = true
+				keep = append(keep, h)
+				continue
+			}
+			res.SnapshotsRemoved++
+			if dryRun {
+				continue
+			}
+			h.Pruned = true
+			hk := v.headKey(h.Project, h.Seq)
+			hb, err := v.sealJSON(hk, h)
+			if err != nil {
+				return res, err
+			}
+			if err := v.s.Put(ctx, hk, hb, remote.PutOptions{}); err != nil {
+				return res, err
+			}
+			if err := v.s.Delete(ctx, snapshotKey(h.Snapshot)); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.SnapshotsKept = len(keep)
+	used := map[string]bool{}
+	for _, h := range keep {
+		s, err := v.LoadSnapshot(ctx, h.Snapshot)
+		if err != nil {
+			return res, fmt.Errorf("prune stopped, nothing more deleted: %w", err)
+		}
+		for _, f := range s.Files {
+			for _, c := range f.Chunks {
+				used[c.Pack] = true
+			}
+		}
+	}
+	// Snapshots no head names: left by a push that died before committing.
+	named := map[string]bool{}
+	for _, h := range hs {
+		named[h.Snapshot] = true
+	}
+	var orphans []string
+	err = v.s.List(ctx, "snapshots/", func(i remote.Info) error {
+		if !named[strings.TrimPrefix(i.Key, "snapshots/")] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+			orphans = append(orphans, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, k := range orphans {
+		if dryRun {
+			continue
+		}
+		if err := v.s.Delete(ctx, k); err != nil {
+			return res, err
+		}
+	}
+	var dead []remote.Info
+	err = v.s.List(ctx, "data/", func(i remote.Info) error {
+		id := filepath.Base(i.Key)
+		if !used[id] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+			dead = append(dead, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, d := range dead {
+		res.PacksRemoved++
+		res.BytesFreed += d.Size
+		if dryRun {
+			continue
+		}
+		if err := v.s.Delete(ctx, d.Key); err != nil {
+			return res, err
+		}
+	}
+	if !dryRun && res.PacksRemoved > 0 {
+		// Tell every device its chunk index may point at deleted packs.
+		epoch := []byte(randHex(16))
+		if err := v.s.Put(ctx, "epoch", epoch, remote.PutOptions{ContentType: "text/plain"}); err != nil {
+			return res, err
+		}
+		if err := v.resetChunks(string(epoch)); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// checkEpoch drops the local chunk index after another device pruned.
+func (v *Vault) checkEpoch(ctx context.Context) error {
+	b, err := v.s.Get(ctx, "epoch")
+	if errors.Is(err, remote.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	seen, _, err := v.st.Get("epoch")
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(seen, b) {
+		return nil
+	}
+	v.log.Info("the vault was pruned since the last sync: forgetting the local chunk index", "remote", v.s.String())
+	return v.resetChunks(string(b))
+}
+
+func (v *Vault) resetChunks(epoch string) error {
+	var dels []string
+	if err := v.st.Scan("chunk/", func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
+		return err
+	}
+	for len(dels) > 0 {
+		n := min(len(dels), 5000)
+		if err := v.st.Apply(nil, dels[:n]); err != nil {
+			return err
+		}
+		dels = dels[n:]
+	}
+	return v.st.Apply(map[string][]byte{"epoch": []byte(epoch)}, nil)
+}
+
+var _ = fs.ModePerm
