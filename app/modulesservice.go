@@ -1,6 +1,7 @@
 package app
 
 import (
+	"atelier/atomicfile"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -264,10 +265,10 @@ func (s *ModulesService) storeKey(name string, pair keys.Pair, how string) (KeyI
 	if _, err := os.Stat(privPath); err == nil {
 		return KeyInfo{}, fmt.Errorf("a key named %q already exists in %s: choose another name", name, s.keysDir)
 	}
-	if err := signing.WriteFileAtomic(privPath, pair.PrivatePEM, 0o600); err != nil {
+	if err := atomicfile.WriteFile(privPath, pair.PrivatePEM, 0o600); err != nil {
 		return KeyInfo{}, err
 	}
-	if err := signing.WriteFileAtomic(pubPath, pair.PublicPEM, 0o600); err != nil {
+	if err := atomicfile.WriteFile(pubPath, pair.PublicPEM, 0o600); err != nil {
 		os.Remove(privPath)
 		return KeyInfo{}, err
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"atelier/atomicfile"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,7 +105,7 @@ func (s *SettingsService) SetStartAtLogin(on bool) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(p, []byte(entry), 0o644)
+	return atomicfile.WriteFile(p, []byte(entry), 0o644)
 }
 
 // ClearPreviews deletes the preview cache; previews are rendered again on demand.
@@ -132,28 +133,4 @@ func autostartPath() string {
 		dir = filepath.Join(h, ".config")
 	}
 	return filepath.Join(dir, "autostart", "atelier.desktop")
-}
-
-// writeFileAtomic writes through a temp file, fsync and rename.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

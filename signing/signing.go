@@ -12,6 +12,7 @@
 package signing
 
 import (
+	"atelier/atomicfile"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -98,7 +99,7 @@ func SignArchive(ctx context.Context, path string, priv *ecdsa.PrivateKey, build
 		out.Envelope:  env.Marshal(),
 		out.Bundle:    sign.NewBundle(env, keys.Hint(id)).Marshal(),
 	} {
-		if err := WriteFileAtomic(p, b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, b, 0o644); err != nil {
 			return Signed{}, err
 		}
 	}
@@ -385,28 +386,4 @@ func readCapped(p string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes: it is not a signature file", p, max)
 	}
 	return b, nil
-}
-
-// WriteFileAtomic writes b to p through a temp file, fsync and rename.
-func WriteFileAtomic(p string, b []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), perm); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }

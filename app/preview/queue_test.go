@@ -199,3 +199,42 @@ func TestQueueRecoversPanics(t *testing.T) {
 	}
 	q.Close()
 }
+
+// A job cancelled while running (its file changed) and wanted again before it
+// ends is rendered anew, not joined to the cancelled run that ends without a result.
+func TestReAddAfterCancelRendersAgain(t *testing.T) {
+	f := &fakeRenderer{gate: make(chan struct{})}
+	done, got := collectDone()
+	q := NewQueue(1, f.render, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	defer q.Close()
+	k := key(7)
+	q.Add(Job{Key: k, Tag: "p/a.wav", Priority: 1})
+	for f.running.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	q.Forget(k, "p/a.wav")
+	if !q.Add(Job{Key: k, Tag: "p/a.wav", Priority: 1}) {
+		t.Fatal("re-adding a cancelled running job joined it instead of queueing a new one")
+	}
+	close(f.gate)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ds := got()
+		ok := false
+		for _, d := range ds {
+			if d.Err == nil && d.Meta.Status == "ready" {
+				ok = true
+			}
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no successful render after re-add: %+v", ds)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"atelier/atomicfile"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,7 +30,7 @@ func dbCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			return writeFileAtomic(args[0], func(f *os.File) error { return db.Backup(f) })
+			return atomicfile.Write(args[0], 0o600, func(f *os.File) error { return db.Backup(f) })
 		},
 	})
 	c.AddCommand(&cobra.Command{
@@ -92,26 +93,4 @@ func dbOpen() (*localdb.DB, error) {
 		return nil, err
 	}
 	return localdb.Open(filepath.Join(d.Data, "db"), localdb.Options{})
-}
-
-// writeFileAtomic writes path through a temp file, fsync and rename, so a crash
-// never leaves a half-written file under the final name.
-func writeFileAtomic(path string, write func(f *os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

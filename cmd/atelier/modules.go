@@ -1,6 +1,7 @@
 package main
 
 import (
+	"atelier/atomicfile"
 	"bytes"
 	"crypto/ecdsa"
 	"errors"
@@ -179,7 +180,7 @@ func modulesKeysCmd() *cobra.Command {
 				if private {
 					mode = 0o600
 				}
-				return signing.WriteFileAtomic(out, []byte(body), mode)
+				return atomicfile.WriteFile(out, []byte(body), mode)
 			}
 			fmt.Print(body)
 			return nil
@@ -252,7 +253,7 @@ func modulesKeysCmd() *cobra.Command {
 				fmt.Println(string(env.Marshal()))
 				return nil
 			}
-			return signing.WriteFileAtomic(rotOut, env.Marshal(), 0o644)
+			return atomicfile.WriteFile(rotOut, env.Marshal(), 0o644)
 		},
 	}
 	rot.Flags().StringVar(&rotKey, "key", "", "the old key (name or file)")

@@ -5,35 +5,14 @@
 // `atelier daemon --ui` (the real Go services).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { chromium } from 'playwright-core'
+import { join } from 'node:path'
+import { bin, launchBrowser, startDaemon } from './harness.mjs'
 
-const bin = process.env.ATELIER_BIN
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
-const dist = resolve('dist')
 let daemon, browser, page, url, work, project
-
-function startDaemon(dataDir) {
-  return new Promise((ok, fail) => {
-    const port = 20000 + Math.floor(Math.random() * 20000)
-    const p = spawn(bin, ['--data-dir', dataDir, 'daemon', '--ui', `127.0.0.1:${port}`, '--ui-dir', dist, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const timer = setTimeout(() => fail(new Error('daemon did not start: ' + out)), 30000)
-    p.stdout.on('data', (d) => {
-      out += d
-      const m = out.match(/UI: (\S+)/)
-      if (m) {
-        clearTimeout(timer)
-        ok({ p, url: m[1] })
-      }
-    })
-    p.stderr.on('data', (d) => (out += d))
-    p.on('exit', (code) => fail(new Error(`daemon exited ${code}: ${out}`)))
-  })
-}
 
 // api calls a service method with the page's token, as the frontend does.
 async function api(method, ...args) {
@@ -58,10 +37,7 @@ before(async () => {
   const started = await startDaemon(join(work, 'data'))
   daemon = started.p
   url = started.url
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  })
+  browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
   await page.goto(url)
 })

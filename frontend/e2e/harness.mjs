@@ -1,0 +1,36 @@
+// Shared by the browser suites: start `atelier daemon --ui` on a free loopback
+// port with its own data dir, and Debian's chromium through playwright-core.
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { chromium } from 'playwright-core'
+
+export const bin = process.env.ATELIER_BIN
+const dist = resolve('dist')
+
+/** startDaemon resolves to { p, url } once the UI is served. */
+export function startDaemon(dataDir) {
+  return new Promise((ok, fail) => {
+    const port = 20000 + Math.floor(Math.random() * 20000)
+    const p = spawn(bin, ['--data-dir', dataDir, 'daemon', '--ui', `127.0.0.1:${port}`, '--ui-dir', dist, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const timer = setTimeout(() => fail(new Error('daemon did not start: ' + out)), 30000)
+    p.stdout.on('data', (d) => {
+      out += d
+      const m = out.match(/UI: (\S+)/)
+      if (m) {
+        clearTimeout(timer)
+        ok({ p, url: m[1] })
+      }
+    })
+    p.stderr.on('data', (d) => (out += d))
+    p.on('exit', (code) => fail(new Error(`daemon exited ${code}: ${out}`)))
+  })
+}
+
+/** launchBrowser starts headless Debian chromium (no browser downloads here). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+}
