@@ -241,9 +241,9 @@ func (s *Store) Flush() error {
 	s.mu.Lock()
 	batch := s.buf
 	s.buf = s.spare[:0]
-	dropped := s.dropped
-	if len(dropped) > 0 {
-		s.dropped = map[string]int64{}
+	var dropped map[string]int64 // taken only when non-empty: the map stays in use otherwise
+	if len(s.dropped) > 0 {
+		dropped, s.dropped = s.dropped, map[string]int64{}
 	}
 	s.mu.Unlock()
 	err := s.writeLocked(batch)
