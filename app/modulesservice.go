@@ -522,6 +522,7 @@ func (s *ModulesService) install(p string, approve bool, source string) (VerifyR
 	if errors.Is(err, trust.ErrNeedsApproval) {
 		out.Status, out.Message = "needs-approval", err.Error()
 		s.auditResult("install", p, out, nil)
+		s.e.Notify("A module is waiting for your approval", fmt.Sprintf("%s %s asks for new permissions: review them in Modules", out.Module, out.Version))
 		return out, nil
 	}
 	if err != nil {

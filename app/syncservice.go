@@ -215,6 +215,9 @@ type SyncService struct {
 	gate    *vault.Gate
 	consent func(purpose string) bool
 
+	notifyMu    sync.Mutex
+	lastFailure map[string]string // project -> last background error notified
+
 	mu       sync.Mutex
 	session  map[string][]byte // passphrases given this session (Unlock, no keyring)
 	vaults   map[string]*vault.Vault
@@ -308,10 +311,27 @@ func (s *SyncService) loop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if _, err := s.runProject(ctx, p); err != nil {
+			if _, err := s.runProject(ctx, p); err != nil && ctx.Err() == nil {
 				s.e.Log.Warn("background sync failed", "project", p, "err", err)
+				s.notifyFailure(p, err)
 			}
 		}
+	}
+}
+
+// notifyFailure tells the creator once per distinct error that background
+// sync of a project is failing (a remote down, a lost passphrase), instead of
+// failing silently on every retry.
+func (s *SyncService) notifyFailure(project string, err error) {
+	s.notifyMu.Lock()
+	if s.lastFailure == nil {
+		s.lastFailure = map[string]string{}
+	}
+	same := s.lastFailure[project] == err.Error()
+	s.lastFailure[project] = err.Error()
+	s.notifyMu.Unlock()
+	if !same {
+		s.e.Notify("Sync is failing", fmt.Sprintf("%s: %v", project, err))
 	}
 }
 
