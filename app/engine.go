@@ -63,6 +63,8 @@ type Engine struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	goMu    sync.Mutex // guards closing against wg.Add during Close
+	closing bool
 	closers []func() error
 }
 
@@ -174,7 +176,13 @@ func SocketPath(d Dirs) string { return filepath.Join(d.Data, api.SocketName) }
 func (e *Engine) Context() context.Context { return e.ctx }
 
 // Go runs fn in the background until the engine closes; Close waits for it.
+// After Close has begun, fn is not started.
 func (e *Engine) Go(fn func(ctx context.Context)) {
+	e.goMu.Lock()
+	defer e.goMu.Unlock()
+	if e.closing {
+		return
+	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -226,6 +234,9 @@ func (e *Engine) apply(c index.Change) {
 // Close stops the background work, closes the services in reverse order of
 // opening, then the database.
 func (e *Engine) Close() error {
+	e.goMu.Lock()
+	e.closing = true
+	e.goMu.Unlock()
 	e.cancel()
 	e.wg.Wait()
 	var first error

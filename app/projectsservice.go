@@ -205,11 +205,13 @@ func (s *ProjectsService) Add(path string) (ProjectSummary, error) {
 		s.emit()
 		return s.summary(p), nil
 	}
-	run := &projectRun{state: ProjectSummary{Project: p, Watching: "off"}}
+	run := &projectRun{state: ProjectSummary{Project: p, Watching: "off"}, dirty: true}
 	s.index(s.e.Context(), run, p, "")
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	s.recount(run)
+	if run.dirty {
+		s.recount(run)
+	}
 	return run.state, nil
 }
 
@@ -280,6 +282,11 @@ func (s *ProjectsService) summary(p Project) ProjectSummary {
 	if r == nil {
 		r = &projectRun{state: ProjectSummary{Project: p, Watching: "off"}, dirty: true}
 	}
+	return s.snapshot(r)
+}
+
+// snapshot copies a run's state, recounting first if changes made it stale.
+func (s *ProjectsService) snapshot(r *projectRun) ProjectSummary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirty {
@@ -418,10 +425,10 @@ func (s *ProjectsService) Rescan(project string) (ProjectSummary, error) {
 	r := s.runs[p.ID]
 	s.mu.Unlock()
 	if r == nil {
-		r = &projectRun{state: ProjectSummary{Project: p, Watching: "off"}}
+		r = &projectRun{state: ProjectSummary{Project: p, Watching: "off"}, dirty: true}
 	}
 	s.index(s.e.Context(), r, p, "")
-	return s.summary(p), nil
+	return s.snapshot(r), nil
 }
 
 // Status reports the engine and every project.
@@ -509,6 +516,12 @@ func (s *ProjectsService) index(ctx context.Context, r *projectRun, p Project, s
 		s.emit()
 	})
 	s.finish(r, changes, problems, err, true)
+	if err == nil && sub == "" && len(problems) == 0 {
+		// The index now holds exactly what the walk found: no need to count again.
+		r.mu.Lock()
+		r.state.Files, r.state.Bytes, r.dirty = ix.Totals.Files, ix.Totals.Bytes, false
+		r.mu.Unlock()
+	}
 }
 
 func (s *ProjectsService) update(ctx context.Context, r *projectRun, p Project, paths []string) {
@@ -581,31 +594,33 @@ func (s *ProjectsService) finish(r *projectRun, changes []index.Change, problems
 	}
 }
 
-// throttled returns a func that runs fn at most once per interval, trailing
-// calls coalesced into one run at the end of the interval.
+// throttled returns a func that runs fn at most once per interval: the first
+// call runs at once, calls during the interval coalesce into one run after it.
+// fn runs on an engine goroutine, so it never outlives Close.
 func throttled(e *Engine, interval time.Duration, fn func()) func() {
-	var mu sync.Mutex
-	var scheduled bool
-	var last time.Time
+	kick := make(chan struct{}, 1)
+	var once sync.Once
 	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if scheduled {
-			return
-		}
-		scheduled = true
-		wait := interval - time.Since(last)
-		if wait < 0 {
-			wait = 0
-		}
-		time.AfterFunc(wait, func() {
-			mu.Lock()
-			scheduled = false
-			last = time.Now()
-			mu.Unlock()
-			if e.ctx.Err() == nil {
-				fn()
-			}
+		once.Do(func() {
+			e.Go(func(ctx context.Context) {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-kick:
+					}
+					fn()
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(interval):
+					}
+				}
+			})
 		})
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
 	}
 }

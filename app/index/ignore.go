@@ -22,19 +22,85 @@ var DefaultIgnores = []string{
 	// DAWs and editors: autosaves, backups, caches, peak files
 	"Backup/", "Autosave/", "Auto-Save/", "*.reapeaks", "*.asd", "*.pkf", "*.RPP-bak", "*.rpp-bak",
 	"*.als.bak", "Ableton Project Info/", "*.bak", "*.peak", "*.sfk", "*.ptx.bak", "Session File Backups/",
-	"Bounced Files/.tmp*", ".atelier-tmp-*",
+	".atelier-tmp-*",
 }
+
+// nameMatcher matches base names against the default patterns. Every default
+// is a name pattern (no inner slash), so matching the base name alone is the
+// gitignore meaning; doing it without regular expressions keeps a walk of
+// 100,000 files cheap (go-gitignore's regexps cost ~40 µs a path).
+type nameMatcher struct {
+	exact, dirs        map[string]bool
+	suffixes, prefixes []string // "*.swp", "._*": the common shapes, without path.Match
+	globs              []string // the rest
+	dirGlobs           []string // "dir/" patterns have the slash removed and apply to dirs only
+}
+
+func newNameMatcher(patterns []string) *nameMatcher {
+	m := &nameMatcher{exact: map[string]bool{}, dirs: map[string]bool{}}
+	for _, p := range patterns {
+		dirOnly := strings.HasSuffix(p, "/")
+		p = strings.TrimSuffix(p, "/")
+		literal := !strings.ContainsAny(p, "*?[")
+		switch {
+		case dirOnly && literal:
+			m.dirs[p] = true
+		case dirOnly:
+			m.dirGlobs = append(m.dirGlobs, p)
+		case literal:
+			m.exact[p] = true
+		case strings.HasPrefix(p, "*") && !strings.ContainsAny(p[1:], "*?["):
+			m.suffixes = append(m.suffixes, p[1:])
+		case strings.HasSuffix(p, "*") && !strings.ContainsAny(p[:len(p)-1], "*?["):
+			m.prefixes = append(m.prefixes, p[:len(p)-1])
+		default:
+			m.globs = append(m.globs, p)
+		}
+	}
+	return m
+}
+
+func (m *nameMatcher) match(name string, isDir bool) bool {
+	if m.exact[name] || (isDir && m.dirs[name]) {
+		return true
+	}
+	for _, x := range m.suffixes {
+		if strings.HasSuffix(name, x) {
+			return true
+		}
+	}
+	for _, x := range m.prefixes {
+		if strings.HasPrefix(name, x) {
+			return true
+		}
+	}
+	for _, g := range m.globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	if isDir {
+		for _, g := range m.dirGlobs {
+			if ok, _ := path.Match(g, name); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var defaultMatcher = newNameMatcher(DefaultIgnores)
 
 // Ignorer decides which paths are left out of the index.
 type Ignorer struct {
-	def  *gitignore.GitIgnore
+	def  *nameMatcher
 	user *gitignore.GitIgnore
 }
 
 // LoadIgnorer builds the ignorer for a project root: the defaults plus the
 // root's .atelierignore, if any.
 func LoadIgnorer(root string) *Ignorer {
-	ig := &Ignorer{def: gitignore.CompileIgnoreLines(DefaultIgnores...)}
+	ig := &Ignorer{def: defaultMatcher}
 	if b, err := os.ReadFile(filepath.Join(root, IgnoreFile)); err == nil {
 		ig.user = gitignore.CompileIgnoreLines(strings.Split(string(b), "\n")...)
 	}
@@ -48,11 +114,17 @@ func (ig *Ignorer) Ignored(rel string, isDir bool) bool {
 	if ig == nil || rel == "" || rel == "." {
 		return false
 	}
+	if ig.def.match(path.Base(rel), isDir) {
+		return true
+	}
+	if ig.user == nil {
+		return false
+	}
 	p := rel
 	if isDir {
 		p += "/"
 	}
-	return ig.def.MatchesPath(p) || (ig.user != nil && ig.user.MatchesPath(p))
+	return ig.user.MatchesPath(p)
 }
 
 // IgnoredPath is Ignored for rel or any directory above it, for paths that do

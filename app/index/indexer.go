@@ -36,6 +36,9 @@ type Indexer struct {
 	Ignore  *Ignorer
 	Workers int // hashing parallelism; 0 = all cores
 	Log     *slog.Logger
+	// Totals is set by a whole-project Reconcile (what the index now holds,
+	// less files that could not be read), so callers need not count again.
+	Totals Totals
 }
 
 // stat is what the indexer learns of a file without reading it.
@@ -78,10 +81,83 @@ func (ix *Indexer) Reconcile(ctx context.Context, sub string, prog progress.Func
 	if _, err := os.Stat(ix.Root); err != nil {
 		return nil, nil, fmt.Errorf("project folder %s is not reachable (was it moved, or is a drive unmounted?): %w", ix.Root, err)
 	}
-	disk := map[string]stat{}
-	var problems []Problem
+	// Read the index while walking the disk: the two take about as long.
+	db := map[string]FileRecord{}
+	dbErr := make(chan error, 1)
+	go func() {
+		dbErr <- ix.Store.Under(sub, func(r FileRecord) error { db[r.Path] = r; return nil })
+	}()
+	// Walk the disk: the top-level folders are walked in parallel (stat calls
+	// dominate a no-change pass), each into its own result, merged after.
 	start := ix.abs(sub)
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+	top := &walkResult{disk: map[string]stat{}}
+	subdirs := make(chan string)
+	results := make(chan *walkResult)
+	workers := max(2, runtime.NumCPU())
+	for range workers {
+		go func() {
+			w := &walkResult{disk: map[string]stat{}}
+			for d := range subdirs {
+				if err := ix.walk(ctx, d, false, w, nil); err != nil && w.err == nil {
+					w.err = err
+				}
+			}
+			results <- w
+		}()
+	}
+	err := ix.walk(ctx, start, true, top, func(dir string) {
+		select {
+		case subdirs <- dir:
+		case <-ctx.Done():
+		}
+	})
+	close(subdirs)
+	disk, problems := top.disk, top.problems
+	for range workers {
+		w := <-results
+		for k, v := range w.disk {
+			disk[k] = v
+		}
+		problems = append(problems, w.problems...)
+		if w.err != nil && err == nil {
+			err = w.err
+		}
+	}
+	if derr := <-dbErr; derr != nil && err == nil {
+		err = fmt.Errorf("read index of %s: %w", ix.Project, derr)
+	}
+	if err != nil {
+		return nil, problems, err
+	}
+	changes, more, err := ix.diff(ctx, disk, db, prog)
+	if err == nil && sub == "" {
+		ix.Totals = Totals{}
+		for _, st := range disk {
+			ix.Totals.Files++
+			ix.Totals.Bytes += st.size
+		}
+	}
+	return changes, append(problems, more...), err
+}
+
+// Totals are the files and bytes a whole-project Reconcile found on disk.
+type Totals struct {
+	Files int
+	Bytes int64
+}
+
+// walkResult collects one walker's findings.
+type walkResult struct {
+	disk     map[string]stat
+	problems []Problem
+	err      error
+}
+
+// walk records the regular files below start into w. When handOff is set and
+// first is true, the directories directly below start are passed to it
+// instead of being descended into (they are walked by other goroutines).
+func (ix *Indexer) walk(ctx context.Context, start string, first bool, w *walkResult, handOff func(dir string)) error {
+	return filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -90,7 +166,7 @@ func (ix *Indexer) Reconcile(ctx context.Context, sub string, prog progress.Func
 			if p == start && errors.Is(err, fs.ErrNotExist) {
 				return nil // the whole subtree is gone: every record below it is deleted
 			}
-			problems = append(problems, Problem{Path: rel, Err: describe(err)})
+			w.problems = append(w.problems, Problem{Path: rel, Err: describe(err)})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -104,12 +180,16 @@ func (ix *Indexer) Reconcile(ctx context.Context, sub string, prog progress.Func
 		}
 		switch {
 		case d.IsDir():
+			if first && handOff != nil && p != start && filepath.Dir(p) == start {
+				handOff(p)
+				return fs.SkipDir
+			}
 			return nil
 		case d.Type()&fs.ModeSymlink != 0:
 			// Links are not followed (no loops, no escaping the project); a
 			// broken or looping one is reported so the creator can fix it.
 			if _, err := os.Stat(p); err != nil {
-				problems = append(problems, Problem{Path: rel, Err: "symbolic link not followed: " + describe(err)})
+				w.problems = append(w.problems, Problem{Path: rel, Err: "symbolic link not followed: " + describe(err)})
 			}
 			return nil
 		case !d.Type().IsRegular():
@@ -118,22 +198,13 @@ func (ix *Indexer) Reconcile(ctx context.Context, sub string, prog progress.Func
 		fi, err := d.Info()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				problems = append(problems, Problem{Path: rel, Err: describe(err)})
+				w.problems = append(w.problems, Problem{Path: rel, Err: describe(err)})
 			}
 			return nil
 		}
-		disk[rel] = statOf(fi)
+		w.disk[rel] = statOf(fi)
 		return nil
 	})
-	if err != nil {
-		return nil, problems, err
-	}
-	db := map[string]FileRecord{}
-	if err := ix.Store.Under(sub, func(r FileRecord) error { db[r.Path] = r; return nil }); err != nil {
-		return nil, problems, fmt.Errorf("read index of %s: %w", ix.Project, err)
-	}
-	changes, more, err := ix.diff(ctx, disk, db, prog)
-	return changes, append(problems, more...), err
 }
 
 // Update re-examines the given paths (files or directories, relative to the

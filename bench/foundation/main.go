@@ -47,7 +47,7 @@ func gen(dir string, n, size, dirs int) error {
 	buf := make([]byte, size)
 	for i := range n {
 		rng.Read(buf)
-		p := filepath.Join(dir, fmt.Sprintf("d%03d", i%dirs), fmt.Sprintf("e%02d", (i/dirs)%10), fmt.Sprintf("f%06d.wav", i))
+		p := filepath.Join(dir, fmt.Sprintf("d%03d", i%dirs), fmt.Sprintf("e%02d", (i/dirs)%10), fmt.Sprintf("f%06d.dat", i))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
