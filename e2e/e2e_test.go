@@ -87,6 +87,20 @@ func TestDesktopWindow(t *testing.T) {
 	proj := filepath.Join(t.TempDir(), "Demo EP")
 	os.MkdirAll(proj, 0o755)
 	os.WriteFile(filepath.Join(proj, "notes.md"), []byte("# notes\n"), 0o644)
+	// Real media for the Library screenshot: the demo generator's sketches and art.
+	ws := t.TempDir()
+	gen := exec.Command(bin(t, "atelier"), "demo", ws)
+	gen.Env = append(os.Environ(), "ATELIER_HOME="+filepath.Join(ws, "home"))
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("atelier demo: %v\n%s", err, out)
+	}
+	for _, f := range []string{"01 Morning Sketch.wav", "02 Night Drive.wav", "cover.png", "studio.jpg"} {
+		b, err := os.ReadFile(filepath.Join(ws, "project", "Night Drive EP", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(proj, f), b, 0o644)
+	}
 
 	cmd := exec.Command(bin(t, "atelier-desktop"), "--data-dir", data, "--skip-onboarding")
 	var logs bytes.Buffer
@@ -130,18 +144,20 @@ func TestDesktopWindow(t *testing.T) {
 	if st["running"] != true {
 		t.Fatalf("the CLI did not reach the running app: status %v", st)
 	}
-	eventually(t, 20*time.Second, "the first index", func() bool {
-		return strings.Contains(cli(t, data, "files", "demo-ep"), "notes.md")
+	// The first index reports each file once: the window title counts them.
+	eventually(t, 30*time.Second, "the first index to reach the window", func() bool {
+		return titleCount() == 5 // notes.md and the four media files
 	})
-
-	os.WriteFile(filepath.Join(proj, "take-2.wav"), []byte("RIFF not really"), 0o644)
-	eventually(t, 30*time.Second, "the change in the window title", func() bool {
-		name := xdotool("search", "--name", "new change")
-		return name != ""
-	})
-	if !strings.Contains(cli(t, data, "files", "demo-ep", "--kind", "audio"), "take-2.wav") {
-		t.Fatal("take-2.wav is not in the index")
+	if !strings.Contains(cli(t, data, "files", "demo-ep"), "notes.md") {
+		t.Fatal("notes.md is not in the index")
 	}
+
+	// A new file reaches the index and the window (one more new change).
+	os.WriteFile(filepath.Join(proj, "take-2.wav"), []byte("RIFF not really"), 0o644)
+	eventually(t, 30*time.Second, "the change in the window title", func() bool { return titleCount() == 6 })
+	eventually(t, 10*time.Second, "take-2.wav in the index", func() bool {
+		return strings.Contains(cli(t, data, "files", "demo-ep", "--kind", "audio"), "take-2.wav")
+	})
 	// Open the Activity view (Ctrl+2) and keep a screenshot of it.
 	win := strings.Fields(xdotool("search", "--name", "— Atelier"))[0]
 	// No window manager runs under Xvfb: focus the window directly, then type
@@ -167,12 +183,30 @@ func TestDesktopWindow(t *testing.T) {
 		eventually(t, 10*time.Second, view+" view", func() bool {
 			return xdotool("search", "--name", "^"+view+" — Atelier") != ""
 		})
-		time.Sleep(1500 * time.Millisecond) // let previews and charts load
+		if view == "Library" {
+			time.Sleep(4 * time.Second) // previews render in the background
+		} else {
+			time.Sleep(1500 * time.Millisecond) // charts and lists load
+		}
 		p := filepath.Join(artifacts(t), "view-"+strings.ToLower(view)+".png")
 		if out, err := exec.Command("import", "-window", "root", "-crop", "1200x800+100+50", p).CombinedOutput(); err != nil {
 			t.Fatalf("screenshot %s: %v %s", view, err, out)
 		}
 	}
+}
+
+// titleCount is the number of new changes the Atelier window's title shows
+// ("Projects — Atelier (3 new changes)"), 0 when it shows none.
+func titleCount() int {
+	for _, w := range strings.Fields(xdotool("search", "--name", "— Atelier")) {
+		name := xdotool("getwindowname", w)
+		if i := strings.Index(name, "("); i >= 0 {
+			var n int
+			fmt.Sscanf(name[i+1:], "%d", &n)
+			return n
+		}
+	}
+	return 0
 }
 
 func xdotool(args ...string) string {
