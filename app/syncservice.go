@@ -746,7 +746,7 @@ func (s *SyncService) vault(ctx context.Context, r Remote) (*vault.Vault, error)
 	}
 	set, _ := s.settings()
 	v, err = vault.Init(ctx, vault.Options{
-		Storage: st, State: dbState{db: s.e.DB, prefix: "sync/state/" + r.Name + "/"}, Passphrase: pass,
+		Storage: st, State: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + r.Name + "/"}, Passphrase: pass,
 		Device: set.Device, Log: s.e.Log.With("area", "sync", "remote", r.Name), Gate: s.gate,
 		OnCorrupt: func(obj string, err error) {
 			s.mu.Lock()
@@ -1030,7 +1030,7 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun)
 		if err != nil {
 			return err
 		}
-		mr := &mirror.Mirror{S: st, St: dbState{db: s.e.DB, prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
+		mr := &mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
 		res, err := mr.Sync(ctx, job)
 		pr.Uploaded, pr.Deleted, pr.BytesSent, pr.NoChange = len(res.Uploaded), len(res.Deleted), res.BytesSent, res.NoChange
 		if err != nil {
@@ -1159,7 +1159,7 @@ func (s *SyncService) Status() (SyncStatus, error) {
 		p.Pending = s.pending(p.Project)
 		if rm, err := s.remote(p.Remote); err == nil {
 			p.Remote = rm.Name
-			b, ok, _ := (dbState{db: s.e.DB, prefix: "sync/state/" + rm.Name + "/"}).Get("head/" + p.Project)
+			b, ok, _ := (localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}).Get("head/" + p.Project)
 			if ok {
 				var h vault.Head
 				if json.Unmarshal(b, &h) == nil {
@@ -1219,7 +1219,7 @@ func (s *SyncService) Restore(project, toDir, snapshotID string) (vault.RestoreR
 		if err != nil {
 			return vault.RestoreResult{}, err
 		}
-		n, err := (&mirror.Mirror{S: st, St: dbState{db: s.e.DB, prefix: "sync/state/" + rm.Name + "/"}}).Restore(ctx, id, abs)
+		n, err := (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}}).Restore(ctx, id, abs)
 		return vault.RestoreResult{Files: n}, err
 	}
 	v, err := s.vault(ctx, rm)
@@ -1301,7 +1301,7 @@ func (s *SyncService) Verify(project string) (vault.VerifyResult, error) {
 		if err != nil {
 			return vault.VerifyResult{}, err
 		}
-		p, err := (&mirror.Mirror{S: st, St: dbState{db: s.e.DB, prefix: "sync/state/" + rm.Name + "/"}}).Verify(ctx, id)
+		p, err := (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}}).Verify(ctx, id)
 		return vault.VerifyResult{Problems: p}, err
 	}
 	v, err := s.vault(ctx, rm)
@@ -1338,67 +1338,4 @@ func (s *SyncService) emitStatus() {
 	if err == nil {
 		s.e.Emit(SyncEvent, st)
 	}
-}
-
-// dbState is the vault's durable state over the database, under prefix.
-type dbState struct {
-	db     *localdb.DB
-	prefix string
-}
-
-var syncRaw = localdb.NewTableCodec[[]byte]("", rawBytes{})
-
-type rawBytes struct{}
-
-func (rawBytes) Encode(b []byte) ([]byte, error) { return b, nil }
-func (rawBytes) Decode(b []byte) ([]byte, error) { return append([]byte(nil), b...), nil }
-
-func (d dbState) Get(k string) ([]byte, bool, error) {
-	var v []byte
-	var ok bool
-	err := d.db.View(func(tx *localdb.Tx) error {
-		var err error
-		v, ok, err = syncRaw.Get(tx, d.prefix+k)
-		return err
-	})
-	return v, ok, err
-}
-
-func (d dbState) Scan(prefix string, fn func(string, []byte) error) error {
-	type kv struct {
-		k string
-		v []byte
-	}
-	var all []kv
-	err := d.db.View(func(tx *localdb.Tx) error {
-		return syncRaw.Scan(tx, d.prefix+prefix, func(k string, v []byte) error {
-			all = append(all, kv{strings.TrimPrefix(k, d.prefix), v})
-			return nil
-		})
-	})
-	if err != nil {
-		return err
-	}
-	for _, e := range all {
-		if err := fn(e.k, e.v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d dbState) Apply(puts map[string][]byte, dels []string) error {
-	return d.db.Update(func(tx *localdb.Tx) error {
-		for _, k := range dels {
-			if err := syncRaw.Delete(tx, d.prefix+k); err != nil {
-				return err
-			}
-		}
-		for k, v := range puts {
-			if err := syncRaw.Put(tx, d.prefix+k, v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
