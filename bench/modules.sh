@@ -16,21 +16,8 @@ export ATELIER_HOME="$work/home" ATELIER_PASSPHRASE="bench passphrase 1"
 A="$work/atelier"
 go build -o "$A" ./cmd/atelier
 
-ms() { # wall milliseconds of one run
-  local s e
-  s=$(date +%s%N)
-  "$@" >/dev/null 2>"$work/err" || { echo "bench: failed: $*" >&2; cat "$work/err" >&2; exit 1; }
-  e=$(date +%s%N)
-  echo $(((e - s) / 1000000))
-}
-best() { # best of 3 runs
-  local b="" t
-  for _ in 1 2 3; do
-    t=$(ms "$@")
-    if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; fi
-  done
-  echo "$b"
-}
+BENCH_ERR="$work/err"
+. bench/lib/timing.sh # cwd is the repo root (see the cd above)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
 
 echo "Preparing a ${size_mb} MiB module (incompressible, like audio)…" >&2

@@ -27,21 +27,8 @@ done
 A="$TMP/atelier"
 go build -o "$A" ./cmd/atelier
 
-ms() { # wall milliseconds of one run
-  local s e
-  s=$(date +%s%N)
-  "$@" >/dev/null 2>"$TMP/err" || { echo "bench: failed: $*" >&2; cat "$TMP/err" >&2; exit 1; }
-  e=$(date +%s%N)
-  echo $(((e - s) / 1000000))
-}
-best() { # best of 3 runs
-  local b="" t
-  for _ in 1 2 3; do
-    t=$(ms "$@")
-    if [ -z "$b" ] || [ "$t" -lt "$b" ]; then b=$t; fi
-  done
-  echo "$b"
-}
+BENCH_ERR="$TMP/err"
+. bench/lib/timing.sh # cwd is the repo root (see the cd above)
 rt() { awk -v secs="$1" -v ms="$2" 'BEGIN { if (ms > 0) printf "%.0f×", secs * 1000 / ms; else print "-" }'; }
 sec() { awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
 

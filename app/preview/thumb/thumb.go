@@ -84,40 +84,36 @@ func Sniff(b []byte) string {
 	return ""
 }
 
+// codec is one format's decoders. Formats are chosen from the file's magic
+// bytes (sniff), never from image.RegisterFormat's global table.
+type codec struct {
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
+}
+
+var codecs = map[string]codec{
+	"jpeg": {jpeg.DecodeConfig, jpeg.Decode},
+	"png":  {png.DecodeConfig, png.Decode},
+	"gif":  {gif.DecodeConfig, gif.Decode},
+	"webp": {webp.DecodeConfig, webp.Decode},
+	"bmp":  {bmp.DecodeConfig, bmp.Decode},
+	"tiff": {tiff.DecodeConfig, tiff.Decode},
+}
+
 func decodeConfig(format string, r io.Reader) (image.Config, error) {
-	switch format {
-	case "jpeg":
-		return jpeg.DecodeConfig(r)
-	case "png":
-		return png.DecodeConfig(r)
-	case "gif":
-		return gif.DecodeConfig(r)
-	case "webp":
-		return webp.DecodeConfig(r)
-	case "bmp":
-		return bmp.DecodeConfig(r)
-	case "tiff":
-		return tiff.DecodeConfig(r)
+	c, ok := codecs[format]
+	if !ok {
+		return image.Config{}, ErrUnknownFormat
 	}
-	return image.Config{}, ErrUnknownFormat
+	return c.config(r)
 }
 
 func decode(format string, r io.Reader) (image.Image, error) {
-	switch format {
-	case "jpeg":
-		return jpeg.Decode(r)
-	case "png":
-		return png.Decode(r)
-	case "gif":
-		return gif.Decode(r)
-	case "webp":
-		return webp.Decode(r)
-	case "bmp":
-		return bmp.Decode(r)
-	case "tiff":
-		return tiff.Decode(r)
+	c, ok := codecs[format]
+	if !ok {
+		return nil, ErrUnknownFormat
 	}
-	return nil, ErrUnknownFormat
+	return c.decode(r)
 }
 
 // Probe reads an image's format and size from its header.
