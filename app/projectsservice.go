@@ -68,7 +68,7 @@ type ProjectsService struct {
 	runs map[index.ProjectID]*projectRun
 	emit func() // throttled ProjectsEvent
 
-	testHookBatch func(watch.Batch) // tests: runs before each watcher batch
+	testHookBatch atomic.Pointer[func(watch.Batch)] // tests: runs before each watcher batch
 }
 
 // projectRun is the live state of one watched project.
@@ -468,8 +468,8 @@ func (s *ProjectsService) watch(p Project) {
 		// The watcher adds its watches first and then asks for a full scan, so
 		// a change during the first scan is seen by the scan or delivered after it.
 		err := r.watcher.Run(ctx, func(b watch.Batch) {
-			if h := s.testHookBatch; h != nil {
-				h(b)
+			if h := s.testHookBatch.Load(); h != nil {
+				(*h)(b)
 			}
 			if b.Full {
 				s.index(ctx, r, p, "")
