@@ -59,3 +59,29 @@ func TestLimiter(t *testing.T) {
 		t.Fatalf("1 MiB passed a 1 MiB/s limiter in %v", el)
 	}
 }
+
+// A wrong secret must be a permanent error that names the fix, on both the
+// direct-PutObject path (small objects) and gocloud's reads.
+func TestS3WrongCredentials(t *testing.T) {
+	s := synctest.Server(t)
+	u := s.NewBucket(t)
+	o := s.Options(nil)
+	o.SecretKey = "not-the-secret"
+	r, err := remote.Open(context.Background(), u, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"put":    r.Put(ctx, "k", []byte("x"), remote.PutOptions{}),
+		"create": r.Put(ctx, "k2", []byte("x"), remote.PutOptions{IfNotExist: true}),
+	} {
+		if err == nil || !remote.Permanent(err) || !strings.Contains(err.Error(), "credentials") {
+			t.Errorf("%s with a wrong secret: %v (want a permanent error naming the credentials)", name, err)
+		}
+	}
+	if _, err := r.Get(ctx, "k"); err == nil || !remote.Permanent(err) {
+		t.Errorf("get with a wrong secret: %v (want a permanent error)", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -188,6 +189,7 @@ func push(args []string) error {
 	root := fl.String("root", "", "project folder")
 	stateDir := fl.String("state", "", "state folder")
 	twice := fl.Int("again", 0, "then time this many no-change syncs (warm, like the daemon)")
+	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile of the first push to this file")
 	fl.Parse(args)
 	ctx := context.Background()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -217,8 +219,18 @@ func push(args []string) error {
 	// and is reported apart from the push.
 	scanS := time.Since(t0).Seconds()
 	enc := json.NewEncoder(os.Stdout)
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(pf)
+	}
 	start := time.Now()
 	res, err := v.Sync(ctx, vault.Job{Project: "bench", Root: *root, Files: files})
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}
