@@ -124,6 +124,19 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if have && lh.Digest != "" && lh.Digest == localDigest(job.Files) {
+		// The common case of a sync with nothing to do, decided without
+		// loading the snapshot: every selected file matches the last one,
+		// and nobody else committed since (one probe of the next head).
+		rh, rhave, err := v.latestHead(ctx, job.Project, lh, have)
+		if err != nil {
+			return res, err
+		}
+		if rhave && rh.Snapshot == lh.Snapshot {
+			res.NoChange, res.Snapshot, res.Seq = true, lh.Snapshot, lh.Seq
+			return res, nil
+		}
+	}
 	var base *Snapshot
 	if have {
 		if base, err = v.LoadSnapshot(ctx, lh.Snapshot); err != nil {
@@ -135,8 +148,14 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 		return res, err
 	}
 	if have && rhave && rh.Snapshot == lh.Snapshot && unchanged(job.Files, base) {
-		// The common case of a sync with nothing to do: nobody else
-		// committed and every selected file matches the last snapshot.
+		// Nothing to do, found the slow way (state from before digests):
+		// keep the digest so the next check is the fast one.
+		if lh.Digest == "" {
+			lh.Digest = base.digest()
+			if err := v.setLocalHead(job.Project, lh); err != nil {
+				return res, err
+			}
+		}
 		res.NoChange, res.Snapshot, res.Seq = true, lh.Snapshot, lh.Seq
 		return res, nil
 	}
@@ -196,7 +215,10 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 		// Nothing of ours to add: the remote head is the common state now.
 		res.NoChange = len(res.Pulled) == 0 && len(res.DeletedHere) == 0
 		res.Snapshot, res.Seq = rh.Snapshot, rh.Seq
-		if !have || lh.Snapshot != rh.Snapshot {
+		if !have || lh.Snapshot != rh.Snapshot || lh.Digest == "" {
+			if rh.Digest == "" {
+				rh.Digest = remoteSnap.digest()
+			}
 			if err := v.setLocalHead(job.Project, rh); err != nil {
 				return res, err
 			}
@@ -229,7 +251,7 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	if err := v.s.Put(ctx, snapshotKey(snap.ID), sb, remote.PutOptions{}); err != nil {
 		return res, fmt.Errorf("store snapshot of %s: %w", job.Project, err)
 	}
-	head := Head{Project: job.Project, Seq: snap.Seq, Snapshot: snap.ID, Parent: snap.Parent, Device: v.o.Device, Time: snap.Time, Files: len(snap.Files), Bytes: bytes}
+	head := Head{Project: job.Project, Seq: snap.Seq, Snapshot: snap.ID, Parent: snap.Parent, Device: v.o.Device, Time: snap.Time, Files: len(snap.Files), Bytes: bytes, Digest: snap.digest()}
 	hk := v.headKey(job.Project, head.Seq)
 	hb, err := v.sealJSON(hk, head)
 	if err != nil {

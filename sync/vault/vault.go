@@ -12,6 +12,8 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -291,6 +293,57 @@ type Head struct {
 	Files    int       `json:"files"`
 	Bytes    int64     `json:"bytes"`
 	Pruned   bool      `json:"pruned,omitempty"`
+	// Digest is filesDigest of the snapshot's files: a no-change sync
+	// compares it with the index and never loads the snapshot.
+	Digest string `json:"digest,omitempty"`
+}
+
+// filesDigest hashes (path, size, SHA-256) of n files in path order; at(i)
+// gives the i-th file. A file not hashed yet (zero sum) makes the digest
+// match no snapshot.
+func filesDigest(n int, at func(i int) (path string, size int64, sum [32]byte)) string {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sorted := true
+	for i := 1; i < n && sorted; i++ {
+		a, _, _ := at(i - 1)
+		b, _, _ := at(i)
+		sorted = a < b
+	}
+	if !sorted {
+		sort.Slice(order, func(i, j int) bool {
+			a, _, _ := at(order[i])
+			b, _, _ := at(order[j])
+			return a < b
+		})
+	}
+	h := sha256.New()
+	var rec []byte
+	for _, i := range order {
+		p, size, sum := at(i)
+		rec = append(rec[:0], p...)
+		rec = append(rec, 0)
+		rec = binary.BigEndian.AppendUint64(rec, uint64(size))
+		rec = append(rec, sum[:]...)
+		h.Write(rec)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func localDigest(files []LocalFile) string {
+	return filesDigest(len(files), func(i int) (string, int64, [32]byte) {
+		return files[i].Path, files[i].Size, files[i].SHA256
+	})
+}
+
+func (s *Snapshot) digest() string {
+	return filesDigest(len(s.Files), func(i int) (string, int64, [32]byte) {
+		var sum [32]byte
+		hex.Decode(sum[:], []byte(s.Files[i].SHA256))
+		return s.Files[i].Path, s.Files[i].Size, sum
+	})
 }
 
 func (v *Vault) headKey(project string, seq int64) string {

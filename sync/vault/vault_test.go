@@ -535,3 +535,4 @@ func TestPauseResumeAndHonestProgress(t *testing.T) {
 		t.Fatalf("progress does not separate new from deduplicated bytes: %+v", p)
 	}
 }
+
