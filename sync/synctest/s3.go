@@ -40,6 +40,12 @@ type S3 struct {
 var (
 	s3Once sync.Once
 	s3     *S3
+
+	// The posix backend resolves buckets against the working directory,
+	// which startS3 keeps as the test's own (tests read testdata relative to
+	// it), so buckets land there: Cleanup removes the ones NewBucket made.
+	bucketsMu sync.Mutex
+	buckets   []string
 )
 
 // Server starts versitygw once per process (embedgw allows one instance),
@@ -111,6 +117,11 @@ func (s *S3) NewBucket(t testing.TB) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "atl-" + strings.ToLower(hex.EncodeToString(b))
+	if wd, err := os.Getwd(); err == nil && s.Root != "" {
+		bucketsMu.Lock()
+		buckets = append(buckets, filepath.Join(wd, name))
+		bucketsMu.Unlock()
+	}
 	u := s.URL(name)
 	r, err := remote.Open(context.Background(), u, s.Options(nil))
 	if err != nil {
@@ -150,4 +161,10 @@ func Cleanup() {
 	if s3 != nil && s3.Root != "" {
 		os.RemoveAll(s3.Root)
 	}
+	bucketsMu.Lock()
+	defer bucketsMu.Unlock()
+	for _, b := range buckets {
+		os.RemoveAll(b)
+	}
+	buckets = nil
 }
