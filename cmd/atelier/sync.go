@@ -431,6 +431,9 @@ func syncCmd() *cobra.Command {
 			}
 			return output(res, func(w io.Writer) {
 				fmt.Fprintf(w, "kept %d snapshots, removed %d; deleted %d packs (%s)\n", res.SnapshotsKept, res.SnapshotsRemoved, res.PacksRemoved, humanBytes(res.BytesFreed))
+				if res.PacksRepacked > 0 {
+					fmt.Fprintf(w, "repacked %d mostly unused packs (%s still in use moved to new packs); the old ones are deleted by a prune after an hour\n", res.PacksRepacked, humanBytes(res.BytesRepacked))
+				}
 			})
 		},
 	}

@@ -137,17 +137,30 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 			return res, nil
 		}
 	}
-	var base *Snapshot
-	if have {
-		if base, err = v.LoadSnapshot(ctx, lh.Snapshot); err != nil {
-			return res, err
+	// base is the last snapshot this device had in common with the vault.
+	// When prune removed it, the merge runs without common history: every
+	// difference is kept on both sides (deletions made elsewhere come back,
+	// differing contents become conflict copies); nothing is lost.
+	loadBase := func() (*Snapshot, error) {
+		if !have {
+			return nil, nil
 		}
+		b, err := v.LoadSnapshot(ctx, lh.Snapshot)
+		if errors.Is(err, remote.ErrNotFound) {
+			v.log.Warn("the last common snapshot was pruned: merging without it", "project", job.Project, "snapshot", lh.Snapshot)
+			return nil, nil
+		}
+		return b, err
+	}
+	base, err := loadBase()
+	if err != nil {
+		return res, err
 	}
 	rh, rhave, err := v.latestHead(ctx, job.Project, lh, have)
 	if err != nil {
 		return res, err
 	}
-	if have && rhave && rh.Snapshot == lh.Snapshot && unchanged(job.Files, base) {
+	if base != nil && rhave && rh.Snapshot == lh.Snapshot && unchanged(job.Files, base) {
 		// Nothing to do, found the slow way (state from before digests):
 		// keep the digest so the next check is the fast one.
 		if lh.Digest == "" {
@@ -159,12 +172,17 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 		res.NoChange, res.Snapshot, res.Seq = true, lh.Snapshot, lh.Seq
 		return res, nil
 	}
-	// Before deduplicating against the local chunk index: was it pruned?
-	if err := v.checkEpoch(ctx); err != nil {
+	// Before deduplicating against the local chunk index or carrying chunk
+	// references over from the base: was the vault pruned or repacked?
+	if reset, err := v.checkEpoch(ctx); err != nil {
 		return res, err
+	} else if reset {
+		if base, err = loadBase(); err != nil {
+			return res, err
+		}
 	}
 	remoteSnap := base
-	if rhave && (!have || rh.Snapshot != lh.Snapshot) {
+	if rhave && (base == nil || rh.Snapshot != lh.Snapshot) {
 		if remoteSnap, err = v.LoadSnapshot(ctx, rh.Snapshot); err != nil {
 			return res, err
 		}

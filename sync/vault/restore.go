@@ -365,12 +365,19 @@ type PruneResult struct {
 	SnapshotsRemoved int   `json:"snapshotsRemoved"`
 	PacksRemoved     int   `json:"packsRemoved"`
 	BytesFreed       int64 `json:"bytesFreed"`
-	DryRun           bool  `json:"dryRun"`
+	// PacksRepacked were mostly unused: their live chunks (BytesRepacked)
+	// went into new packs; the old ones are deleted by a prune after the
+	// grace period (a dry run counts what that will free in BytesFreed).
+	PacksRepacked int   `json:"packsRepacked"`
+	BytesRepacked int64 `json:"bytesRepacked"`
+	DryRun        bool  `json:"dryRun"`
 }
 
 // Prune applies r to every project's history, then deletes packs no kept
 // snapshot references that are older than grace (younger ones may belong
-// to a push under way on another device). Packs that are partly used stay.
+// to a push under way on another device). Packs mostly unused are repacked:
+// their live chunks move to new packs, and the old packs are deleted by a
+// later prune once the grace period since their retirement has passed.
 func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dryRun bool) (PruneResult, error) {
 	res := PruneResult{DryRun: dryRun}
 	hs, err := v.AllHeads(ctx)
@@ -421,18 +428,15 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 		}
 	}
 	res.SnapshotsKept = len(keep)
-	used := map[string]bool{}
+	var kept []*Snapshot
 	for _, h := range keep {
 		s, err := v.LoadSnapshot(ctx, h.Snapshot)
 		if err != nil {
 			return res, fmt.Errorf("prune stopped, nothing more deleted: %w", err)
 		}
-		for _, f := range s.Files {
-			for _, c := range f.Chunks {
-				used[c.Pack] = true
-			}
-		}
+		kept = append(kept, s)
 	}
+	use := usage(kept)
 	// Snapshots no head names: left by a push that died before committing.
 	named := map[string]bool{}
 	for _, h := range hs {
@@ -456,11 +460,28 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			return res, err
 		}
 	}
+	retired, err := v.loadRetired(ctx)
+	if err != nil {
+		return res, err
+	}
+	old := func(i remote.Info) bool {
+		if t, ok := retired[filepath.Base(i.Key)]; ok {
+			return now.Sub(t) >= grace
+		}
+		return i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace
+	}
 	var dead []remote.Info
+	var sparse []string
+	var sparseBytes int64
 	err = v.s.List(ctx, "data/", func(i remote.Info) error {
 		id := filepath.Base(i.Key)
-		if !used[id] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+		u := use[id]
+		switch {
+		case u == nil && old(i):
 			dead = append(dead, i)
+		case u != nil && sparsePack(u.bytes, i.Size, v.cfg.PackSize) && old(i):
+			sparse = append(sparse, id)
+			sparseBytes += i.Size - u.bytes
 		}
 		return nil
 	})
@@ -476,9 +497,31 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 		if err := v.s.Delete(ctx, d.Key); err != nil {
 			return res, err
 		}
+		delete(retired, filepath.Base(d.Key))
 	}
-	if !dryRun && res.PacksRemoved > 0 {
-		// Tell every device its chunk index may point at deleted packs.
+	for id := range retired {
+		if use[id] != nil {
+			// Referenced again (a device committed from a snapshot it
+			// loaded before the repack): no longer retired.
+			delete(retired, id)
+		}
+	}
+	if dryRun {
+		res.PacksRepacked = len(sparse)
+		res.BytesFreed += sparseBytes
+		return res, nil
+	}
+	if err := v.repack(ctx, kept, sparse, use, retired, &res); err != nil {
+		return res, err
+	}
+	if len(sparse) == 0 && res.PacksRemoved > 0 {
+		if err := v.storeRetired(ctx, retired); err != nil {
+			return res, err
+		}
+	}
+	if res.PacksRemoved > 0 || res.PacksRepacked > 0 {
+		// Tell every device its chunk index and cached snapshots may point
+		// at deleted or retired packs.
 		epoch := []byte(randHex(16))
 		if err := v.s.Put(ctx, "epoch", epoch, remote.PutOptions{ContentType: "text/plain"}); err != nil {
 			return res, err
@@ -490,27 +533,31 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 	return res, nil
 }
 
-// checkEpoch drops the local chunk index after another device pruned.
-func (v *Vault) checkEpoch(ctx context.Context) error {
+// checkEpoch drops the local chunk index and cached snapshots after a
+// device pruned or repacked; reset says it did.
+func (v *Vault) checkEpoch(ctx context.Context) (reset bool, err error) {
 	b, err := v.s.Get(ctx, "epoch")
 	if errors.Is(err, remote.ErrNotFound) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	seen, _, err := v.st.Get("epoch")
 	if err != nil {
-		return err
+		return false, err
 	}
 	if bytes.Equal(seen, b) {
-		return nil
+		return false, nil
 	}
 	v.log.Info("the vault was pruned since the last sync: forgetting the local chunk index", "remote", v.s.String())
-	return v.resetChunks(string(b))
+	return true, v.resetChunks(string(b))
 }
 
 func (v *Vault) resetChunks(epoch string) error {
+	v.mu.Lock()
+	clear(v.snaps)
+	v.mu.Unlock()
 	var dels []string
 	if err := v.st.Scan("chunk/", func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
 		return err

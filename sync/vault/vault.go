@@ -539,6 +539,10 @@ func (v *Vault) AllHeads(ctx context.Context) ([]Head, error) {
 // FindSnapshot resolves id (a snapshot ID, a unique prefix of one, a
 // sequence number, or "" / "latest") within project.
 func (v *Vault) FindSnapshot(ctx context.Context, project, id string) (*Snapshot, error) {
+	// A cached snapshot may name packs a repack has since retired.
+	if _, err := v.checkEpoch(ctx); err != nil {
+		return nil, err
+	}
 	if id == "" || id == "latest" {
 		lh, have, err := v.localHead(project)
 		if err != nil {

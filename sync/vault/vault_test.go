@@ -535,4 +535,3 @@ func TestPauseResumeAndHonestProgress(t *testing.T) {
 		t.Fatalf("progress does not separate new from deduplicated bytes: %+v", p)
 	}
 }
-
