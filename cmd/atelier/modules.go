@@ -477,10 +477,7 @@ func modulesModuleCmd() *cobra.Command {
 		Short: "Search your registries",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := ""
-			if len(args) == 1 {
-				q = args[0]
-			}
+			q := optionalArg(args)
 			var hits []app.SearchHit
 			if err := call(cmd.Context(), "Modules.Search", &hits, q); err != nil {
 				return err

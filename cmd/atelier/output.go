@@ -38,3 +38,12 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// optionalArg is the single optional positional argument ("" when absent);
+// cobra.MaximumNArgs(1) guards the count.
+func optionalArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return ""
+}

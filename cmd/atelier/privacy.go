@@ -146,10 +146,7 @@ func privacyConsentCmd() *cobra.Command {
 	history := &cobra.Command{
 		Use: "history [PURPOSE]", Short: "Show the consent ledger", Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := ""
-			if len(args) == 1 {
-				p = args[0]
-			}
+			p := optionalArg(args)
 			var out []privacy.LedgerRecord
 			if err := call(cmd.Context(), "Privacy.History", &out, p); err != nil {
 				return err

@@ -272,10 +272,7 @@ func syncCmd() *cobra.Command {
 			if err := pre(cmd); err != nil {
 				return err
 			}
-			p := ""
-			if len(args) == 1 {
-				p = args[0]
-			}
+			p := optionalArg(args)
 			var res app.SyncRunResult
 			err := syncCallProgress(cmd.Context(), "Sync.Run", &res, p)
 			if len(res.Projects) == 0 && err != nil {
@@ -418,10 +415,7 @@ func syncCmd() *cobra.Command {
 		Short: "Apply the retention policy and delete data no kept snapshot needs",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r := ""
-			if len(args) == 1 {
-				r = args[0]
-			}
+			r := optionalArg(args)
 			if err := syncUsePassphrase(cmd, r); err != nil {
 				return err
 			}
@@ -445,10 +439,7 @@ func syncCmd() *cobra.Command {
 			if err := pre(cmd); err != nil {
 				return err
 			}
-			p := ""
-			if len(args) == 1 {
-				p = args[0]
-			}
+			p := optionalArg(args)
 			var res vault.VerifyResult
 			if err := syncCallProgress(cmd.Context(), "Sync.Verify", &res, p); err != nil {
 				return err
