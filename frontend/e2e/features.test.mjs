@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
 let daemon, browser, page, url, work, project
@@ -90,13 +90,13 @@ test('privacy: the dashboard charts real events, and withdrawing consent stops r
   const before = await dropped()
   await page.getByRole('switch', { name: /\(analytics\.local\)/ }).click()
   await page.getByRole('button', { name: 'Withdraw and keep data' }).click()
-  assert.equal((await api('Privacy.Purposes')).find((p) => p.name === 'analytics.local').granted, false)
+  await eventually(async () => !(await api('Privacy.Purposes')).find((p) => p.name === 'analytics.local').granted, 'analytics.local withdrawn')
   // Another project added now is an event the engine must drop, not store.
   const second = join(work, 'second')
   mkdirSync(second)
   writeFileSync(join(second, 'a.txt'), 'a')
   await api('Projects.Add', second)
-  assert.ok((await dropped()) > before, 'the event after withdrawal was dropped and counted')
+  await eventually(async () => (await dropped()) > before, 'the event after withdrawal dropped and counted')
 })
 
 test('accessibility: every control is labelled, focus moves in order, the main text has contrast', async () => {

@@ -34,3 +34,15 @@ export function launchBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   })
 }
+
+// eventually polls fn until it returns a truthy value (UI actions call the
+// backend asynchronously: a click returns before its call has landed).
+export async function eventually(fn, what, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
