@@ -80,7 +80,7 @@ func latency(n int) error {
 	var toIndex, toUI []time.Duration
 	store := index.NewStore(e.DB, p.ID)
 	for i := range n {
-		name := fmt.Sprintf("take%04d.wav", i)
+		name := fmt.Sprintf("notes%04d.txt", i)
 		start := time.Now()
 		if err := os.WriteFile(filepath.Join(proj, name), []byte(name), 0o644); err != nil {
 			return err
