@@ -38,6 +38,9 @@ type Remote struct {
 	// Shown, never stored: where the secrets come from.
 	Passphrase string `json:"passphrase,omitempty"` // "keyring", "environment", "session", "missing"
 	Keys       string `json:"keys,omitempty"`       // "keyring", "provider chain"
+	// Warning, from RemoteAdd only: the remote was added, but something
+	// needs the creator's attention (no keyring to keep the passphrase).
+	Warning string `json:"warning,omitempty"`
 }
 
 // RemoteSpec adds a remote. Passphrase, AccessKey and SecretKey go to the
@@ -514,10 +517,10 @@ func (s *SyncService) RemoteAdd(spec RemoteSpec) (Remote, error) {
 			return Remote{}, err
 		}
 	}
-	var warn error
+	var warn string
 	if spec.Passphrase != "" {
 		if err := s.secrets.Set(spec.Name, spec.Passphrase); err != nil {
-			warn = fmt.Errorf("no OS keyring is running (%v): the passphrase is kept for this session only and was not written to disk; set ATELIER_VAULT_PASSPHRASE or use --passphrase-file on later runs", err)
+			warn = fmt.Sprintf("no OS keyring is running (%v): the passphrase is kept for this session only and was not written to disk; set ATELIER_VAULT_PASSPHRASE or use --passphrase-file on later runs", err)
 			s.mu.Lock()
 			s.session[spec.Name] = []byte(spec.Passphrase)
 			s.mu.Unlock()
@@ -541,7 +544,9 @@ func (s *SyncService) RemoteAdd(spec RemoteSpec) (Remote, error) {
 	}
 	s.e.Log.Info("remote added", "remote", r.Name, "url", remote.Redact(r.URL), "kind", r.Kind)
 	s.emitStatus()
-	return s.describe(r), warn
+	out := s.describe(r)
+	out.Warning = warn
+	return out, nil
 }
 
 func (s *SyncService) describe(r Remote) Remote {

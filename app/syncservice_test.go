@@ -216,3 +216,35 @@ func TestSyncDefaultRemoteNeedsPassphrase(t *testing.T) {
 		t.Fatalf("the default vault is not under the data dir: %v", err)
 	}
 }
+
+// noKeyring fails every write, like a desktop session without a secret service.
+type noKeyring struct{ memSecrets }
+
+func (*noKeyring) Set(string, string) error { return keyring.ErrUnsupportedPlatform }
+
+// Without a keyring the remote is still added (the command succeeds), the
+// passphrase stays in memory only, and the result says so.
+func TestRemoteAddWithoutKeyringWarnsButAdds(t *testing.T) {
+	e := openEngine(t, DirsUnder(t.TempDir()), false)
+	t.Cleanup(func() { e.Close() })
+	e.Sync.secrets = &noKeyring{memSecrets{m: map[string]string{}}}
+	if _, err := e.Privacy.Grant("sync.cloud", "test"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Sync.RemoteAdd(RemoteSpec{Name: "box", URL: "file://" + t.TempDir(), Passphrase: "pass phrase for tests"})
+	if err != nil {
+		t.Fatalf("add without a keyring failed: %v", err)
+	}
+	if !strings.Contains(r.Warning, "no OS keyring") || r.Passphrase != "session" {
+		t.Fatalf("want a keyring warning and a session passphrase, got %+v", r)
+	}
+	rs, err := e.Sync.RemoteList()
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("remote not listed: %v %v", rs, err)
+	}
+	for _, x := range rs {
+		if x.Warning != "" {
+			t.Fatalf("the warning was stored with the remote: %+v", x)
+		}
+	}
+}

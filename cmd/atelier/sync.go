@@ -165,12 +165,11 @@ func syncRemoteCmd() *cobra.Command {
 				return errors.New("give both --access-key and --secret-key-file, or neither (then the provider's chain is used)")
 			}
 			var r app.Remote
-			err := call(cmd.Context(), "Sync.RemoteAdd", &r, spec)
-			if err != nil && r.Name == "" {
+			if err := call(cmd.Context(), "Sync.RemoteAdd", &r, spec); err != nil {
 				return err
 			}
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "warning:", err)
+			if r.Warning != "" {
+				fmt.Fprintln(os.Stderr, "warning:", r.Warning)
 			}
 			return output(r, func(w io.Writer) {
 				fmt.Fprintf(w, "added %s (%s) %s\n", r.Name, r.Kind, r.URL)

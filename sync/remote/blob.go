@@ -168,6 +168,11 @@ func (r *Blob) wrap(op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchBucket" {
+		// Not "object not found": nothing else can be right until it exists.
+		return permanent(fmt.Errorf("%s %s on %s: the bucket %s does not exist: create it with your storage provider (its console or CLI), then try again (S3: %s)", op, key, r, r.name, ae.ErrorCode()))
+	}
 	code := gcerrors.Code(err)
 	if code == gcerrors.Unknown {
 		code = s3Code(err)

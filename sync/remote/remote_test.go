@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -83,5 +84,20 @@ func TestS3WrongCredentials(t *testing.T) {
 	}
 	if _, err := r.Get(ctx, "k"); err == nil || !remote.Permanent(err) {
 		t.Errorf("get with a wrong secret: %v (want a permanent error)", err)
+	}
+}
+
+// A bucket that does not exist is named as such (not "object not found"),
+// on reads and writes alike, and retrying cannot help.
+func TestS3MissingBucket(t *testing.T) {
+	s := synctest.Server(t)
+	r := s.Open(t, s.URL("atl-never-created"), nil)
+	ctx := context.Background()
+	_, gerr := r.Get(ctx, "config")
+	perr := r.Put(ctx, "k", []byte("x"), remote.PutOptions{})
+	for name, err := range map[string]error{"get": gerr, "put": perr} {
+		if err == nil || errors.Is(err, remote.ErrNotFound) || !remote.Permanent(err) || !strings.Contains(err.Error(), "bucket atl-never-created does not exist") {
+			t.Errorf("%s on a missing bucket: %v", name, err)
+		}
 	}
 }
