@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"time"
 
-	gomp3 "github.com/hajimehoshi/go-mp3"
+	gomp3 "atelier/app/preview/mp3/internal/gomp3"
 )
 
 // Options tune Decode. The zero value decodes on all cores.

@@ -1,5 +1,5 @@
 // Package mp3 scans, decodes and cuts MPEG audio Layer III files. A frame
-// scanner of its own sits in front of github.com/hajimehoshi/go-mp3: it checks
+// scanner of its own sits in front of the go-mp3 decoder (a tuned copy in internal/gomp3): it checks
 // ID3 tag sizes, resynchronises over junk, reads the Xing/Info and LAME headers
 // (gapless encoder delay and padding) and splits the stream at frame
 // boundaries so long files decode in parallel segments.
