@@ -1,0 +1,71 @@
+package thumb
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	"testing"
+
+	"atelier/app/preview/thumb/internal/jpegscale"
+)
+
+// benchPhoto is a w×h JPEG with smooth colour and textured brightness.
+func benchPhoto(b *testing.B, w, h int) []byte {
+	m := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m.Y[y*m.YStride+x] = uint8(x*3 + y*5 + (x*y)%23)
+		}
+	}
+	for y := 0; y < h/2; y++ {
+		for x := 0; x < w/2; x++ {
+			m.Cb[y*m.CStride+x] = uint8(128 + x/64)
+			m.Cr[y*m.CStride+x] = uint8(100 + y/64)
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func benchMake(b *testing.B, w, h int) {
+	data := benchPhoto(b, w, h)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Make(data, []int{Large, Small}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// 24 MP (6000×4000): the 1/4 decode (1500 px) covers Large.
+func BenchmarkMake24MP(b *testing.B) { benchMake(b, 6000, 4000) }
+
+// 6 MP (3000×2000): a quarter (750 px) is short of Large: full decode.
+func BenchmarkMake6MP(b *testing.B) { benchMake(b, 3000, 2000) }
+
+// 45 MP (8256×5504): the 1/8 decode (1032 px) covers Large.
+func BenchmarkMake45MP(b *testing.B) { benchMake(b, 8256, 5504) }
+
+func BenchmarkDecode24MPFull(b *testing.B) {
+	data := benchPhoto(b, 6000, 4000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := jpegscale.Decode(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode24MPEighth(b *testing.B) {
+	data := benchPhoto(b, 6000, 4000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := jpegscale.DecodeEighth(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

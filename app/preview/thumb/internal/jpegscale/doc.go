@@ -1,0 +1,8 @@
+// Package jpegscale is Go's image/jpeg decoder (Go 1.26, BSD license, see
+// LICENSE; copyright The Go Authors) with one addition by Atelier (2026):
+// DecodeEighth decodes at 1/8 scale from the DC coefficients alone, the way
+// libjpeg's scale_denom=8 does, so thumbnails of large photographs skip the
+// inverse DCT and never allocate the full-size image. Changes are marked
+// "Atelier" in reader.go and scan.go; dct.go and huffman.go are unchanged.
+// The encoder and format registration are left out.
+package jpegscale
