@@ -225,10 +225,12 @@ func (e *Engine) Emit(name string, data any) {
 func (e *Engine) Hub() *api.Hub { return e.hub }
 
 // apply is the one place where index changes fan out to their consumers.
-func (e *Engine) apply(c index.Change) {
-	e.Activity.publish(c)
-	e.Library.consider(c)
-	e.Sync.consider(c)
+func (e *Engine) apply(changes []index.Change) {
+	for _, c := range changes {
+		e.Activity.publish(c)
+		e.Library.consider(c)
+	}
+	e.Sync.consider(changes)
 }
 
 // Close stops the background work, closes the services in reverse order of

@@ -88,6 +88,12 @@ func newProjectsService(e *Engine) (*ProjectsService, error) {
 	}
 	s := &ProjectsService{e: e, runs: map[index.ProjectID]*projectRun{}}
 	s.emit = throttled(e, 300*time.Millisecond, func() { e.Emit(ProjectsEvent, s.summaries()) })
+	if !e.opts.Background {
+		// A one-shot engine (the CLI without a running app) has nobody to
+		// tell, and its projects have no live runs to summarise: each
+		// emit recounted the whole index of the project being added.
+		s.emit = func() {}
+	}
 	return s, nil
 }
 
@@ -515,13 +521,13 @@ func (s *ProjectsService) index(ctx context.Context, r *projectRun, p Project, s
 		r.mu.Unlock()
 		s.emit()
 	})
-	s.finish(r, changes, problems, err, true)
+	var totals *index.Totals
 	if err == nil && sub == "" && len(problems) == 0 {
-		// The index now holds exactly what the walk found: no need to count again.
-		r.mu.Lock()
-		r.state.Files, r.state.Bytes, r.dirty = ix.Totals.Files, ix.Totals.Bytes, false
-		r.mu.Unlock()
+		// The index now holds exactly what the walk found: no need to count
+		// again (a recount reads every record: 0.5 s on 100,000 files).
+		totals = &ix.Totals
 	}
+	s.finish(r, changes, problems, err, true, totals)
 }
 
 func (s *ProjectsService) update(ctx context.Context, r *projectRun, p Project, paths []string) {
@@ -533,17 +539,17 @@ func (s *ProjectsService) update(ctx context.Context, r *projectRun, p Project, 
 		}
 	}
 	changes, problems, err := s.indexer(r, p).Update(ctx, paths)
-	s.finish(r, changes, problems, err, false)
+	s.finish(r, changes, problems, err, false, nil)
 }
 
 func (s *ProjectsService) indexer(r *projectRun, p Project) *index.Indexer {
 	return &index.Indexer{Root: p.Root, Project: p.ID, Store: index.NewStore(s.e.DB, p.ID), Ignore: r.ignore.Load(), Log: s.e.Log}
 }
 
-func (s *ProjectsService) finish(r *projectRun, changes []index.Change, problems []index.Problem, err error, full bool) {
-	for _, c := range changes {
-		s.e.apply(c)
-	}
+// finish records the outcome of an index pass; totals, when known, are the
+// whole project's after a full pass (else a full pass recounts lazily).
+func (s *ProjectsService) finish(r *projectRun, changes []index.Change, problems []index.Problem, err error, full bool, totals *index.Totals) {
+	s.e.apply(changes)
 	r.mu.Lock()
 	if full {
 		r.state.Indexing = false
@@ -557,7 +563,11 @@ func (s *ProjectsService) finish(r *projectRun, changes []index.Change, problems
 	if len(changes) > 0 {
 		r.state.LastChange = time.Now().UTC()
 	}
-	if full {
+	if full && totals != nil {
+		// Set under the same lock as the end of the pass, so the emit
+		// below never runs a recount it does not need.
+		r.state.Files, r.state.Bytes, r.dirty = totals.Files, totals.Bytes, false
+	} else if full {
 		r.dirty = true // a full pass recounts from the index
 	} else {
 		for _, c := range changes {

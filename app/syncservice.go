@@ -378,33 +378,63 @@ func (s *SyncService) backgroundProjects(all bool) ([]string, error) {
 }
 
 // consider adds a change to the outbox when the project's rules select it.
-func (s *SyncService) consider(c index.Change) {
-	project := string(c.Record.Project)
-	r, ok := s.rulesOf(project)
-	if !ok || !r.Enabled {
-		return
+func (s *SyncService) consider(changes []index.Change) {
+	// One rules read and compile per project, and one transaction per
+	// outboxBatch entries: an initial index of 100,000 files used to cost a
+	// read, a gitignore compile and a commit per file.
+	const outboxBatch = 2000
+	type selection struct {
+		m  *rules.Matcher
+		ok bool
 	}
-	m, err := rules.Compile(r.Rules)
-	if err != nil {
-		return
-	}
-	match := m.Match(c.Record.Path, string(c.Record.Kind), c.Record.Size)
-	// A deleted or renamed-away file may have been selected before.
-	if !match && c.Op != index.OpDelete && c.Op != index.OpRename {
-		return
-	}
+	sel := map[string]selection{}
 	now := time.Now().UTC()
-	err = s.e.DB.Update(func(tx *localdb.Tx) error {
-		if c.Op == index.OpRename && c.From != "" {
-			if err := syncOutbox.Put(tx, project+"/"+c.From, outboxEntry{Op: index.OpDelete, Path: c.From, At: now}); err != nil {
-				return err
+	type put struct {
+		key string
+		e   outboxEntry
+	}
+	var puts []put
+	for _, c := range changes {
+		project := string(c.Record.Project)
+		sl, seen := sel[project]
+		if !seen {
+			if r, ok := s.rulesOf(project); ok && r.Enabled {
+				if m, err := rules.Compile(r.Rules); err == nil {
+					sl = selection{m: m, ok: true}
+				}
 			}
+			sel[project] = sl
 		}
-		return syncOutbox.Put(tx, project+"/"+c.Record.Path, outboxEntry{Op: c.Op, Path: c.Record.Path, Size: c.Record.Size, At: now})
-	})
-	if err != nil {
-		s.e.Log.Warn("sync outbox", "project", project, "path", c.Record.Path, "err", err)
+		if !sl.ok {
+			continue
+		}
+		// A deleted or renamed-away file may have been selected before.
+		if !sl.m.Match(c.Record.Path, string(c.Record.Kind), c.Record.Size) && c.Op != index.OpDelete && c.Op != index.OpRename {
+			continue
+		}
+		if c.Op == index.OpRename && c.From != "" {
+			puts = append(puts, put{project + "/" + c.From, outboxEntry{Op: index.OpDelete, Path: c.From, At: now}})
+		}
+		puts = append(puts, put{project + "/" + c.Record.Path, outboxEntry{Op: c.Op, Path: c.Record.Path, Size: c.Record.Size, At: now}})
+	}
+	if len(puts) == 0 {
 		return
+	}
+	for len(puts) > 0 {
+		n := min(len(puts), outboxBatch)
+		err := s.e.DB.Update(func(tx *localdb.Tx) error {
+			for _, p := range puts[:n] {
+				if err := syncOutbox.Put(tx, p.key, p.e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			s.e.Log.Warn("sync outbox", "entries", n, "first", puts[0].key, "err", err)
+			return
+		}
+		puts = puts[n:]
 	}
 	s.poke()
 }

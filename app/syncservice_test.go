@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/zalando/go-keyring"
+
+	"atelier/sync/rules"
 )
 
 type memSecrets struct {
@@ -246,5 +249,39 @@ func TestRemoteAddWithoutKeyringWarnsButAdds(t *testing.T) {
 		if x.Warning != "" {
 			t.Fatalf("the warning was stored with the remote: %+v", x)
 		}
+	}
+}
+
+// An index pass of thousands of files reaches the outbox in a few batched
+// transactions: every selected file once, the excluded ones not at all.
+func TestOutboxTakesALargePassInBatches(t *testing.T) {
+	e, _ := syncEngine(t, "studio", "file://"+t.TempDir())
+	root := t.TempDir()
+	p, err := e.Projects.Add(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := string(p.ID)
+	if err := e.Sync.SetRules(id, SyncRules{Enabled: true, Remote: "shared", Rules: rules.Rules{Exclude: []string{"*.tmpx"}}}); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for i := 0; i < 4500; i++ {
+		files[fmt.Sprintf("takes/t%04d.wav", i)] = "x"
+	}
+	for i := 0; i < 300; i++ {
+		files[fmt.Sprintf("scratch/s%03d.tmpx", i)] = "y"
+	}
+	writeFiles(t, root, files)
+	if _, err := e.Projects.Rescan(id); err != nil {
+		t.Fatal(err)
+	}
+	pv, err := e.Sync.Preview(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4,500 files and the whole-project entry SetRules queued.
+	if pv.Pending != 4501 {
+		t.Fatalf("%d outbox entries after indexing 4,500 selected and 300 excluded files, want 4501", pv.Pending)
 	}
 }

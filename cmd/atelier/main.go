@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,16 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := rootCmd()
-	if err := root.ExecuteContext(ctx); err != nil {
+	// ATELIER_CPUPROFILE=FILE writes a CPU profile of the whole command (for
+	// the benchmarks: `go tool pprof FILE`).
+	if p := os.Getenv("ATELIER_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	err := root.ExecuteContext(ctx)
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "atelier:", err)
 		var ee exitError
 		if errors.As(err, &ee) {
