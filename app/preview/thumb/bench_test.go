@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+	"io"
 	"testing"
 
 	"atelier/app/preview/thumb/internal/jpegscale"
@@ -50,22 +51,16 @@ func BenchmarkMake6MP(b *testing.B) { benchMake(b, 3000, 2000) }
 // 45 MP (8256×5504): the 1/8 decode (1032 px) covers Large.
 func BenchmarkMake45MP(b *testing.B) { benchMake(b, 8256, 5504) }
 
-func BenchmarkDecode24MPFull(b *testing.B) {
+func benchDecode(b *testing.B, decode func(io.Reader) (image.Image, error)) {
 	data := benchPhoto(b, 6000, 4000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := jpegscale.Decode(bytes.NewReader(data)); err != nil {
+		if _, err := decode(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkDecode24MPEighth(b *testing.B) {
-	data := benchPhoto(b, 6000, 4000)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := jpegscale.DecodeEighth(bytes.NewReader(data)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkDecode24MPFull(b *testing.B)    { benchDecode(b, jpegscale.Decode) }
+func BenchmarkDecode24MPQuarter(b *testing.B) { benchDecode(b, jpegscale.DecodeQuarter) }
+func BenchmarkDecode24MPEighth(b *testing.B)  { benchDecode(b, jpegscale.DecodeEighth) }
