@@ -99,6 +99,37 @@ test('privacy: the dashboard charts real events, and withdrawing consent stops r
   await eventually(async () => (await dropped()) > before, 'the event after withdrawal dropped and counted')
 })
 
+test('sync: add a vault remote, choose a project, sync it, see the version, restore it', async () => {
+  await api('Privacy.Grant', 'sync.cloud', 'browser test')
+  await page.getByRole('button', { name: /^Sync/ }).first().click()
+  await page.getByRole('heading', { name: 'Sync', exact: true }).waitFor()
+  const vault = join(work, 'vault')
+  await page.getByLabel('Remote name').fill('box')
+  await page.getByLabel('Remote URL').fill(`file://${vault}`)
+  await page.getByLabel('Vault passphrase').fill('a long passphrase for the browser test')
+  await page.getByRole('button', { name: 'Add remote' }).click()
+  await page.getByRole('status').filter({ hasText: 'Remote added' }).waitFor({ timeout: 30000 })
+  await page.getByLabel('Project', { exact: true }).selectOption({ label: 'Night Drive EP' })
+  await page.locator('label:has-text("To") select').selectOption('box')
+  const enabled = page.getByLabel('Sync this project in the background')
+  if (!(await enabled.isChecked())) await enabled.check()
+  await page.getByRole('button', { name: 'Sync now' }).click()
+  const snaps = page.getByRole('table', { name: 'Snapshots' })
+  await snaps.getByRole('cell', { name: '1', exact: true }).waitFor({ timeout: 60000 })
+  await page.screenshot({ path: join(artifacts, 'browser-sync.png') })
+  // The vault holds packs and a snapshot, and none of the project's names.
+  const objects = execFileSync('find', [vault, '-type', 'f']).toString()
+  assert.match(objects, /data\//)
+  assert.match(objects, /snapshots\//)
+  assert.doesNotMatch(objects, /Night Drive|Morning Sketch/)
+  const out = join(work, 'restored')
+  await page.getByLabel('Restore folder').fill(out)
+  await page.getByRole('button', { name: 'Restore', exact: true }).click()
+  await page.getByRole('status').filter({ hasText: /Restored/i }).waitFor({ timeout: 60000 })
+  const diff = execFileSync('diff', ['-r', '--exclude=.atelierignore', project, out]).toString()
+  assert.equal(diff, '', 'the restored folder equals the project')
+})
+
 test('accessibility: every control is labelled, focus moves in order, the main text has contrast', async () => {
   for (const view of ['projects', 'activity', 'library', 'modules', 'privacy', 'sync', 'settings']) {
     await page.goto(`${url}&onboarding=skip&view=${view}`)
