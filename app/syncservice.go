@@ -604,6 +604,26 @@ func (s *SyncService) RemoteList() ([]Remote, error) {
 	return out, err
 }
 
+// RemoteSetLimit changes a remote's bandwidth limit in KiB/s (0: no limit).
+// Transfers under way follow the new limit at once.
+func (s *SyncService) RemoteSetLimit(name string, kibps int64) (Remote, error) {
+	if kibps < 0 {
+		return Remote{}, fmt.Errorf("bandwidth limit %d KiB/s: give 0 (no limit) or a positive number", kibps)
+	}
+	r, err := s.remote(name)
+	if err != nil {
+		return Remote{}, err
+	}
+	r.BandwidthKBps = kibps
+	if err := s.e.DB.Update(func(tx *localdb.Tx) error { return syncRemotes.Put(tx, r.Name, r) }); err != nil {
+		return Remote{}, err
+	}
+	s.limiter(r)
+	s.e.Log.Info("remote bandwidth limit", "remote", r.Name, "kibps", kibps)
+	s.emitStatus()
+	return s.describe(r), nil
+}
+
 // RemoteRemove forgets a remote, its keyring entries and its local state.
 // The data on the remote is not touched.
 func (s *SyncService) RemoteRemove(name string) error {

@@ -285,3 +285,31 @@ func TestOutboxTakesALargePassInBatches(t *testing.T) {
 		t.Fatalf("%d outbox entries after indexing 4,500 selected and 300 excluded files, want 4501", pv.Pending)
 	}
 }
+
+// A remote's bandwidth limit changes in place: stored, listed, and applied to
+// the limiter running transfers use; a negative one is refused.
+func TestRemoteSetLimit(t *testing.T) {
+	e, _ := syncEngine(t, "studio", "file://"+t.TempDir())
+	r, err := e.Sync.RemoteSetLimit("shared", 512)
+	if err != nil || r.BandwidthKBps != 512 {
+		t.Fatalf("set limit: %+v %v", r, err)
+	}
+	rs, _ := e.Sync.RemoteList()
+	for _, x := range rs {
+		if x.Name == "shared" && x.BandwidthKBps != 512 {
+			t.Fatalf("listed with %d KiB/s", x.BandwidthKBps)
+		}
+	}
+	if got := e.Sync.limiters["shared"].Rate(); got != 512*1024 {
+		t.Fatalf("limiter at %d B/s, want %d", got, 512*1024)
+	}
+	if _, err := e.Sync.RemoteSetLimit("shared", 0); err != nil || e.Sync.limiters["shared"].Rate() != 0 {
+		t.Fatalf("lifting the limit: %v, rate %d", err, e.Sync.limiters["shared"].Rate())
+	}
+	if _, err := e.Sync.RemoteSetLimit("shared", -1); err == nil {
+		t.Fatal("a negative limit was accepted")
+	}
+	if _, err := e.Sync.RemoteSetLimit("nowhere", 10); err == nil {
+		t.Fatal("an unknown remote was accepted")
+	}
+}

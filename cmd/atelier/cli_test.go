@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,5 +76,31 @@ func TestCLIWithoutEngine(t *testing.T) {
 	var st app.Status
 	if err := call(context.Background(), "Projects.Status", &st); err != nil || st.Running || st.Files != 1 {
 		t.Fatalf("status %+v %v", st, err)
+	}
+}
+
+// `atelier remote limit` changes the limit of the built-in remote, and
+// refuses what is not a number.
+func TestCLIRemoteLimit(t *testing.T) {
+	flags.dataDir = t.TempDir()
+	defer func() { flags.dataDir = "" }()
+	run := func(args ...string) error {
+		root := rootCmd()
+		root.SetArgs(append([]string{"--data-dir", flags.dataDir}, args...))
+		root.SetOut(io.Discard)
+		return root.ExecuteContext(context.Background())
+	}
+	if err := run("remote", "limit", "local", "200"); err != nil {
+		t.Fatal(err)
+	}
+	var rs []app.Remote
+	if err := call(context.Background(), "Sync.RemoteList", &rs); err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) == 0 || rs[0].Name != "local" || rs[0].BandwidthKBps != 200 {
+		t.Fatalf("remotes after the limit: %+v", rs)
+	}
+	if err := run("remote", "limit", "local", "fast"); err == nil {
+		t.Fatal("a limit of \"fast\" was accepted")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -243,7 +244,29 @@ func syncRemoteCmd() *cobra.Command {
 			return output(map[string]string{"removed": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "removed %s\n", args[0]) })
 		},
 	}
-	c.AddCommand(add, list, test, remove)
+	limit := &cobra.Command{
+		Use:   "limit NAME KIB_PER_SECOND",
+		Short: "Set a remote's bandwidth limit (0: no limit); running transfers follow at once",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kibps, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || kibps < 0 {
+				return fmt.Errorf("limit %q: give KiB per second as a whole number, 0 for no limit", args[1])
+			}
+			var r app.Remote
+			if err := call(cmd.Context(), "Sync.RemoteSetLimit", &r, args[0], kibps); err != nil {
+				return err
+			}
+			return output(r, func(w io.Writer) {
+				if r.BandwidthKBps == 0 {
+					fmt.Fprintf(w, "%s: no bandwidth limit\n", r.Name)
+				} else {
+					fmt.Fprintf(w, "%s: limited to %d KiB/s\n", r.Name, r.BandwidthKBps)
+				}
+			})
+		},
+	}
+	c.AddCommand(add, list, test, limit, remove)
 	return c
 }
 

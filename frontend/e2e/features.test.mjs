@@ -99,7 +99,7 @@ test('privacy: the dashboard charts real events, and withdrawing consent stops r
   await eventually(async () => (await dropped()) > before, 'the event after withdrawal dropped and counted')
 })
 
-test('sync: add a vault remote, choose a project, sync it, see the version, restore it', async () => {
+test('sync: add a vault remote, choose a project, sync it, see the version, restore it, limit its bandwidth', async () => {
   await api('Privacy.Grant', 'sync.cloud', 'browser test')
   await page.getByRole('button', { name: /^Sync/ }).first().click()
   await page.getByRole('heading', { name: 'Sync', exact: true }).waitFor()
@@ -128,6 +128,13 @@ test('sync: add a vault remote, choose a project, sync it, see the version, rest
   await page.getByRole('status').filter({ hasText: /Restored/i }).waitFor({ timeout: 60000 })
   const diff = execFileSync('diff', ['-r', '--exclude=.atelierignore', project, out]).toString()
   assert.equal(diff, '', 'the restored folder equals the project')
+  // Settings: the bandwidth limit of a remote changes in place.
+  await page.getByRole('button', { name: /^Settings/ }).first().click()
+  await page.getByLabel('Bandwidth limit of box in KiB/s').fill('300')
+  await page.getByRole('row', { name: /box/ }).getByRole('button', { name: 'Save limit' }).click()
+  await page.getByText('box: limited to 300 KiB/s.').waitFor({ timeout: 10000 })
+  const box = (await api('Sync.RemoteList')).find((r) => r.name === 'box')
+  assert.equal(box.bandwidthKBps, 300)
 })
 
 test('accessibility: every control is labelled, focus moves in order, the main text has contrast', async () => {
