@@ -40,6 +40,14 @@ func main() {
 	}
 	err := root.ExecuteContext(ctx)
 	pprof.StopCPUProfile()
+	// ATELIER_MEMPROFILE=FILE writes a heap profile when the command ends
+	// (for a daemon: on Ctrl-C or SIGTERM).
+	if p := os.Getenv("ATELIER_MEMPROFILE"); p != "" {
+		if f, ferr := os.Create(p); ferr == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "atelier:", err)
 		var ee exitError
