@@ -58,6 +58,18 @@ func collectDone() (func(Done), func() []Done) {
 		}
 }
 
+// startQueue starts a queue of workers running render and collects what it
+// reports done; the queue is closed and its context cancelled after the test.
+func startQueue(t *testing.T, workers int, render func(context.Context, Job, int) (Meta, error)) (*Queue, func() []Done) {
+	t.Helper()
+	done, got := collectDone()
+	q := NewQueue(workers, render, done)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { q.Close(); cancel() })
+	q.Start(ctx)
+	return q, got
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -71,11 +83,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestQueueBoundedParallelism(t *testing.T) {
 	f := &fakeRenderer{gate: make(chan struct{})}
-	done, got := collectDone()
-	q := NewQueue(2, f.render, done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	q.Start(ctx)
+	q, got := startQueue(t, 2, f.render)
 	for i := 0; i < 6; i++ {
 		q.Add(Job{Key: key(i), Tag: fmt.Sprint(i)})
 	}
@@ -95,11 +103,7 @@ func TestQueueBoundedParallelism(t *testing.T) {
 
 func TestQueuePrioritiesAndBump(t *testing.T) {
 	f := &fakeRenderer{gate: make(chan struct{})}
-	done, got := collectDone()
-	q := NewQueue(1, f.render, done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	q.Start(ctx)
+	q, got := startQueue(t, 1, f.render)
 	q.Add(Job{Key: key(0), Tag: "first"})
 	waitFor(t, "first running", func() bool { return f.running.Load() == 1 })
 	q.Add(Job{Key: key(1), Tag: "low", Priority: 0})
@@ -127,11 +131,7 @@ func TestQueuePrioritiesAndBump(t *testing.T) {
 
 func TestQueueDedupe(t *testing.T) {
 	f := &fakeRenderer{gate: make(chan struct{})}
-	done, got := collectDone()
-	q := NewQueue(2, f.render, done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	q.Start(ctx)
+	q, got := startQueue(t, 2, f.render)
 	if !q.Add(Job{Key: key(7), Tag: "a/x.wav"}) {
 		t.Fatal("first add refused")
 	}
@@ -155,11 +155,7 @@ func TestQueueDedupe(t *testing.T) {
 
 func TestQueueCancel(t *testing.T) {
 	f := &fakeRenderer{gate: make(chan struct{})}
-	done, got := collectDone()
-	q := NewQueue(1, f.render, done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	q.Start(ctx)
+	q, got := startQueue(t, 1, f.render)
 	q.Add(Job{Key: key(1), Tag: "running"})
 	waitFor(t, "running", func() bool { return f.running.Load() == 1 })
 	q.Add(Job{Key: key(2), Tag: "pending"})
@@ -187,11 +183,7 @@ func TestQueueCancel(t *testing.T) {
 }
 
 func TestQueueRecoversPanics(t *testing.T) {
-	done, got := collectDone()
-	q := NewQueue(1, func(context.Context, Job, int) (Meta, error) { panic("boom") }, done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	q.Start(ctx)
+	q, got := startQueue(t, 1, func(context.Context, Job, int) (Meta, error) { panic("boom") })
 	q.Add(Job{Key: key(1), Tag: "x"})
 	waitFor(t, "done", func() bool { return len(got()) == 1 })
 	if got()[0].Err == nil {
@@ -204,12 +196,7 @@ func TestQueueRecoversPanics(t *testing.T) {
 // ends is rendered anew, not joined to the cancelled run that ends without a result.
 func TestReAddAfterCancelRendersAgain(t *testing.T) {
 	f := &fakeRenderer{gate: make(chan struct{})}
-	done, got := collectDone()
-	q := NewQueue(1, f.render, done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	q.Start(ctx)
-	defer q.Close()
+	q, got := startQueue(t, 1, f.render)
 	k := key(7)
 	q.Add(Job{Key: k, Tag: "p/a.wav", Priority: 1})
 	for f.running.Load() == 0 {

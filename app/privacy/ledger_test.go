@@ -11,14 +11,7 @@ import (
 func ledgerWith(t *testing.T) (*Store, *localdb.DB, string) {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := localdb.Open(dir, localdb.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(db, Config{AppVersion: "test", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, db := openStore(t, dir)
 	ctx := context.Background()
 	for _, d := range []Decision{
 		{Purpose: AnalyticsLocal, Kind: DecisionGrant, Where: "onboarding"},
@@ -88,16 +81,7 @@ func TestLedgerDetectsTampering(t *testing.T) {
 			if v.OK || v.Problem == "" {
 				t.Fatalf("tampering not detected: %+v", v)
 			}
-			db.Close()
-			db, err = localdb.Open(dir, localdb.Options{Logger: quiet})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			st, err = Open(db, Config{AppVersion: "test", Logger: quiet})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, db = reopen(t, db, dir)
 			if st.Granted(AnalyticsLocal) || st.Granted(SyncCloud) {
 				t.Fatal("a tampered ledger still grants purposes")
 			}
@@ -144,15 +128,7 @@ func TestLedgerRecordsEverything(t *testing.T) {
 func TestLedgerDecisionsAfterDamageCount(t *testing.T) {
 	st, db, dir := ledgerWith(t)
 	rawLedger(t, db, func(tx *localdb.Tx) error { return ledgerTable.Delete(tx, ledgerKey(5)) })
-	db.Close()
-	db, err := localdb.Open(dir, localdb.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if st, err = Open(db, Config{AppVersion: "test", Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
+	st, db = reopen(t, db, dir)
 	if st.Granted(SyncCloud) {
 		t.Fatal("grant before the damage still counts")
 	}

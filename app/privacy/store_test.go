@@ -9,7 +9,9 @@ import (
 	"atelier/localdb"
 )
 
-func openTest(t testing.TB, dir string) (*Store, *localdb.DB) {
+// openStore opens the data dir ("" = in memory) and the store on it; the
+// caller closes the db.
+func openStore(t testing.TB, dir string) (*Store, *localdb.DB) {
 	t.Helper()
 	db, err := localdb.Open(dir, localdb.Options{InMemory: dir == "", Logger: quiet})
 	if err != nil {
@@ -20,20 +22,27 @@ func openTest(t testing.TB, dir string) (*Store, *localdb.DB) {
 		db.Close()
 		t.Fatal(err)
 	}
+	return st, db
+}
+
+// openTest is openStore closed after the test.
+func openTest(t testing.TB, dir string) (*Store, *localdb.DB) {
+	t.Helper()
+	st, db := openStore(t, dir)
 	t.Cleanup(func() { st.Flush(); db.Close() })
 	return st, db
 }
 
+// reopen closes db and opens dir again, as a restart of the app would.
+func reopen(t testing.TB, db *localdb.DB, dir string) (*Store, *localdb.DB) {
+	t.Helper()
+	db.Close()
+	return openTest(t, dir)
+}
+
 func TestGrantWithdrawPersists(t *testing.T) {
 	dir := t.TempDir()
-	db, err := localdb.Open(dir, localdb.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(db, Config{AppVersion: "test", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, db := openStore(t, dir)
 	ctx := context.Background()
 	for _, p := range Purposes() {
 		if st.Granted(p.Name) {
@@ -52,16 +61,7 @@ func TestGrantWithdrawPersists(t *testing.T) {
 	if _, err := st.Decide(ctx, Decision{Purpose: "nope", Kind: DecisionGrant}); err == nil {
 		t.Fatal("unknown purpose accepted")
 	}
-	db.Close()
-	db, err = localdb.Open(dir, localdb.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	st, err = Open(db, Config{AppVersion: "test", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, db = reopen(t, db, dir)
 	if !st.Granted(SyncCloud) || st.Granted(AnalyticsLocal) {
 		t.Fatalf("state after reopen: sync %v analytics %v", st.Granted(SyncCloud), st.Granted(AnalyticsLocal))
 	}
