@@ -124,18 +124,16 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if have && lh.Digest != "" && lh.Digest == localDigest(job.Files) {
+	rh, rhave, err := v.latestHead(ctx, job.Project, lh, have)
+	if err != nil {
+		return res, err
+	}
+	if have && rhave && rh.Snapshot == lh.Snapshot && lh.Digest != "" && lh.Digest == localDigest(job.Files) {
 		// The common case of a sync with nothing to do, decided without
-		// loading the snapshot: every selected file matches the last one,
-		// and nobody else committed since (one probe of the next head).
-		rh, rhave, err := v.latestHead(ctx, job.Project, lh, have)
-		if err != nil {
-			return res, err
-		}
-		if rhave && rh.Snapshot == lh.Snapshot {
-			res.NoChange, res.Snapshot, res.Seq = true, lh.Snapshot, lh.Seq
-			return res, nil
-		}
+		// loading the snapshot: nobody else committed since (one probe of
+		// the next head) and every selected file matches the last one.
+		res.NoChange, res.Snapshot, res.Seq = true, lh.Snapshot, lh.Seq
+		return res, nil
 	}
 	// base is the last snapshot this device had in common with the vault.
 	// When prune removed it, the merge runs without common history: every
@@ -153,10 +151,6 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 		return b, err
 	}
 	base, err := loadBase()
-	if err != nil {
-		return res, err
-	}
-	rh, rhave, err := v.latestHead(ctx, job.Project, lh, have)
 	if err != nil {
 		return res, err
 	}
