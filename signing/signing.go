@@ -13,6 +13,7 @@ package signing
 
 import (
 	"atelier/atomicfile"
+	"atelier/signing/internal/capped"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -119,7 +120,7 @@ type Material struct {
 func LoadMaterial(archive string) (Material, error) {
 	m := Material{Archive: archive}
 	read := func(suffix string, max int64) ([]byte, error) {
-		b, err := readCapped(archive+suffix, max)
+		b, err := capped.ReadFile(archive+suffix, max)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
 		}
@@ -370,20 +371,4 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-func readCapped(p string, max int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes: it is not a signature file", p, max)
-	}
-	return b, nil
 }

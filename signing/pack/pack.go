@@ -31,6 +31,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"atelier/signing/internal/capped"
 	"atelier/signing/internal/strictjson"
 	"atelier/signing/manifest"
 )
@@ -99,7 +100,7 @@ func Scan(ctx context.Context, dir string) (manifest.Manifest, FileList, error) 
 // written, when it lands inside the module folder).
 func scan(ctx context.Context, dir string, exclude map[string]bool) (manifest.Manifest, FileList, error) {
 	mpath := filepath.Join(dir, manifest.FileName)
-	mraw, err := readCapped(mpath, manifest.MaxSize)
+	mraw, err := capped.ReadFile(mpath, manifest.MaxSize)
 	if err != nil {
 		return manifest.Manifest{}, FileList{}, fmt.Errorf("read %s: %w (create one with `atelier module init %s`)", mpath, err, dir)
 	}
@@ -312,22 +313,6 @@ func hashFile(p string) (string, int64, error) {
 		return "", 0, fmt.Errorf("read %s: %w", p, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-func readCapped(p string, max int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("larger than %d bytes", max)
-	}
-	return b, nil
 }
 
 // ParseFileList strictly decodes atelier-files.json.

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"atelier/signing/internal/capped"
 	"atelier/signing/internal/strictjson"
 	"atelier/signing/keys"
 	"atelier/signing/manifest"
@@ -282,14 +283,7 @@ func Fetch(ctx context.Context, src, rel string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s/%s is larger than %d bytes", src, rel, max)
-	}
-	return b, nil
+	return capped.ReadAll(r, max, src+"/"+rel)
 }
 
 // Download streams an entry's archive and signature files into dir, checking
