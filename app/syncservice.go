@@ -18,6 +18,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"atelier/app/index"
+	"atelier/humanize"
 	"atelier/localdb"
 	"atelier/progress"
 	"atelier/sync/mirror"
@@ -1146,7 +1147,7 @@ func (s *SyncService) setProgress(project string, p vault.Progress) {
 		if p.ETASeconds >= 0 {
 			eta = fmt.Sprintf(", about %s left", (time.Duration(p.ETASeconds+0.999) * time.Second).String())
 		}
-		sp.Note = fmt.Sprintf("%s: %d of %d files, %s new and %s already in the vault%s", project, p.FilesDone, p.FilesTotal, humanSize(p.BytesNew), humanSize(p.BytesDeduped), eta)
+		sp.Note = fmt.Sprintf("%s: %d of %d files, %s new and %s already in the vault%s", project, p.FilesDone, p.FilesTotal, humanize.Bytes(p.BytesNew), humanize.Bytes(p.BytesDeduped), eta)
 	case "download":
 		sp.Note = fmt.Sprintf("%s: fetching %d files from other devices", project, p.FilesTotal)
 	default:
@@ -1159,19 +1160,6 @@ func (s *SyncService) setProgress(project string, p vault.Progress) {
 	s.progress[project] = sp
 	s.mu.Unlock()
 	s.emitProg()
-}
-
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // Status reports remotes, projects, progress, conflicts and problems.

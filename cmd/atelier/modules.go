@@ -2,6 +2,7 @@ package main
 
 import (
 	"atelier/atomicfile"
+	"atelier/humanize"
 	"bytes"
 	"crypto/ecdsa"
 	"errors"
@@ -328,7 +329,7 @@ func modulesModuleCmd() *cobra.Command {
 				return err
 			}
 			return output(map[string]any{"archive": out, "result": res}, func(w io.Writer) {
-				fmt.Fprintf(w, "Packed %s %s: %d files, %s → %s\nSign it with `atelier module sign %s --key NAME`.\n", res.Manifest.Name, res.Manifest.Version, res.Files, humanBytes(res.Size), out, out)
+				fmt.Fprintf(w, "Packed %s %s: %d files, %s → %s\nSign it with `atelier module sign %s --key NAME`.\n", res.Manifest.Name, res.Manifest.Version, res.Files, humanize.Bytes(res.Size), out, out)
 			})
 		},
 	}

@@ -19,6 +19,7 @@ import (
 	"atelier/app/preview/audio"
 	"atelier/app/preview/mp3"
 	"atelier/app/preview/thumb"
+	"atelier/humanize"
 )
 
 func init() {
@@ -131,7 +132,7 @@ func previewClipCmd() *cobra.Command {
 				fmt.Fprintf(w, "start\t%s\n", previewDur(info.Start.Seconds()))
 				fmt.Fprintf(w, "length\t%s\n", previewDur(info.Length.Seconds()))
 				fmt.Fprintf(w, "frames\t%d (%d of pre-roll)\n", info.Frames, info.Preroll)
-				fmt.Fprintf(w, "size\t%s\n", humanBytes(int64(info.Bytes)))
+				fmt.Fprintf(w, "size\t%s\n", humanize.Bytes(int64(info.Bytes)))
 			})
 		},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"atelier/app"
 	"atelier/app/index"
+	"atelier/humanize"
 )
 
 func init() {
@@ -35,7 +36,7 @@ func projectCmd() *cobra.Command {
 				if p.Indexing || p.Watching != "off" {
 					fmt.Fprintln(w, "Indexing in the background; `atelier status` shows progress.")
 				} else {
-					fmt.Fprintf(w, "Indexed %d files, %s.\n", p.Files, humanBytes(p.Bytes))
+					fmt.Fprintf(w, "Indexed %d files, %s.\n", p.Files, humanize.Bytes(p.Bytes))
 				}
 				projectsPrintProblems(w, p.Problems)
 			})
@@ -57,7 +58,7 @@ func projectCmd() *cobra.Command {
 				}
 				fmt.Fprintln(w, "ID\tFILES\tSIZE\tLAST CHANGE\tSTATE\tFOLDER")
 				for _, p := range ps {
-					fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.Files, humanBytes(p.Bytes), projectsWhen(p.LastChange), projectsState(p), p.Root)
+					fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.Files, humanize.Bytes(p.Bytes), projectsWhen(p.LastChange), projectsState(p), p.Root)
 				}
 			})
 		},
@@ -90,7 +91,7 @@ func projectCmd() *cobra.Command {
 				return err
 			}
 			return output(p, func(w io.Writer) {
-				fmt.Fprintf(w, "%s: %d files, %s\n", p.ID, p.Files, humanBytes(p.Bytes))
+				fmt.Fprintf(w, "%s: %d files, %s\n", p.ID, p.Files, humanize.Bytes(p.Bytes))
 				projectsPrintProblems(w, p.Problems)
 			})
 		},
@@ -112,7 +113,7 @@ func filesCmd() *cobra.Command {
 			return output(fs, func(w io.Writer) {
 				fmt.Fprintln(w, "PATH\tKIND\tSIZE\tMODIFIED\tSHA-256")
 				for _, f := range fs {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.Path, f.Kind, humanBytes(f.Size), f.ModTime.Local().Format("2006-01-02 15:04"), f.SHA256.String()[:12])
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.Path, f.Kind, humanize.Bytes(f.Size), f.ModTime.Local().Format("2006-01-02 15:04"), f.SHA256.String()[:12])
 				}
 			})
 		},
@@ -137,11 +138,11 @@ func statusCmd() *cobra.Command {
 					engine = "running"
 				}
 				fmt.Fprintf(w, "Atelier %s\tengine %s\n", st.Version, engine)
-				fmt.Fprintf(w, "Data\t%s (database %s)\n", st.DataDir, humanBytes(st.DBBytes))
+				fmt.Fprintf(w, "Data\t%s (database %s)\n", st.DataDir, humanize.Bytes(st.DBBytes))
 				fmt.Fprintf(w, "Cache\t%s\n", st.CacheDir)
-				fmt.Fprintf(w, "Projects\t%d, %d files, %s\n", len(st.Projects), st.Files, humanBytes(st.Bytes))
+				fmt.Fprintf(w, "Projects\t%d, %d files, %s\n", len(st.Projects), st.Files, humanize.Bytes(st.Bytes))
 				for _, p := range st.Projects {
-					fmt.Fprintf(w, "  %s\t%s\t%d files\t%s\n", p.ID, projectsState(p), p.Files, humanBytes(p.Bytes))
+					fmt.Fprintf(w, "  %s\t%s\t%d files\t%s\n", p.ID, projectsState(p), p.Files, humanize.Bytes(p.Bytes))
 					if p.Hint != "" {
 						fmt.Fprintf(w, "  \t%s\n", p.Hint)
 					}

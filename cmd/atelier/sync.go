@@ -18,6 +18,7 @@ import (
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/humanize"
 	"atelier/sync/vault"
 )
 
@@ -311,7 +312,7 @@ func syncCmd() *cobra.Command {
 						snap = "error"
 					}
 					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\n", r.Project, r.Remote, snap, r.Uploaded, r.Pulled, r.Deleted,
-						humanBytes(r.BytesSent), humanBytes(r.BytesDedup), len(r.Conflicts), (time.Duration(r.DurationMs) * time.Millisecond).String())
+						humanize.Bytes(r.BytesSent), humanize.Bytes(r.BytesDedup), len(r.Conflicts), (time.Duration(r.DurationMs) * time.Millisecond).String())
 					for _, cf := range r.Conflicts {
 						fmt.Fprintf(w, "  conflict: %s changed on %s too; their version is in %q\n", cf.Path, cf.Device, cf.Copy)
 					}
@@ -395,7 +396,7 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			return output(res, func(w io.Writer) {
-				fmt.Fprintf(w, "restored %d files (%s) from snapshot %s into %s", res.Files, humanBytes(res.Bytes), syncShort(res.Snapshot), to)
+				fmt.Fprintf(w, "restored %d files (%s) from snapshot %s into %s", res.Files, humanize.Bytes(res.Bytes), syncShort(res.Snapshot), to)
 				if res.Skipped > 0 {
 					fmt.Fprintf(w, "; %d were already there", res.Skipped)
 				}
@@ -427,7 +428,7 @@ func syncCmd() *cobra.Command {
 					if s.Pruned {
 						mark = "(pruned)"
 					}
-					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Seq, syncShort(s.ID), s.Time.Local().Format("2006-01-02 15:04:05"), s.Device, s.Files, humanBytes(s.Bytes), mark)
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", s.Seq, syncShort(s.ID), s.Time.Local().Format("2006-01-02 15:04:05"), s.Device, s.Files, humanize.Bytes(s.Bytes), mark)
 				}
 			})
 		},
@@ -446,9 +447,9 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			return output(res, func(w io.Writer) {
-				fmt.Fprintf(w, "kept %d snapshots, removed %d; deleted %d packs (%s)\n", res.SnapshotsKept, res.SnapshotsRemoved, res.PacksRemoved, humanBytes(res.BytesFreed))
+				fmt.Fprintf(w, "kept %d snapshots, removed %d; deleted %d packs (%s)\n", res.SnapshotsKept, res.SnapshotsRemoved, res.PacksRemoved, humanize.Bytes(res.BytesFreed))
 				if res.PacksRepacked > 0 {
-					fmt.Fprintf(w, "repacked %d mostly unused packs (%s still in use moved to new packs); the old ones are deleted by a prune after an hour\n", res.PacksRepacked, humanBytes(res.BytesRepacked))
+					fmt.Fprintf(w, "repacked %d mostly unused packs (%s still in use moved to new packs); the old ones are deleted by a prune after an hour\n", res.PacksRepacked, humanize.Bytes(res.BytesRepacked))
 				}
 			})
 		},
@@ -467,7 +468,7 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			if err := output(res, func(w io.Writer) {
-				fmt.Fprintf(w, "checked %d snapshots, %d packs, %d chunks (%s): %d problems\n", res.Snapshots, res.Packs, res.Chunks, humanBytes(res.Bytes), len(res.Problems))
+				fmt.Fprintf(w, "checked %d snapshots, %d packs, %d chunks (%s): %d problems\n", res.Snapshots, res.Packs, res.Chunks, humanize.Bytes(res.Bytes), len(res.Problems))
 				for _, pr := range res.Problems {
 					fmt.Fprintf(w, "  %s: %s\n    affects %s\n", pr.Object, pr.Err, strings.Join(pr.Files, ", "))
 				}
@@ -528,7 +529,7 @@ func syncCmd() *cobra.Command {
 			return output(map[string]any{"rules": r, "preview": pv}, func(w io.Writer) {
 				fmt.Fprintf(w, "project\t%s\nenabled\t%v\nremote\t%s\ninclude\t%s\nexclude\t%s\nkinds\t%s\n", r.Project, r.Enabled, syncOr(r.Remote, "(default)"),
 					strings.Join(r.Include, " "), strings.Join(r.Exclude, " "), strings.Join(r.Kinds, " "))
-				fmt.Fprintf(w, "selected\t%d of %d files, %s of %s\npending\t%d\n", pv.SelectedFiles, pv.Files, humanBytes(pv.SelectedBytes), humanBytes(pv.Bytes), pv.Pending)
+				fmt.Fprintf(w, "selected\t%d of %d files, %s of %s\npending\t%d\n", pv.SelectedFiles, pv.Files, humanize.Bytes(pv.SelectedBytes), humanize.Bytes(pv.Bytes), pv.Pending)
 			})
 		},
 	}

@@ -502,26 +502,18 @@ func (v *Vault) listLatest(ctx context.Context, project string) (Head, bool, err
 
 // Heads lists the history of project, oldest first.
 func (v *Vault) Heads(ctx context.Context, project string) ([]Head, error) {
-	var keys []string
-	if err := v.s.List(ctx, v.headPrefix(project), func(i remote.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
-		return nil, err
-	}
-	sort.Strings(keys)
-	out := make([]Head, 0, len(keys))
-	for _, k := range keys {
-		h, err := v.getHead(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, nil
+	return v.headsUnder(ctx, v.headPrefix(project))
 }
 
 // AllHeads lists every project's history.
 func (v *Vault) AllHeads(ctx context.Context) ([]Head, error) {
+	return v.headsUnder(ctx, "heads/")
+}
+
+// headsUnder opens every head whose key starts with prefix, in key order.
+func (v *Vault) headsUnder(ctx context.Context, prefix string) ([]Head, error) {
 	var keys []string
-	if err := v.s.List(ctx, "heads/", func(i remote.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+	if err := v.s.List(ctx, prefix, func(i remote.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
 		return nil, err
 	}
 	sort.Strings(keys)
