@@ -8,7 +8,7 @@ VERSION := $(shell grep -m1 -o '"productVersion": "[^"]*"' wails.json | cut -d'"
 LDFLAGS := -X atelier/app.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: test-fuzz test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
+.PHONY: check-tree test-fuzz test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
 
 ## run: install what is missing, build, and start the desktop app on a demo workspace
 run: deps desktop cli demo
@@ -23,7 +23,7 @@ run: deps desktop cli demo
 	fi
 
 ## test: install what is missing and run every test
-test: deps-test frontend test-go test-fuzz test-frontend test-cosign test-window test-browser test-package
+test: check-tree deps-test frontend test-go test-fuzz test-frontend test-cosign test-window test-browser test-package
 	@echo "make test: all suites passed"
 
 deps:
@@ -82,3 +82,7 @@ package: deps desktop cli
 
 clean:
 	rm -rf $(BIN) frontend/dist .cache
+
+## check-tree: no tracked file over 5 MB (build products stay out of git)
+check-tree:
+	scripts/check-tree.sh
