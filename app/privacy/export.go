@@ -32,7 +32,88 @@ const ExportFormat = "atelier-privacy-export/1"
 type exportFile struct {
 	f  *os.File
 	bw *bufio.Writer
-	cw *csv.Writer
+	cw *safeCSV
+}
+
+// safeCSV writes CSV records whose cells a spreadsheet cannot evaluate: a
+// cell that would start a formula is neutralised (see SpreadsheetSafe). Every
+// CSV the export writes goes through it; the JSON export keeps the values.
+type safeCSV struct {
+	w   *csv.Writer
+	rec []string
+}
+
+func (s *safeCSV) Write(rec []string) error {
+	s.rec = s.rec[:0]
+	for _, c := range rec {
+		s.rec = append(s.rec, SpreadsheetSafe(c))
+	}
+	return s.w.Write(s.rec)
+}
+
+func (s *safeCSV) Flush()       { s.w.Flush() }
+func (s *safeCSV) Error() error { return s.w.Error() }
+
+// SpreadsheetSafe returns cell so that a spreadsheet (Excel, LibreOffice,
+// Google Sheets, Numbers) shows it as text instead of evaluating it: a cell
+// starting with =, +, -, @, a tab or a carriage return is prefixed with a
+// single quote (OWASP's rule against CSV injection). Plain numbers such as
+// -3.5 or +1e3 cannot be formulas and are kept as they are.
+func SpreadsheetSafe(cell string) string {
+	if cell == "" {
+		return cell
+	}
+	switch cell[0] {
+	case '=', '@', '\t', '\r':
+		return "'" + cell
+	case '+', '-':
+		if plainDecimal(cell) {
+			return cell
+		}
+		return "'" + cell
+	}
+	return cell
+}
+
+// plainDecimal reports whether s is a signed decimal number (digits, at most
+// one point, an optional exponent) and nothing else.
+func plainDecimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits, point := 0, false
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			digits++
+		} else if c == '.' && !point {
+			point = true
+		} else {
+			break
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	if s[i] != 'e' && s[i] != 'E' {
+		return false
+	}
+	i++
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Export writes everything the privacy store holds into a new folder under
@@ -73,7 +154,7 @@ func (s *Store) Export(ctx context.Context, dir string, report progress.Func) (E
 		}
 		ef := &exportFile{f: f, bw: bufio.NewWriterSize(f, 256<<10)}
 		if strings.HasSuffix(n, ".csv") {
-			ef.cw = csv.NewWriter(ef.bw)
+			ef.cw = &safeCSV{w: csv.NewWriter(ef.bw)}
 			ef.cw.Write(header)
 		}
 		files[n] = ef
