@@ -24,6 +24,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	xunicode "golang.org/x/text/encoding/unicode"
 
+	"atelier/humanize"
 	"atelier/localdb"
 	"atelier/progress"
 )
@@ -473,6 +474,64 @@ func openText(r io.Reader) (io.Reader, error) {
 	return br, nil
 }
 
+// MaxLineLen caps a line of an imported CSV file (in bytes, after decoding to
+// UTF-8). Platform exports have lines of a few hundred bytes; a file with a
+// longer line is not a statistics export, and reading it whole would cost
+// memory in proportion to the line.
+const MaxLineLen = 1 << 20
+
+// LineTooLongError says that line Line of File is longer than Max bytes.
+type LineTooLongError struct {
+	File string
+	Line int64
+	Max  int
+}
+
+func (e *LineTooLongError) Error() string {
+	f := e.File
+	if f == "" {
+		f = "the file"
+	}
+	return fmt.Sprintf("line %d of %s is longer than %s: is it a CSV? Export the statistics again as CSV", e.Line, f, humanize.Bytes(int64(e.Max)))
+}
+
+// lineLimitReader passes r through and fails with a *LineTooLongError as
+// soon as a line grows past max bytes, before the reader above it has to
+// hold the line.
+type lineLimitReader struct {
+	r    io.Reader
+	max  int
+	cur  int   // bytes since the last line break
+	line int64 // line number (from 1) of the current line
+	err  error
+}
+
+func (l *lineLimitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\n')
+		if j < 0 {
+			l.cur += n - i
+			if l.cur > l.max {
+				l.err = &LineTooLongError{Line: l.line + 1, Max: l.max}
+				return n, l.err
+			}
+			break
+		}
+		if l.cur+j > l.max {
+			l.err = &LineTooLongError{Line: l.line + 1, Max: l.max}
+			return i + j, l.err
+		}
+		l.cur = 0
+		l.line++
+		i += j + 1
+	}
+	return n, err
+}
+
 // detectDelimiter picks comma, semicolon or tab from the header line.
 func detectDelimiter(br *bufio.Reader) rune {
 	head, _ := br.Peek(64 << 10)
@@ -549,10 +608,9 @@ func parseAudience(r io.Reader, m AudienceMapping, emit func(row int, v audRow) 
 	if err != nil {
 		return layout{}, 0, nil, 0, err
 	}
-	br, ok := text.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(text, 64<<10)
-	}
+	// the line cap sits under the CSV reader, so a file without line breaks
+	// is refused after MaxLineLen bytes instead of being gathered whole
+	br := bufio.NewReaderSize(&lineLimitReader{r: text, max: MaxLineLen}, 64<<10)
 	cr := csv.NewReader(br)
 	cr.Comma = detectDelimiter(br)
 	cr.FieldsPerRecord = -1
@@ -563,6 +621,9 @@ func parseAudience(r io.Reader, m AudienceMapping, emit func(row int, v audRow) 
 		return layout{}, 0, nil, 0, errors.New("the file is empty: export the statistics again")
 	}
 	if err != nil {
+		if ll, ok := errors.AsType[*LineTooLongError](err); ok {
+			return layout{}, 0, nil, 0, ll
+		}
 		return layout{}, 0, nil, 0, fmt.Errorf("the header row cannot be read: %v", err)
 	}
 	header = append([]string(nil), header...)
@@ -586,6 +647,9 @@ func parseAudience(r io.Reader, m AudienceMapping, emit func(row int, v audRow) 
 			break
 		}
 		if err != nil {
+			if ll, ok := errors.AsType[*LineTooLongError](err); ok {
+				return l, rows, errs, nerr, ll
+			}
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				rows++
@@ -829,6 +893,10 @@ func (s *Store) importReader(ctx context.Context, r io.Reader, total int64, res 
 	if err != nil || nerr > 0 {
 		discard()
 		res.Values = 0
+		if ll, ok := errors.AsType[*LineTooLongError](err); ok {
+			ll.File = res.File
+			return res, fmt.Errorf("import %s: %w; nothing was imported", res.File, ll)
+		}
 		if err != nil {
 			return res, fmt.Errorf("import %s: %w; nothing was imported", res.File, err)
 		}

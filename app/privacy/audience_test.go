@@ -2,6 +2,9 @@ package privacy
 
 import (
 	"bufio"
+	"errors"
+	"io"
+	"runtime"
 	"strconv"
 
 	"atelier/progress"
@@ -291,4 +294,72 @@ func TestAudienceCrashRecovery(t *testing.T) {
 		t.Fatalf("imports %+v", imps)
 	}
 	noKeys(t, st, audStage)
+}
+
+// hugeLine streams a CSV whose second line is n bytes long, without holding it.
+type hugeLine struct {
+	head []byte
+	n    int64
+}
+
+func (h *hugeLine) Read(p []byte) (int, error) {
+	if len(h.head) > 0 {
+		k := copy(p, h.head)
+		h.head = h.head[k:]
+		return k, nil
+	}
+	if h.n <= 0 {
+		return 0, io.EOF
+	}
+	k := int64(len(p))
+	if k > h.n {
+		k = h.n
+	}
+	for i := range p[:k] {
+		p[i] = 'a'
+	}
+	h.n -= k
+	return int(k), nil
+}
+
+// TestImportRefusesHugeLine: a 500 MB line is refused while it is read, with
+// the line number and the file named, and memory stays bounded (issue 11,
+// item 14: it cost 2.4 GB before).
+func TestImportRefusesHugeLine(t *testing.T) {
+	st := audienceStore(t)
+	for _, head := range []string{"date,song,streams\n2026-11-01,", ""} {
+		line := "line 2 of huge.csv is longer than"
+		if head == "" {
+			line = "line 1 of huge.csv is longer than"
+		}
+		// the parser alone: allocation bounded by the cap, not by the line
+		src := &hugeLine{head: []byte(head), n: 500 << 20}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, _, _, _, err := parseAudience(src, AudienceMapping{}, func(int, audRow) error { return nil })
+		runtime.ReadMemStats(&after)
+		if _, ok := errors.AsType[*LineTooLongError](err); !ok {
+			t.Fatalf("a 500 MB line gave %v", err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Fatalf("refusing the line allocated %d MB", grew>>20)
+		}
+		if src.n < 400<<20 {
+			t.Fatalf("read %d MB of the line before refusing it", (500<<20-src.n)>>20)
+		}
+		// the import: the error names the line and the file, nothing is kept
+		src = &hugeLine{head: []byte(head), n: 500 << 20}
+		_, err = st.importReader(context.Background(), src, 0, ImportResult{File: "huge.csv", Time: time.Now()}, AudienceMapping{}, nil)
+		if err == nil || !strings.Contains(err.Error(), line) || !strings.Contains(err.Error(), "is it a CSV?") {
+			t.Fatalf("error %v", err)
+		}
+		noKeys(t, st, audStage)
+	}
+	// a line just under the cap is read (and fails as a row, not as a line)
+	long := "date,song,streams\n2026-11-01," + strings.Repeat("b", MaxLineLen-20) + ",1\n"
+	_, _, errs, nerr, err := parseAudience(strings.NewReader(long), AudienceMapping{}, func(int, audRow) error { return nil })
+	if err != nil || nerr != 1 || !strings.Contains(errs[0].Error, "longer than") {
+		t.Fatalf("%v %d %+v", err, nerr, errs)
+	}
 }

@@ -2,8 +2,11 @@ package privacy
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode"
 )
@@ -145,4 +148,36 @@ func TestBlockRoundTrip(t *testing.T) {
 	if len(b) > 3000*4 {
 		t.Fatalf("block of %d bytes for 3000 events", len(b))
 	}
+}
+
+// FuzzLineLimitReader: the reader passes the bytes through unchanged when no
+// line is longer than the cap, and otherwise fails on the first such line.
+func FuzzLineLimitReader(f *testing.F) {
+	f.Add([]byte("ab\ncdef\n\ngh"), uint8(3), uint8(2))
+	f.Add([]byte("abcdefgh"), uint8(4), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, max, chunk uint8) {
+		m := int(max%16) + 1
+		r := &lineLimitReader{r: iotest.OneByteReader(bytes.NewReader(data)), max: m}
+		if chunk%2 == 1 {
+			r.r = bytes.NewReader(data)
+		}
+		got, err := io.ReadAll(r)
+		want, first := -1, int64(0)
+		for i, l := range bytes.Split(data, []byte("\n")) {
+			if len(l) > m {
+				want, first = i, int64(i+1)
+				break
+			}
+		}
+		if want < 0 {
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("max %d: %v %q", m, err, got)
+			}
+			return
+		}
+		ll, ok := errors.AsType[*LineTooLongError](err)
+		if !ok || ll.Line != first || !bytes.HasPrefix(data, got) {
+			t.Fatalf("max %d: line %d: %v %q", m, first, err, got)
+		}
+	})
 }
