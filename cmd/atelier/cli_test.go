@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +107,79 @@ func TestCLIRemoteLimit(t *testing.T) {
 	}
 	if err := run("remote", "limit", "local", "fast"); err == nil {
 		t.Fatal("a limit of \"fast\" was accepted")
+	}
+}
+
+// runCLI runs the command line in-process and returns what it printed.
+func runCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	root := rootCmd()
+	root.SetArgs(args)
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	err = root.ExecuteContext(context.Background())
+	os.Stdout = stdout
+	w.Close()
+	return string(<-done), err
+}
+
+// `atelier preview IMAGE -o NAME`: the output's extension chooses the
+// thumbnail's format (issue 11, item 16: photo.jpg -o thumb.png was refused).
+func TestCLIPreviewOutputExtensionChoosesFormat(t *testing.T) {
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.jpg")
+	logo := filepath.Join(dir, "logo.png")
+	opaque := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	clear := image.NewNRGBA(image.Rect(0, 0, 64, 48))
+	for i := range opaque.Pix {
+		opaque.Pix[i] = 200
+		clear.Pix[i] = uint8(i)
+	}
+	var jb, pb bytes.Buffer
+	if err := jpeg.Encode(&jb, opaque, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(&pb, clear); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(photo, jb.Bytes(), 0o644)
+	os.WriteFile(logo, pb.Bytes(), 0o644)
+	for _, c := range []struct{ in, out, format string }{
+		{photo, "thumb.png", "png"},
+		{photo, "thumb.jpg", "jpeg"},
+		{photo, "thumb.JPEG", "jpeg"},
+		{logo, "logo-thumb.jpg", "jpeg"},
+		{logo, "logo-thumb.png", "png"},
+	} {
+		out := filepath.Join(dir, c.out)
+		if _, err := runCLI(t, "preview", c.in, "-o", out); err != nil {
+			t.Fatalf("preview %s -o %s: %v", filepath.Base(c.in), c.out, err)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, format, err := image.Decode(f)
+		f.Close()
+		if err != nil || format != c.format || m.Bounds().Dx() != 64 {
+			t.Fatalf("%s: %s %v", c.out, format, err)
+		}
+	}
+	if _, err := runCLI(t, "preview", photo, "-o", filepath.Join(dir, "thumb.webp")); err == nil || !strings.Contains(err.Error(), "WebP output is not supported: use .jpg or .png") {
+		t.Fatalf("webp: %v", err)
+	}
+	if _, err := runCLI(t, "preview", photo, "-o", filepath.Join(dir, "thumb.gif")); err == nil || !strings.Contains(err.Error(), ".jpg") {
+		t.Fatalf("gif: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "thumb.gif")); err == nil {
+		t.Fatal("a refused output was written")
 	}
 }

@@ -50,7 +50,8 @@ func previewCmd() *cobra.Command {
 		Long: "Renders the preview of one audio or image file locally, without an engine.\n\n" +
 			"Audio (MP3, WAV, FLAC): -o out.dat | out.json (BBC audiowaveform formats, version 2) | out.png,\n" +
 			"at --zoom samples per pixel, --bits 8 or 16, mixed or --split-channels.\n" +
-			"Images (JPEG, PNG, GIF, WebP, BMP, TIFF): -o thumb.jpg|thumb.png, at most --width×--height.\n" +
+			"Images (JPEG, PNG, GIF, WebP, BMP, TIFF): -o thumb.jpg|thumb.png (the extension chooses the format;\n" +
+			"transparency is kept in PNG and flattened onto white in JPEG), at most --width×--height (default 768).\n" +
 			"Without -o it prints metadata and the EBU R128 loudness report (--json for JSON).\n\n" +
 			"  atelier preview song.mp3 --zoom 256 --bits 8 -o song.dat\n" +
 			"  atelier preview song.wav -o song.png --width 1800 --height 280\n" +
@@ -234,17 +235,27 @@ func previewImage(file, out string, width, height int, rep *previewReport, start
 	if size == 0 {
 		size = thumb.Large
 	}
-	info, thumbs, err := thumb.MakeFile(file, []int{size}, thumb.Options{})
+	// the output's extension chooses the thumbnail's format
+	var opt thumb.Options
+	if out != "" {
+		switch ext := strings.ToLower(filepath.Ext(out)); ext {
+		case ".jpg", ".jpeg":
+			opt.Ext = ".jpg"
+		case ".png":
+			opt.Ext = ".png"
+		case ".webp":
+			return fmt.Errorf("-o %s: WebP output is not supported: use .jpg or .png", out)
+		default:
+			return fmt.Errorf("-o %s: a thumbnail is written as .jpg (or .jpeg) or .png: name the output accordingly", out)
+		}
+	}
+	info, thumbs, err := thumb.MakeFile(file, []int{size}, opt)
 	if err != nil {
 		return err
 	}
 	rep.Image = &info
 	if out != "" {
 		t := thumbs[0]
-		ext := strings.ToLower(filepath.Ext(out))
-		if ext != t.Ext && !(ext == ".jpeg" && t.Ext == ".jpg") {
-			return fmt.Errorf("-o %s: this image has transparency or not; its thumbnail is %s — name the output accordingly", out, t.Ext)
-		}
 		if err := previewWriteFile(out, func(w io.Writer) error { _, err := w.Write(t.Data); return err }); err != nil {
 			return err
 		}

@@ -60,6 +60,10 @@ type Options struct {
 	MaxPixels   int64 // 0 = DefaultMaxPixels
 	MaxFileSize int64 // 0 = DefaultMaxFileSize
 	Quality     int   // JPEG quality, 0 = 82
+	// Ext forces the thumbnails' format: ".jpg" (an image with transparency
+	// is flattened onto white) or ".png". "" chooses: PNG when the image has
+	// transparency, JPEG otherwise.
+	Ext string
 }
 
 // ErrTooLarge is returned for images whose declared size exceeds the budget.
@@ -190,6 +194,17 @@ func Make(data []byte, sizes []int, opt Options) (info Info, thumbs []Thumb, err
 	if q == 0 {
 		q = 82
 	}
+	ext := opt.Ext
+	switch ext {
+	case "":
+		ext = ".jpg"
+		if info.Alpha {
+			ext = ".png"
+		}
+	case ".jpg", ".png":
+	default:
+		return info, nil, fmt.Errorf("thumbnail format %q: use .jpg or .png", opt.Ext)
+	}
 	var src image.Image = img
 	for i, size := range sortedDesc(sizes) {
 		t := resize(src, size, info.Orientation)
@@ -198,11 +213,13 @@ func Make(data []byte, sizes []int, opt Options) (info Info, thumbs []Thumb, err
 		}
 		th := Thumb{Size: size, Width: t.Bounds().Dx(), Height: t.Bounds().Dy()}
 		var buf bytes.Buffer
-		if info.Alpha {
-			th.Ext = ".png"
+		th.Ext = ext
+		if ext == ".png" {
 			err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, t)
 		} else {
-			th.Ext = ".jpg"
+			if info.Alpha {
+				t = onWhite(t)
+			}
 			// Opaque NRGBA pixels are valid RGBA ones: the encoder's RGBA
 			// fast path instead of its per-pixel At (an allocation each).
 			err = jpeg.Encode(&buf, &image.RGBA{Pix: t.Pix, Stride: t.Stride, Rect: t.Rect}, &jpeg.Options{Quality: q})
@@ -267,6 +284,19 @@ func hasAlpha(img image.Image) bool {
 		return !m.Opaque()
 	}
 	return true
+}
+
+// onWhite returns m composited onto white: opaque, for JPEG.
+func onWhite(m *image.NRGBA) *image.NRGBA {
+	out := image.NewNRGBA(m.Rect)
+	for i := 0; i+3 < len(m.Pix); i += 4 {
+		a := uint32(m.Pix[i+3])
+		for c := 0; c < 3; c++ {
+			out.Pix[i+c] = uint8((uint32(m.Pix[i+c])*a + 255*(255-a) + 127) / 255)
+		}
+		out.Pix[i+3] = 255
+	}
+	return out
 }
 
 // resize scales img so its longest displayed side is size (never enlarging)
