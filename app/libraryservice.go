@@ -108,13 +108,19 @@ type LibraryService struct {
 	emitPr  func()
 	batch   int64 // jobs added since the queue was last idle
 	started bool
+	// failed holds, per preview key, a render that failed without a stored
+	// result (its metadata could not be written, or the render broke before
+	// producing any): metaOf answers it, so the file is not queued again on
+	// every listing. A change of the file (consider) or clearing the cache
+	// forgets it.
+	failed map[string]preview.Meta
 }
 
 func newLibraryService(e *Engine) (*LibraryService, error) {
 	if err := e.DB.Migrate("previews", []localdb.Migration{{Version: 1, Name: "preview metadata"}}); err != nil {
 		return nil, err
 	}
-	s := &LibraryService{e: e, cache: preview.NewCache(e.Dirs.Cache), wanted: map[string]preview.Key{}}
+	s := &LibraryService{e: e, cache: preview.NewCache(e.Dirs.Cache), wanted: map[string]preview.Key{}, failed: map[string]preview.Meta{}}
 	s.queue = preview.NewQueue(0, s.render, s.finished)
 	s.emit = throttled(e, 250*time.Millisecond, s.flushReady)
 	s.emitPr = throttled(e, 300*time.Millisecond, func() { e.Emit(PreviewProgressEvent, s.progress()) })
@@ -194,6 +200,13 @@ func (s *LibraryService) consider(c index.Change) {
 	if had && old.ID() != key.ID() {
 		s.forget(tag)
 	}
+	if c.Op != index.OpRename || c.From == "" {
+		// the file changed on disk: a failure of this content that the
+		// disk or the cache caused (not the content) may be over
+		s.mu.Lock()
+		delete(s.failed, key.ID())
+		s.mu.Unlock()
+	}
 	if _, ok := s.metaOf(key); ok {
 		return
 	}
@@ -230,6 +243,12 @@ func (s *LibraryService) forget(tag string) {
 // directory, which survives a lost db).
 func (s *LibraryService) metaOf(key preview.Key) (preview.Meta, bool) {
 	id := key.ID()
+	s.mu.Lock()
+	f, failed := s.failed[id]
+	s.mu.Unlock()
+	if failed {
+		return f, true
+	}
 	var m preview.Meta
 	var ok bool
 	_ = s.e.DB.View(func(tx *localdb.Tx) error {
@@ -252,13 +271,30 @@ func (s *LibraryService) render(ctx context.Context, j preview.Job, workers int)
 }
 
 func (s *LibraryService) finished(d preview.Done) {
-	if errors.Is(d.Err, context.Canceled) || (d.Err != nil && d.Meta.Status == "") {
+	if errors.Is(d.Err, context.Canceled) {
 		s.emitPr()
 		return
 	}
-	if d.Meta.ID != "" && (d.Err == nil || d.Meta.Status == "failed") {
+	if d.Err != nil && d.Meta.Status != "failed" {
+		// failed before a result was stored (the cache could not be
+		// written, the file could not be read): remember it as failed
+		d.Meta = preview.Meta{ID: d.Key.ID(), Hash: d.Key.Hash, Kind: d.Key.Kind, Version: preview.RendererVersion,
+			Status: "failed", Error: d.Err.Error(), RenderedAt: time.Now().UTC(), RenderMs: d.Meta.RenderMs}
+		s.mu.Lock()
+		s.failed[d.Meta.ID] = d.Meta
+		s.mu.Unlock()
+	} else if d.Meta.ID != "" {
 		if err := s.e.DB.Update(func(tx *localdb.Tx) error { return prevMeta.Put(tx, d.Meta.ID, d.Meta) }); err != nil {
-			s.e.Log.Warn("store preview metadata", "err", err)
+			// never queue it again in a loop: keep the result in memory,
+			// marked failed when it cannot be stored
+			s.e.Log.Warn("store preview metadata", "preview", d.Meta.ID, "err", err)
+			if d.Meta.Status != "failed" {
+				d.Meta.Status, d.Meta.Error = "failed", "the preview's metadata could not be stored: "+err.Error()
+				d.Meta.Files = nil
+			}
+			s.mu.Lock()
+			s.failed[d.Meta.ID] = d.Meta
+			s.mu.Unlock()
 		}
 	}
 	result := "ok"
@@ -367,7 +403,7 @@ func (s *LibraryService) item(root string, r index.FileRecord, m *preview.Meta, 
 	if m.Audio != nil {
 		it.Duration = m.Audio.Duration
 	}
-	if m.Loudness != nil && !m.Loudness.Silent {
+	if m.Loudness != nil && !m.Loudness.Silent && m.Loudness.NotMeasurable == "" {
 		v := math.Round(m.Loudness.Integrated*10) / 10
 		it.LUFS = &v
 	}
@@ -415,6 +451,9 @@ func (s *LibraryService) checkCache() {
 
 // cacheCleared forgets every stored preview: call it after emptying the cache dir.
 func (s *LibraryService) cacheCleared() error {
+	s.mu.Lock()
+	clear(s.failed)
+	s.mu.Unlock()
 	if err := os.MkdirAll(s.cache.Root, 0o700); err != nil {
 		return err
 	}
@@ -481,6 +520,11 @@ func Report(l audio.Loudness) *LoudnessReport {
 		{"Broadcast (EBU R128)", -23, "European TV and radio deliver at −23 LUFS"},
 	} {
 		lt := LoudnessTarget{Name: t.name, LUFS: t.lufs, Note: t.note, Verdict: "ok"}
+		if l.NotMeasurable != "" {
+			lt.Verdict = "not measurable"
+			rep.Targets = append(rep.Targets, lt)
+			continue
+		}
 		if l.Silent {
 			lt.Verdict = "silent"
 			rep.Targets = append(rep.Targets, lt)

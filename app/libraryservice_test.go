@@ -2,15 +2,21 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"atelier/app/preview"
 	"atelier/app/preview/testmedia"
 )
 
@@ -188,5 +194,107 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(byPath["mix.mp3"].Waveform); !os.IsNotExist(err) {
 		t.Errorf("stale waveform survived: %v", err)
+	}
+}
+
+// A render that fails without a stored result (here the preview cache
+// cannot be written) is recorded and attempted once, not queued again by
+// every listing; a WAV whose loudness cannot be measured (random 8-bit
+// samples at 1 kHz) renders, its metadata stored (issue 11, item 13).
+func TestLibraryFailedRenderIsNotRetried(t *testing.T) {
+	root := t.TempDir()
+	proj := filepath.Join(root, "Song")
+	os.MkdirAll(proj, 0o755)
+	noise := make([]byte, 20000)
+	for i := range noise {
+		noise[i] = byte(i*7919 ^ i>>3)
+	}
+	wav := func(rate int, data []byte) []byte {
+		var b bytes.Buffer
+		le := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+		b.WriteString("RIFF")
+		le(uint32(36 + len(data)))
+		b.WriteString("WAVEfmt ")
+		le(uint32(16))
+		le(uint16(1))
+		le(uint16(1))
+		le(uint32(rate))
+		le(uint32(rate))
+		le(uint16(1))
+		le(uint16(8))
+		b.WriteString("data")
+		le(uint32(len(data)))
+		b.Write(data)
+		return b.Bytes()
+	}
+	os.WriteFile(filepath.Join(proj, "noise.wav"), wav(1000, noise), 0o644)
+	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ps, err := e.Projects.Add(proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := string(ps.ID)
+	waitStatus := func(p string) LibraryItem {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			items, err := e.Library.List(id, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				if it.Path == p && it.Status != "pending" {
+					return it
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never rendered: %+v", p, items)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if it := waitStatus("noise.wav"); it.Status != "ready" || it.LUFS != nil {
+		t.Fatalf("noise.wav: %+v", it)
+	}
+	d, err := e.Library.Detail(id, "noise.wav")
+	if err != nil || d.Loudness == nil || d.Loudness.NotMeasurable == "" {
+		t.Fatalf("detail %+v %v", d.Loudness, err)
+	}
+	if _, err := json.Marshal(d); err != nil {
+		t.Fatalf("detail does not encode: %v", err)
+	}
+	// break the cache: no render result can be stored any more
+	v1 := filepath.Join(e.Dirs.Cache, "previews", fmt.Sprintf("v%d", preview.RendererVersion))
+	if err := os.RemoveAll(v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(v1, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := e.Library.Stats()
+	os.WriteFile(filepath.Join(proj, "other.wav"), wav(8000, noise), 0o644)
+	it := waitStatus("other.wav")
+	if it.Status != "failed" || !strings.Contains(it.Error, "preview cache") {
+		t.Fatalf("other.wav: %+v", it)
+	}
+	for range 20 {
+		if _, err := e.Library.List(id, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Library.Detail(id, "other.wav"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.Library.queue.Idle(ctx)
+	after := e.Library.Stats()
+	if attempts := (after.Done + after.Failed) - (before.Done + before.Failed); attempts != 1 {
+		t.Fatalf("the failing render was attempted %d times, want once (%+v)", attempts, after)
 	}
 }

@@ -64,7 +64,11 @@ func (c *Cache) Render(ctx context.Context, key Key, path string, workers int) (
 	for role, f := range m.Files {
 		m.Files[role] = filepath.Join(final, filepath.Base(f))
 	}
-	b, _ := json.MarshalIndent(m, "", "  ")
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		m.Status, m.Files = "failed", map[string]string{}
+		return m, fmt.Errorf("store preview %s: its metadata cannot be written: %w", id, err)
+	}
 	if err := writeFileSync(filepath.Join(tmp, "meta.json"), b); err != nil {
 		return m, err
 	}

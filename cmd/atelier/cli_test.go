@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,5 +184,51 @@ func TestCLIPreviewOutputExtensionChoosesFormat(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "thumb.gif")); err == nil {
 		t.Fatal("a refused output was written")
+	}
+}
+
+// `atelier preview noise.wav --json` of random 8-bit samples at 1 kHz: the
+// loudness is "not measurable", never NaN, and the JSON encodes (issue 11,
+// item 13: json: unsupported value: NaN).
+func TestCLIPreviewUnmeasurableLoudness(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 20000)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	var b bytes.Buffer
+	le := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	le(uint32(36 + len(data)))
+	b.WriteString("WAVEfmt ")
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(1000), uint32(1000), uint16(1), uint16(8)} {
+		le(v)
+	}
+	b.WriteString("data")
+	le(uint32(len(data)))
+	b.Write(data)
+	f := filepath.Join(t.TempDir(), "noise.wav")
+	os.WriteFile(f, b.Bytes(), 0o644)
+	out, err := runCLI(t, "preview", f, "--json")
+	if err != nil {
+		t.Fatalf("preview --json: %v", err)
+	}
+	var rep struct {
+		Loudness struct {
+			Integrated    float64 `json:"integrated"`
+			NotMeasurable string  `json:"notMeasurable"`
+			Targets       []struct {
+				Verdict string `json:"verdict"`
+			} `json:"targets"`
+		} `json:"loudness"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if rep.Loudness.NotMeasurable == "" || len(rep.Loudness.Targets) == 0 || rep.Loudness.Targets[0].Verdict != "not measurable" {
+		t.Fatalf("loudness %+v", rep.Loudness)
+	}
+	if _, err := runCLI(t, "preview", f); err != nil {
+		t.Fatalf("preview: %v", err)
 	}
 }

@@ -290,6 +290,13 @@ func previewPrintAudio(w io.Writer, rep *previewReport) {
 		fmt.Fprintf(w, "encoder\t%s\n", i.Encoder)
 	}
 	l := rep.Loudness
+	if l.NotMeasurable != "" {
+		fmt.Fprintf(w, "loudness\tnot measurable: %s\n", l.NotMeasurable)
+		fmt.Fprintf(w, "sample peak\t%.1f dBFS\n", l.SamplePeak)
+		fmt.Fprintf(w, "clipped samples\t%d\n", l.Clipped)
+		fmt.Fprintf(w, "analysed in\t%.2fs\n", rep.Elapsed)
+		return
+	}
 	fmt.Fprintf(w, "integrated loudness\t%.1f LUFS\n", l.Integrated)
 	fmt.Fprintf(w, "loudness range\t%.1f LU\n", l.Range)
 	fmt.Fprintf(w, "max momentary / short-term\t%.1f / %.1f LUFS\n", l.MomentaryMax, l.ShortTermMax)

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
@@ -14,7 +15,18 @@ type Loudness struct {
 	SamplePeak   float64 `json:"samplePeak"`   // dBFS
 	Clipped      int64   `json:"clipped"`      // samples at digital full scale
 	Silent       bool    `json:"silent,omitempty"`
+	// NotMeasurable says why the loudness could not be measured (a sample
+	// rate too low for the K-weighting filter, or samples that drive it out
+	// of range); Integrated, Range, MomentaryMax and ShortTermMax are then 0
+	// and mean nothing. Empty when the measurement holds. No field is ever
+	// NaN or infinite.
+	NotMeasurable string `json:"notMeasurable,omitempty"`
 }
+
+// MinRate is the lowest sample rate loudness is measured at: the
+// K-weighting's high shelf sits at 1.68 kHz and needs a Nyquist frequency
+// above it.
+const MinRate = 4000
 
 // Floor is the loudness reported for silence.
 const Floor = -70.0
@@ -70,11 +82,16 @@ type Meter struct {
 	subs     []float64 // weighted sum of squares per 100 ms sub-block
 	peak     int64
 	clipped  int64
+	tooSlow  bool // rate below MinRate: peaks only
 }
 
 // NewMeter measures audio at the given sample rate.
 func NewMeter(rate int) *Meter {
 	m := &Meter{rate: rate, step: max(1, int(math.Round(float64(rate)/10)))}
+	if rate < MinRate {
+		m.tooSlow = true
+		return m
+	}
 	m.shelf, m.hp = kWeighting(float64(rate))
 	return m
 }
@@ -107,7 +124,7 @@ func (m *Meter) Add(samples []int32, channels int) error {
 			if a >= clipLevel {
 				m.clipped++
 			}
-			if m.weights[c] == 0 {
+			if m.weights[c] == 0 || m.tooSlow {
 				continue
 			}
 			st := &m.state[c]
@@ -227,5 +244,29 @@ func (m *Meter) Result() Loudness {
 	if math.IsInf(r.SamplePeak, -1) {
 		r.SamplePeak = -200 // JSON has no −Inf: report a digital-silence floor
 	}
+	switch {
+	case m.tooSlow:
+		r.notMeasurable(fmt.Sprintf("the sample rate (%d Hz) is too low for a loudness measurement: it needs at least %d Hz", m.rate, MinRate))
+	case !finite(r.Integrated, r.Range, r.MomentaryMax, r.ShortTermMax):
+		r.notMeasurable("the samples drive the loudness filter out of range (not audio, or damaged)")
+	}
+	if !finite(r.SamplePeak) {
+		r.SamplePeak = 0
+	}
 	return r
+}
+
+func (r *Loudness) notMeasurable(why string) {
+	r.Integrated, r.Range, r.MomentaryMax, r.ShortTermMax = 0, 0, 0, 0
+	r.Silent = false
+	r.NotMeasurable = why
+}
+
+func finite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }
