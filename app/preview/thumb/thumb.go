@@ -23,6 +23,7 @@ import (
 	"golang.org/x/image/webp"
 
 	"atelier/app/preview/thumb/internal/jpegscale"
+	"atelier/humanize"
 )
 
 // Sizes of the two cached thumbnails (longest side, pixels).
@@ -35,6 +36,10 @@ const (
 const (
 	DefaultMaxPixels   = 100_000_000 // 100 MP: a large panorama; a 50,000² PNG bomb is refused
 	DefaultMaxFileSize = 512 << 20
+	// DefaultMaxBytes caps the memory of the decoded image: width × height ×
+	// bytes per pixel of the form the decoder produces (a 16-bit RGBA PNG
+	// takes 8 bytes a pixel, twice an 8-bit one). 100 MP of 8-bit RGBA fit.
+	DefaultMaxBytes = 400 << 20
 )
 
 // Info describes an image.
@@ -59,6 +64,7 @@ type Thumb struct {
 type Options struct {
 	MaxPixels   int64 // 0 = DefaultMaxPixels
 	MaxFileSize int64 // 0 = DefaultMaxFileSize
+	MaxBytes    int64 // decoded size, 0 = DefaultMaxBytes
 	Quality     int   // JPEG quality, 0 = 82
 	// Ext forces the thumbnails' format: ".jpg" (an image with transparency
 	// is flattened onto white) or ".png". "" chooses: PNG when the image has
@@ -151,6 +157,15 @@ func Probe(data []byte, opt Options) (info Info, err error) {
 	if int64(cfg.Width)*int64(cfg.Height) > maxPx {
 		return info, fmt.Errorf("%w: the header declares %d×%d pixels (%.0f MP), over the %d MP limit", ErrTooLarge, cfg.Width, cfg.Height, float64(cfg.Width)*float64(cfg.Height)/1e6, maxPx/1_000_000)
 	}
+	maxBytes := opt.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	bpp, depth := pixelBytes(cfg.ColorModel)
+	if need := int64(cfg.Width) * int64(cfg.Height) * bpp; need > maxBytes {
+		return info, fmt.Errorf("%w: %d×%d pixels of %s take %s to decode, over the %s limit (save a smaller or 8-bit copy for the preview)",
+			ErrTooLarge, cfg.Width, cfg.Height, depth, humanize.Bytes(need), humanize.Bytes(maxBytes))
+	}
 	info.Width, info.Height = cfg.Width, cfg.Height
 	if info.Format == "jpeg" || info.Format == "tiff" {
 		info.Orientation = exifOrientation(data)
@@ -159,6 +174,58 @@ func Probe(data []byte, opt Options) (info Info, err error) {
 		}
 	}
 	return info, nil
+}
+
+// pixelBytes is how many bytes a pixel of the given color model takes once
+// decoded (the image type Go's decoders return for it), and a name for it.
+func pixelBytes(m color.Model) (int64, string) {
+	switch m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8, "16-bit RGBA"
+	case color.RGBAModel, color.NRGBAModel:
+		return 4, "8-bit RGBA"
+	case color.CMYKModel:
+		return 4, "CMYK"
+	case color.YCbCrModel:
+		return 3, "YCbCr" // 4:4:4 at worst
+	case color.Gray16Model:
+		return 2, "16-bit gray"
+	case color.GrayModel, color.AlphaModel:
+		return 1, "8-bit gray"
+	case color.Alpha16Model:
+		return 2, "16-bit alpha"
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1, "palette"
+	}
+	return 8, "pixels" // unknown: assume the widest
+}
+
+// DecodeCost estimates the memory (bytes) decoding the image file at path
+// takes, from its header alone; 0 when the header cannot be read.
+func DecodeCost(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	head := make([]byte, 256<<10) // JPEG's size follows its EXIF block
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	format := Sniff(head)
+	if format == "" {
+		return 0
+	}
+	var cfg image.Config
+	func() {
+		defer func() { recover() }()
+		cfg, err = decodeConfig(format, bytes.NewReader(head))
+	}()
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		return 0
+	}
+	bpp, _ := pixelBytes(cfg.ColorModel)
+	return int64(cfg.Width) * int64(cfg.Height) * bpp
 }
 
 // Make decodes the image in data and returns a thumbnail for each size.
