@@ -122,6 +122,7 @@ func newLibraryService(e *Engine) (*LibraryService, error) {
 	}
 	s := &LibraryService{e: e, cache: preview.NewCache(e.Dirs.Cache), wanted: map[string]preview.Key{}, failed: map[string]preview.Meta{}}
 	s.queue = preview.NewQueue(0, s.render, s.finished)
+	s.queue.LimitMemory(preview.DecodeMemory, preview.EstimateMemory)
 	s.emit = throttled(e, 250*time.Millisecond, s.flushReady)
 	s.emitPr = throttled(e, 300*time.Millisecond, func() { e.Emit(PreviewProgressEvent, s.progress()) })
 	return s, nil

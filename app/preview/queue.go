@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Job asks for the preview of the content at Path.
@@ -61,6 +63,11 @@ type Queue struct {
 	done    func(Done)
 	workers int
 
+	// memory bounds what running jobs hold at once (estimated bytes)
+	memory   *semaphore.Weighted
+	memLimit int64
+	estimate func(Job) int64
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	heap    jobHeap
@@ -81,6 +88,14 @@ func NewQueue(workers int, render RenderFunc, done func(Done)) *Queue {
 	q := &Queue{render: render, done: done, workers: workers, byID: map[string]*entry{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
+}
+
+// LimitMemory bounds the memory of the renders running at once: a job waits
+// until the estimate of its peak memory (estimate(j) bytes; a job larger
+// than limit counts as limit, so it runs alone) fits beside the running ones.
+// Call it before Start.
+func (q *Queue) LimitMemory(limit int64, estimate func(Job) int64) {
+	q.memory, q.memLimit, q.estimate = semaphore.NewWeighted(limit), limit, estimate
 }
 
 // Start runs the workers until ctx ends or Close.
@@ -248,7 +263,22 @@ func (q *Queue) work(ctx context.Context) {
 		job := e.job
 		q.mu.Unlock()
 
-		meta, err := q.safeRender(jctx, job, cores)
+		var meta Meta
+		var err error
+		var held int64
+		if q.memory != nil {
+			held = min(max(q.estimate(job), 1), q.memLimit)
+			err = q.memory.Acquire(jctx, held)
+			if err != nil {
+				held = 0
+			}
+		}
+		if err == nil {
+			meta, err = q.safeRender(jctx, job, cores)
+		}
+		if held > 0 {
+			q.memory.Release(held)
+		}
 		cancelled := jctx.Err() != nil
 		cancel()
 

@@ -225,3 +225,50 @@ func TestReAddAfterCancelRendersAgain(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// The queue never runs more estimated decode memory at once than its limit
+// (issue 11, item 12): big jobs wait for each other, a job over the limit
+// runs alone, small ones run beside each other.
+func TestQueueBoundsMemory(t *testing.T) {
+	cost := map[string]int64{"a": 600, "b": 600, "c": 300, "d": 300, "e": 5000, "f": 100}
+	var mu sync.Mutex
+	var inUse, peak int64
+	render := func(ctx context.Context, j Job, _ int) (Meta, error) {
+		c := min(cost[j.Tag], 1000)
+		mu.Lock()
+		inUse += c
+		peak = max(peak, inUse)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		inUse -= c
+		mu.Unlock()
+		return Meta{ID: j.Key.ID(), Status: "ready"}, nil
+	}
+	var done atomic.Int32
+	q := NewQueue(6, render, func(Done) { done.Add(1) })
+	q.LimitMemory(1000, func(j Job) int64 { return cost[j.Tag] })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q.Start(ctx)
+	i := 0
+	for tag := range cost {
+		i++
+		q.Add(Job{Key: key(i), Tag: tag})
+	}
+	if err := q.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); done.Load() < int32(len(cost)) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if done.Load() != int32(len(cost)) {
+		t.Fatalf("%d of %d jobs done", done.Load(), len(cost))
+	}
+	if peak > 1000 {
+		t.Fatalf("running jobs held %d bytes at once, over the limit of 1000", peak)
+	}
+	if peak < 400 {
+		t.Fatalf("peak %d: small jobs never ran side by side", peak)
+	}
+}

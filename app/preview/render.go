@@ -22,6 +22,21 @@ var (
 	ImageTimeout = time.Minute
 )
 
+// DecodeMemory bounds the memory the render queue's concurrent decodes hold
+// together (by EstimateMemory): six large images render one or two at a time.
+var DecodeMemory int64 = 1 << 30
+
+// EstimateMemory is the peak memory a render of j is expected to hold: an
+// image's decoded size read from its header (plus its thumbnails' working
+// buffers), or a fixed amount for audio, which streams.
+func EstimateMemory(j Job) int64 {
+	const base = 32 << 20
+	if j.Key.Kind == Image {
+		return base + thumb.DecodeCost(j.Path)
+	}
+	return base
+}
+
 // Render renders the preview of the file at path under key into the cache,
 // atomically: files go to a temporary directory renamed into place. A failed
 // render is stored too (Status "failed"), so a broken file is not retried
