@@ -39,6 +39,10 @@ type Options struct {
 	// Serve listens on the API socket so the CLI can reach this engine.
 	Serve  bool
 	Logger *slog.Logger
+	// PreviewSettle is how long a file must stay unchanged (size and
+	// modification time) before its preview renders, so a slow writer's
+	// file renders once, when it is complete. 0 means one second.
+	PreviewSettle time.Duration
 }
 
 // Engine is one running Atelier: it owns a data directory.

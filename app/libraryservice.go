@@ -114,6 +114,10 @@ type LibraryService struct {
 	// every listing. A change of the file (consider) or clearing the cache
 	// forgets it.
 	failed map[string]preview.Meta
+	// settle: a changed file renders once it has been unchanged this long;
+	// settling holds the timer of each file waiting for that.
+	settle   time.Duration
+	settling map[string]*time.Timer // tag → timer
 }
 
 func newLibraryService(e *Engine) (*LibraryService, error) {
@@ -123,6 +127,10 @@ func newLibraryService(e *Engine) (*LibraryService, error) {
 	s := &LibraryService{e: e, cache: preview.NewCache(e.Dirs.Cache), wanted: map[string]preview.Key{}, failed: map[string]preview.Meta{}}
 	s.queue = preview.NewQueue(0, s.render, s.finished)
 	s.queue.LimitMemory(preview.DecodeMemory, preview.EstimateMemory)
+	s.settle, s.settling = e.opts.PreviewSettle, map[string]*time.Timer{}
+	if s.settle <= 0 {
+		s.settle = time.Second
+	}
 	s.emit = throttled(e, 250*time.Millisecond, s.flushReady)
 	s.emitPr = throttled(e, 300*time.Millisecond, func() { e.Emit(PreviewProgressEvent, s.progress()) })
 	return s, nil
@@ -154,8 +162,66 @@ func (s *LibraryService) start(ctx context.Context) {
 }
 
 func (s *LibraryService) close() error {
+	s.mu.Lock()
+	for tag, t := range s.settling {
+		t.Stop()
+		delete(s.settling, tag)
+	}
+	s.mu.Unlock()
 	s.queue.Close()
 	return nil
+}
+
+// unsettle stops the settle timer of tag, if any.
+func (s *LibraryService) unsettle(tag string) {
+	s.mu.Lock()
+	if t, ok := s.settling[tag]; ok {
+		t.Stop()
+		delete(s.settling, tag)
+	}
+	s.mu.Unlock()
+}
+
+// settleWait is how much longer a file last modified at mtime must stay
+// unchanged before it renders (≤ 0: it has settled).
+func (s *LibraryService) settleWait(mtime time.Time) time.Duration {
+	return s.settle - time.Since(mtime)
+}
+
+// whenSettled renders the preview of r once the file has kept r's size and
+// modification time for the settle time. A file that changed meanwhile is
+// left to the change the index reports for it (which supersedes this one).
+func (s *LibraryService) whenSettled(tag string, key preview.Key, abs string, r index.FileRecord, wait time.Duration) {
+	// the lock is held until t and settling[tag] are set: the callback,
+	// which takes it first, sees them even when it fires at once
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.settling[tag]; ok {
+		old.Stop()
+	}
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
+		s.mu.Lock()
+		if s.settling[tag] != t {
+			s.mu.Unlock()
+			return // superseded
+		}
+		delete(s.settling, tag)
+		s.mu.Unlock()
+		st, err := os.Stat(abs)
+		if err != nil || st.Size() != r.Size || st.ModTime().UnixNano() != r.ModTime.UnixNano() {
+			return // gone or written again: its own change follows
+		}
+		if w := s.settleWait(st.ModTime()); w > 0 {
+			s.whenSettled(tag, key, abs, r, w)
+			return
+		}
+		if _, ok := s.metaOf(key); ok {
+			return
+		}
+		s.enqueue(tag, key, abs, r.Size, prioBackground)
+	})
+	s.settling[tag] = t
 }
 
 func tagOf(project index.ProjectID, p string) string { return string(project) + "/" + p }
@@ -186,6 +252,7 @@ func (s *LibraryService) consider(c index.Change) {
 		s.forget(tagOf(c.Record.Project, c.From))
 	}
 	tag := tagOf(c.Record.Project, c.Record.Path)
+	s.unsettle(tag) // this change supersedes the one waiting
 	if c.Op == index.OpDelete {
 		s.forget(tag)
 		return
@@ -215,7 +282,13 @@ func (s *LibraryService) consider(c index.Change) {
 	if err != nil {
 		return
 	}
-	s.enqueue(tag, key, filepath.Join(root, filepath.FromSlash(c.Record.Path)), c.Record.Size, prioBackground)
+	abs := filepath.Join(root, filepath.FromSlash(c.Record.Path))
+	if wait := s.settleWait(c.Record.ModTime); wait > 0 {
+		// written moments ago: a slow writer may not be done
+		s.whenSettled(tag, key, abs, c.Record, wait)
+		return
+	}
+	s.enqueue(tag, key, abs, c.Record.Size, prioBackground)
 }
 
 func (s *LibraryService) enqueue(tag string, key preview.Key, abs string, size int64, prio int) {
@@ -231,6 +304,7 @@ func (s *LibraryService) enqueue(tag string, key preview.Key, abs string, size i
 }
 
 func (s *LibraryService) forget(tag string) {
+	s.unsettle(tag)
 	s.mu.Lock()
 	key, ok := s.wanted[tag]
 	delete(s.wanted, tag)
@@ -390,7 +464,7 @@ func (s *LibraryService) item(root string, r index.FileRecord, m *preview.Meta, 
 	}
 	if m == nil || m.ID != key.ID() {
 		it.Status = "pending"
-		if queue {
+		if queue && s.settleWait(r.ModTime) <= 0 { // a file still being written renders when it settles
 			s.enqueue(tagOf(r.Project, r.Path), key, it.Source, r.Size, prioListed)
 		}
 		return it

@@ -298,3 +298,61 @@ func TestLibraryFailedRenderIsNotRetried(t *testing.T) {
 		t.Fatalf("the failing render was attempted %d times, want once (%+v)", attempts, after)
 	}
 }
+
+// A file written in 20 chunks over 3 seconds renders once, when it has
+// settled, not once per chunk (issue 11, item 18).
+func TestLibrarySlowWriterRendersOnce(t *testing.T) {
+	root := t.TempDir()
+	proj := filepath.Join(root, "Art")
+	os.MkdirAll(proj, 0o755)
+	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true, PreviewSettle: 700 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ps, err := e.Projects.Add(proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 400, 300))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i*31 ^ i>>7)
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	data := b.Bytes()
+	p := filepath.Join(proj, "slow.png")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := (len(data) + 19) / 20
+	for i := 0; i < len(data); i += step {
+		if _, err := f.Write(data[i:min(i+step, len(data))]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	f.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	var it LibraryItem
+	for {
+		items, err := e.Library.List(string(ps.ID), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 1 && items[0].Status != "pending" && items[0].Size == int64(len(data)) {
+			it = items[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slow.png never rendered: %+v", items)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a late render of an older version would show now
+	st := e.Library.Stats()
+	if it.Status != "ready" || st.Done+st.Failed != 1 {
+		t.Fatalf("slow.png: %s %s; %d renders (%+v), want 1", it.Status, it.Error, st.Done+st.Failed, st.QueueStats)
+	}
+}
