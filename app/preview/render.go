@@ -28,13 +28,14 @@ var DecodeMemory int64 = 1 << 30
 
 // EstimateMemory is the peak memory a render of j is expected to hold: an
 // image's decoded size read from its header (plus its thumbnails' working
-// buffers), or a fixed amount for audio, which streams.
+// buffers); for audio twice the file's size (an MP3 is read whole, and
+// io.ReadAll grows its buffer) beside the streaming decoder's working set.
 func EstimateMemory(j Job) int64 {
 	const base = 32 << 20
 	if j.Key.Kind == Image {
 		return base + thumb.DecodeCost(j.Path)
 	}
-	return base
+	return base + 2*max(j.Size, 0)
 }
 
 // Render renders the preview of the file at path under key into the cache,
