@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -28,8 +29,7 @@ type cliFlags struct {
 var flags cliFlags
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, interrupted := interruptContext()
 	root := rootCmd()
 	// ATELIER_CPUPROFILE=FILE writes a CPU profile of the whole command (for
 	// the benchmarks: `go tool pprof FILE`).
@@ -48,6 +48,15 @@ func main() {
 			f.Close()
 		}
 	}
+	if sig := interrupted(); sig != nil && (err != nil || cancelExits(root)) {
+		// Cancelled by Ctrl-C or SIGTERM: the shell convention is 128+signal.
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "atelier:", err)
+		} else {
+			fmt.Fprintf(os.Stderr, "atelier: interrupted (%s): stopped cleanly; nothing half-written was kept\n", sig)
+		}
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "atelier:", err)
 		var ee exitError
@@ -56,6 +65,39 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// interruptContext returns a context cancelled by the first SIGINT or
+// SIGTERM, and a func reporting which signal (nil: none). A second signal
+// exits at once with 128+signal, for work that does not stop quickly enough.
+func interruptContext() (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var mu sync.Mutex
+	var got os.Signal
+	go func() {
+		sig := <-ch
+		mu.Lock()
+		got = sig
+		mu.Unlock()
+		cancel()
+		sig = <-ch
+		fmt.Fprintf(os.Stderr, "atelier: %s again: exiting now\n", sig)
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+	return ctx, func() os.Signal {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}
+
+// cancelExits reports whether the command that ran treats a signal as a
+// failure. `atelier daemon` runs until interrupted: that is its normal end.
+func cancelExits(root *cobra.Command) bool {
+	c, _, err := root.Find(os.Args[1:])
+	return err != nil || c == nil || c.Name() != "daemon"
 }
 
 // exitError carries a specific exit code.
