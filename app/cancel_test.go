@@ -3,8 +3,13 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"atelier/app/api"
 )
 
 // Sync.Run runs under its caller's context: cancelled (the CLI's Ctrl-C, an
@@ -43,5 +48,42 @@ func TestCallContextEndsWithEngine(t *testing.T) {
 	<-ctx.Done()
 	if !errors.Is(context.Cause(ctx), context.Canceled) {
 		t.Fatalf("cause %v", context.Cause(ctx))
+	}
+}
+
+// The daemon's own fetches end when their caller goes away: an API client
+// that gives up on Modules.RegistryAdd (a server trickling its index) makes
+// the engine drop the fetch, instead of holding it until the server stops.
+func TestAPICallerGoneCancelsFetch(t *testing.T) {
+	serverDone := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(serverDone)
+		w.WriteHeader(http.StatusOK)
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+				w.Write([]byte(" "))
+				w.(http.Flusher).Flush()
+			}
+		}
+	}))
+	defer srv.Close()
+	e := openEngine(t, DirsUnder(t.TempDir()), true)
+	defer e.Close()
+	c, err := api.Dial(e.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := c.Call(ctx, "Modules.RegistryAdd", nil, srv.URL); err == nil {
+		t.Fatal("registry added from a trickling server")
+	}
+	select {
+	case <-serverDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the engine kept fetching after its caller went away")
 	}
 }
