@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,6 +53,40 @@ type DB struct {
 	bdb *badger.DB
 	dir string
 	log *slog.Logger
+
+	headroom  int64        // free space writes need (0: in memory, unchecked)
+	spaceAt   atomic.Int64 // unix nanos of the last free-space check
+	spaceErr  atomic.Pointer[error]
+	spaceLock sync.Mutex
+}
+
+// SpaceCheckEvery is how often writes re-check the free space of the data
+// directory's file system (a statfs call).
+var SpaceCheckEvery = 5 * time.Second
+
+// writable refuses writes while the file system has less free space than
+// Badger's mapped files may need: writing to a mapped page of a full disk is
+// a SIGBUS, so refusing first is the only clean way out.
+func (db *DB) writable() error {
+	if db.headroom == 0 {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	if now-db.spaceAt.Load() >= int64(SpaceCheckEvery) && db.spaceLock.TryLock() {
+		err := diskspace.Check(db.dir, db.headroom, "database writes in "+db.dir)
+		if err != nil {
+			db.log.Error("disk almost full: database writes refused", "err", err)
+			db.spaceErr.Store(&err)
+		} else {
+			db.spaceErr.Store(nil)
+		}
+		db.spaceAt.Store(now)
+		db.spaceLock.Unlock()
+	}
+	if e := db.spaceErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // Options tune Open. The zero value is the desktop default.
@@ -113,7 +149,12 @@ func Open(dir string, opts Options) (*DB, error) {
 			}
 		}
 	}
-	return &DB{bdb: bdb, dir: dir, log: lg}, nil
+	db := &DB{bdb: bdb, dir: dir, log: lg}
+	if !opts.InMemory {
+		db.headroom = OpenHeadroom(bo)
+		db.spaceAt.Store(time.Now().UnixNano()) // checked just now by checkDir
+	}
+	return db, nil
 }
 
 // checkDir refuses, before Badger touches anything, a directory it cannot
@@ -216,12 +257,15 @@ func (db *DB) View(fn func(tx *Tx) error) error {
 
 // Update runs fn in a read-write transaction, committed when fn returns nil.
 func (db *DB) Update(fn func(tx *Tx) error) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
 	return db.bdb.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
 }
 
 // Batch returns a write batch for bulk loads larger than one transaction may hold.
 // Its writes are not atomic as a whole; call Flush at the end.
-func (db *DB) Batch() *Batch { return &Batch{wb: db.bdb.NewWriteBatch()} }
+func (db *DB) Batch() *Batch { return &Batch{wb: db.bdb.NewWriteBatch(), db: db} }
 
 // Backup writes a full backup to w.
 func (db *DB) Backup(w io.Writer) error {
