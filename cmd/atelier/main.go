@@ -38,7 +38,7 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	pprof.StopCPUProfile()
 	// ATELIER_MEMPROFILE=FILE writes a heap profile when the command ends
 	// (for a daemon: on Ctrl-C or SIGTERM).
@@ -48,12 +48,13 @@ func main() {
 			f.Close()
 		}
 	}
-	if sig := interrupted(); sig != nil && (err != nil || cancelExits(root)) {
+	if sig := interrupted(); sig != nil && (err != nil || ran == nil || ran.Name() != "daemon") {
+		// `atelier daemon` runs until interrupted: that is its normal end.
 		// Cancelled by Ctrl-C or SIGTERM: the shell convention is 128+signal.
 		if err != nil && !errors.Is(err, context.Canceled) {
 			fmt.Fprintln(os.Stderr, "atelier:", err)
 		} else {
-			fmt.Fprintf(os.Stderr, "atelier: interrupted (%s): stopped cleanly; nothing half-written was kept\n", sig)
+			fmt.Fprintf(os.Stderr, "atelier: interrupted (%s): stopped before finishing\n", sig)
 		}
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}
@@ -91,13 +92,6 @@ func interruptContext() (context.Context, func() os.Signal) {
 		defer mu.Unlock()
 		return got
 	}
-}
-
-// cancelExits reports whether the command that ran treats a signal as a
-// failure. `atelier daemon` runs until interrupted: that is its normal end.
-func cancelExits(root *cobra.Command) bool {
-	c, _, err := root.Find(os.Args[1:])
-	return err != nil || c == nil || c.Name() != "daemon"
 }
 
 // exitError carries a specific exit code.
