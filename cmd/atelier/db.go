@@ -89,6 +89,9 @@ func dbCmd() *cobra.Command {
 				fmt.Printf(" The previous database is kept at %s.", aside)
 			}
 			fmt.Println()
+			if _, err := os.Stat(filepath.Join(d.Data, "consent-head.json")); err == nil {
+				fmt.Println("If this backup is older than your last consent decision, `atelier consent verify` reports the decisions since then as lost, and Atelier asks for consent again.")
+			}
 			return nil
 		},
 	})
