@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -43,6 +44,10 @@ type Options struct {
 	// modification time) before its preview renders, so a slow writer's
 	// file renders once, when it is complete. 0 means one second.
 	PreviewSettle time.Duration
+	// Context, when set, bounds the engine's life: the CLI's in-process
+	// engine runs under the command's context, so Ctrl-C or SIGTERM cancels
+	// whatever it is doing. Close is still needed.
+	Context context.Context
 }
 
 // Engine is one running Atelier: it owns a data directory.
@@ -88,7 +93,11 @@ func Open(dirs Dirs, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	e := &Engine{DB: db, Dirs: dirs, Log: lg, opts: opts, hub: api.NewHub(), ctx: ctx, cancel: cancel}
 	if err := e.openServices(); err != nil {
 		e.Close()
@@ -165,9 +174,25 @@ func (e *Engine) Services() map[string]any {
 	}
 }
 
-// Bindings is Services as a list, for wails.Run's Bind option.
+// Bindings are what wails.Run's Bind option exposes to the desktop frontend:
+// one Bridge that calls every service method through the same registry the
+// local API serves. Wails v2 cannot bind methods that take a context.Context,
+// and long-running methods take one, so the frontend calls
+// window.go.app.Bridge.Call("Service.Method", args) instead of per-method bindings.
 func (e *Engine) Bindings() []any {
-	return []any{e.Projects, e.Library, e.Modules, e.Privacy, e.Sync, e.Activity, e.Settings}
+	return []any{&Bridge{e: e, reg: api.NewRegistry(e.Services())}}
+}
+
+// Bridge is the desktop frontend's way into the services (see Bindings).
+type Bridge struct {
+	e   *Engine
+	reg *api.Registry
+}
+
+// Call invokes "Service.Method" with JSON-encoded args, under the engine's
+// context (a desktop call ends when the app quits).
+func (b *Bridge) Call(method string, args []json.RawMessage) (any, error) {
+	return b.reg.Call(b.e.ctx, method, args)
 }
 
 // SocketPath is where the local API listens.
@@ -178,6 +203,18 @@ func SocketPath(d Dirs) string { return filepath.Join(d.Data, api.SocketName) }
 
 // Context is cancelled when the engine closes.
 func (e *Engine) Context() context.Context { return e.ctx }
+
+// callContext is the context of one service call: cancelled when the caller's
+// ctx ends (an API client that went away, the CLI's Ctrl-C) or when the engine
+// closes, whichever comes first. Call the returned func when done.
+func (e *Engine) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(e.ctx, func() { cancel(fmt.Errorf("%w: Atelier is shutting down", context.Canceled)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
 
 // Go runs fn in the background until the engine closes; Close waits for it.
 // After Close has begun, fn is not started.

@@ -782,12 +782,17 @@ func modSource(src string) (string, error) {
 
 // RegistryAdd follows a registry (a folder or http(s) URL): its index must be
 // signed by a key in the trust policy, which it stays bound to.
-func (s *ModulesService) RegistryAdd(source string) (RegistryInfo, error) {
+func (s *ModulesService) RegistryAdd(ctx context.Context, source string) (RegistryInfo, error) {
+	ctx, done := s.e.callContext(ctx)
+	defer done()
 	src, err := modSource(source)
 	if err != nil {
 		return RegistryInfo{}, err
 	}
-	st, err := s.refresh(src, registry.State{})
+	st, err := s.refresh(ctx, src, registry.State{})
+	if cerr := ctx.Err(); cerr != nil {
+		return RegistryInfo{}, fmt.Errorf("registry %s not added: %w", src, cerr)
+	}
 	if err != nil {
 		s.audit(AuditEntry{Action: "registry", Subject: src, Outcome: "refused", Detail: err.Error()})
 		return RegistryInfo{}, err
@@ -800,8 +805,8 @@ func (s *ModulesService) RegistryAdd(source string) (RegistryInfo, error) {
 	return modRegInfo(id, st), nil
 }
 
-func (s *ModulesService) refresh(src string, prev registry.State) (registry.State, error) {
-	raw, err := registry.Fetch(s.e.Context(), src, registry.IndexName, registry.MaxIndex)
+func (s *ModulesService) refresh(ctx context.Context, src string, prev registry.State) (registry.State, error) {
+	raw, err := registry.Fetch(ctx, src, registry.IndexName, registry.MaxIndex)
 	if err != nil {
 		return registry.State{}, fmt.Errorf("read the index of registry %s: %w", src, err)
 	}
@@ -844,7 +849,7 @@ func (s *ModulesService) RegistryRemove(ref string) error {
 
 // refreshAll fetches every registry's index, checking it against what was seen
 // before (a rolled-back or expired index is refused and reported).
-func (s *ModulesService) refreshAll() (map[string]registry.State, error) {
+func (s *ModulesService) refreshAll(ctx context.Context) (map[string]registry.State, error) {
 	out := map[string]registry.State{}
 	prev := map[string]registry.State{}
 	if err := s.e.DB.View(func(tx *localdb.Tx) error {
@@ -854,7 +859,10 @@ func (s *ModulesService) refreshAll() (map[string]registry.State, error) {
 	}
 	var errs []error
 	for id, p := range prev {
-		st, err := s.refresh(p.Source, p)
+		st, err := s.refresh(ctx, p.Source, p)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		if err != nil {
 			s.audit(AuditEntry{Action: "registry", Subject: p.Source, Outcome: "refused", Detail: err.Error()})
 			errs = append(errs, err)
@@ -869,8 +877,10 @@ func (s *ModulesService) refreshAll() (map[string]registry.State, error) {
 }
 
 // Search lists modules in the followed registries matching query (all when empty).
-func (s *ModulesService) Search(query string) ([]SearchHit, error) {
-	regs, err := s.refreshAll()
+func (s *ModulesService) Search(ctx context.Context, query string) ([]SearchHit, error) {
+	ctx, done := s.e.callContext(ctx)
+	defer done()
+	regs, err := s.refreshAll(ctx)
 	if err != nil && len(regs) == 0 {
 		return nil, err
 	}
@@ -895,12 +905,14 @@ func (s *ModulesService) Search(query string) ([]SearchHit, error) {
 
 // InstallByName installs "@publisher/name" or "@publisher/name@1.2.0" from
 // the followed registries (the highest version when none is given).
-func (s *ModulesService) InstallByName(spec string, approve bool) (VerifyResult, error) {
+func (s *ModulesService) InstallByName(ctx context.Context, spec string, approve bool) (VerifyResult, error) {
+	ctx, done := s.e.callContext(ctx)
+	defer done()
 	name, version := spec, ""
 	if i := strings.LastIndexByte(spec, '@'); i > 0 {
 		name, version = spec[:i], spec[i+1:]
 	}
-	regs, err := s.refreshAll()
+	regs, err := s.refreshAll(ctx)
 	if err != nil && len(regs) == 0 {
 		return VerifyResult{}, err
 	}
@@ -920,7 +932,7 @@ func (s *ModulesService) InstallByName(spec string, approve bool) (VerifyResult,
 		return VerifyResult{}, err
 	}
 	defer os.RemoveAll(tmp)
-	arc, err := registry.Download(s.e.Context(), from, best, tmp, pack.DefaultLimits().MaxTotal)
+	arc, err := registry.Download(ctx, from, best, tmp, pack.DefaultLimits().MaxTotal)
 	if err != nil {
 		return VerifyResult{}, err
 	}

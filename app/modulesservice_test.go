@@ -117,18 +117,18 @@ func TestModulesServiceFlow(t *testing.T) {
 	if _, err := registry.Publish(context.Background(), reg, priv, time.Hour, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RegistryAdd(reg); err != nil {
+	if _, err := s.RegistryAdd(context.Background(), reg); err != nil {
 		t.Fatal(err)
 	}
-	hits, err := s.Search("reverb")
+	hits, err := s.Search(context.Background(), "reverb")
 	if err != nil || len(hits) != 1 || hits[0].Installed != "1.0.0" {
 		t.Fatalf("search: %+v %v", hits, err)
 	}
-	r, err = s.InstallByName("@me/reverb", false)
+	r, err = s.InstallByName(context.Background(), "@me/reverb", false)
 	if err != nil || r.Status != "needs-approval" || r.Permissions[1].ID != "net:example.com" || !r.Permissions[1].New {
 		t.Fatalf("update without approval: %+v %v", r, err)
 	}
-	if r, err = s.InstallByName("@me/reverb@1.1.0", true); err != nil || r.Status != "installed" {
+	if r, err = s.InstallByName(context.Background(), "@me/reverb@1.1.0", true); err != nil || r.Status != "installed" {
 		t.Fatalf("update: %+v %v", r, err)
 	}
 	// Check notices a file changed after install.

@@ -23,7 +23,13 @@ type PrivacyService struct {
 }
 
 func newPrivacyService(e *Engine) (*PrivacyService, error) {
-	st, err := privacy.Open(e.DB, privacy.Config{AppVersion: Version, Logger: e.Log})
+	cfg := privacy.Config{AppVersion: Version, Logger: e.Log}
+	if e.DB.Dir() != "" {
+		// Beside the database, not in it: a wiped or replaced database
+		// cannot take the record of how far the ledger went with it.
+		cfg.HeadFile = filepath.Join(e.Dirs.Data, "consent-head.json")
+	}
+	st, err := privacy.Open(e.DB, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open privacy data: %w", err)
 	}

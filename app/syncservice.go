@@ -963,8 +963,12 @@ func (s *SyncService) pending(project string) int {
 }
 
 // Run syncs project now ("" = every enabled project): pushes what changed,
-// pulls other devices' changes, keeps conflict copies.
-func (s *SyncService) Run(project string) (SyncRunResult, error) {
+// pulls other devices' changes, keeps conflict copies. It stops when ctx ends
+// (the CLI's Ctrl-C, an API caller that went away) or the engine closes, with
+// context.Canceled and nothing committed that the run had not finished.
+func (s *SyncService) Run(ctx context.Context, project string) (SyncRunResult, error) {
+	ctx, done := s.e.callContext(ctx)
+	defer done()
 	res := SyncRunResult{Projects: []ProjectRun{}}
 	if err := s.needConsent(); err != nil {
 		return res, err
@@ -987,7 +991,10 @@ func (s *SyncService) Run(project string) (SyncRunResult, error) {
 	}
 	var firstErr error
 	for _, p := range projects {
-		pr, err := s.runProject(s.e.Context(), p)
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		pr, err := s.runProject(ctx, p)
 		res.Projects = append(res.Projects, pr)
 		if err != nil && firstErr == nil {
 			firstErr = err

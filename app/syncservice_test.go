@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func syncEngine(t *testing.T, device, remoteURL string) (*Engine, *memSecrets) {
 	t.Cleanup(func() { e.Close() })
 	sec := &memSecrets{m: map[string]string{}}
 	e.Sync.secrets = sec
-	if _, err := e.Sync.Run(""); err == nil || !strings.Contains(err.Error(), "sync.cloud") {
+	if _, err := e.Sync.Run(context.Background(), ""); err == nil || !strings.Contains(err.Error(), "sync.cloud") {
 		t.Fatalf("sync ran without consent: %v", err)
 	}
 	if _, err := e.Privacy.Grant("sync.cloud", "test"); err != nil {
@@ -115,7 +116,7 @@ func TestSyncTwoEngines(t *testing.T) {
 	if pv.Files != 4 || pv.SelectedFiles != 3 || pv.SelectedBytes != int64(len("mix v1notes v1drums")) {
 		t.Fatalf("preview: %+v", pv)
 	}
-	ra, err := a.Sync.Run(id)
+	ra, err := a.Sync.Run(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestSyncTwoEngines(t *testing.T) {
 	if p, _ := a.Sync.Preview(id); p.Pending != 0 {
 		t.Fatalf("outbox not emptied after the commit: %d pending", p.Pending)
 	}
-	rb, err := b.Sync.Run(id)
+	rb, err := b.Sync.Run(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +141,10 @@ func TestSyncTwoEngines(t *testing.T) {
 	if p, _ := a.Sync.Preview(id); p.Pending == 0 {
 		t.Fatal("changes did not reach the outbox")
 	}
-	if _, err := a.Sync.Run(id); err != nil {
+	if _, err := a.Sync.Run(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
-	rb, err = b.Sync.Run(id)
+	rb, err = b.Sync.Run(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestSyncTwoEngines(t *testing.T) {
 		t.Fatalf("laptop files after the conflict: mix %q copy %q notes %q", readFile(rootB, "mix.wav"), readFile(rootB, cs[0].Copy), readFile(rootB, "notes.txt"))
 	}
 	b.Projects.Rescan(id)
-	if _, err := a.Sync.Run(id); err != nil {
+	if _, err := a.Sync.Run(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
 	if readFile(rootA, cs[0].Copy) != "mix studio" || readFile(rootA, "mix.wav") != "mix laptop" {
@@ -207,11 +208,11 @@ func TestSyncDefaultRemoteNeedsPassphrase(t *testing.T) {
 	writeFiles(t, root, map[string]string{"a.txt": "a"})
 	p, _ := e.Projects.Add(root)
 	t.Setenv("ATELIER_VAULT_PASSPHRASE", "")
-	if _, err := e.Sync.Run(string(p.ID)); err == nil || !strings.Contains(err.Error(), "ATELIER_VAULT_PASSPHRASE") {
+	if _, err := e.Sync.Run(context.Background(), string(p.ID)); err == nil || !strings.Contains(err.Error(), "ATELIER_VAULT_PASSPHRASE") {
 		t.Fatalf("run without passphrase: %v", err)
 	}
 	t.Setenv("ATELIER_VAULT_PASSPHRASE", "from the environment")
-	r, err := e.Sync.Run(string(p.ID))
+	r, err := e.Sync.Run(context.Background(), string(p.ID))
 	if err != nil || r.Projects[0].Uploaded != 1 {
 		t.Fatalf("run: %+v %v", r, err)
 	}

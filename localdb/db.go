@@ -15,24 +15,78 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+
+	"atelier/atomicfile"
+	"atelier/diskspace"
 )
 
 // ErrLocked means another process owns the data directory.
 var ErrLocked = errors.New("data directory is in use by another Atelier process")
 
-// ErrCorrupt means Badger could not read its own files.
+// ErrCorrupt means Badger could not read its own files, or some are missing.
 var ErrCorrupt = errors.New("data directory is damaged")
+
+// ErrReadOnly means the database directory cannot be written (a read-only
+// mount or missing permissions): nothing is wrong with the data.
+var ErrReadOnly = errors.New("data directory is read-only")
+
+// MarkerName is the file written beside Badger's files when Atelier creates a
+// database: a directory with it (or with Badger's data files) but without a
+// MANIFEST is a damaged database, never a new one.
+const MarkerName = "ATELIER-DB"
+
+// OpenHeadroom is the free space Open requires: Badger maps two memtable
+// write-ahead logs of 2×MemTableSize each (sparse files: a full disk shows up
+// as a SIGBUS when a mapped page is first written), plus a margin for
+// compactions and the value log.
+func OpenHeadroom(o badger.Options) int64 { return 2*o.MemTableSize + 16<<20 }
 
 // DB is an open data directory.
 type DB struct {
 	bdb *badger.DB
 	dir string
 	log *slog.Logger
+
+	headroom  int64        // free space writes need (0: in memory, unchecked)
+	spaceAt   atomic.Int64 // unix nanos of the last free-space check
+	spaceErr  atomic.Pointer[error]
+	spaceLock sync.Mutex
+}
+
+// SpaceCheckEvery is how often writes re-check the free space of the data
+// directory's file system (a statfs call).
+var SpaceCheckEvery = 5 * time.Second
+
+// writable refuses writes while the file system has less free space than
+// Badger's mapped files may need: writing to a mapped page of a full disk is
+// a SIGBUS, so refusing first is the only clean way out.
+func (db *DB) writable() error {
+	if db.headroom == 0 {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	if now-db.spaceAt.Load() >= int64(SpaceCheckEvery) && db.spaceLock.TryLock() {
+		err := diskspace.Check(db.dir, db.headroom, "database writes in "+db.dir)
+		if err != nil {
+			db.log.Error("disk almost full: database writes refused", "err", err)
+			db.spaceErr.Store(&err)
+		} else {
+			db.spaceErr.Store(nil)
+		}
+		db.spaceAt.Store(now)
+		db.spaceLock.Unlock()
+	}
+	if e := db.spaceErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 // Options tune Open. The zero value is the desktop default.
@@ -72,21 +126,109 @@ func Open(dir string, opts Options) (*DB, error) {
 		bo = DesktopOptions("").WithInMemory(true)
 	} else {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
+			if isReadOnly(err) {
+				return nil, readOnlyError(dir, err)
+			}
 			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 		}
 		bo = DesktopOptions(dir)
+		if err := checkDir(dir, bo); err != nil {
+			return nil, err
+		}
 	}
 	bo = bo.WithLogger(badgerLogger{lg})
 	bdb, err := badger.Open(bo)
 	if err != nil {
 		return nil, classifyOpenError(dir, err)
 	}
-	return &DB{bdb: bdb, dir: dir, log: lg}, nil
+	if !opts.InMemory {
+		if _, err := os.Stat(filepath.Join(dir, MarkerName)); errors.Is(err, os.ErrNotExist) {
+			if err := atomicfile.WriteFile(filepath.Join(dir, MarkerName), []byte("Atelier database: do not delete its MANIFEST or other files\n"), 0o600); err != nil {
+				bdb.Close()
+				return nil, fmt.Errorf("write %s: %w", filepath.Join(dir, MarkerName), err)
+			}
+		}
+	}
+	db := &DB{bdb: bdb, dir: dir, log: lg}
+	if !opts.InMemory {
+		db.headroom = OpenHeadroom(bo)
+		db.spaceAt.Store(time.Now().UnixNano()) // checked just now by checkDir
+	}
+	return db, nil
+}
+
+// checkDir refuses, before Badger touches anything, a directory it cannot
+// write, a file system without room for Badger's mapped files, and a database
+// whose MANIFEST is gone (Badger would start an empty one over it).
+func checkDir(dir string, bo badger.Options) error {
+	if f, err := os.CreateTemp(dir, ".write-probe-*"); err != nil {
+		if isReadOnly(err) {
+			return readOnlyError(dir, err)
+		}
+		return fmt.Errorf("cannot write in the data directory %s: %w", dir, err)
+	} else {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	if err := diskspace.Check(dir, OpenHeadroom(bo), "the database in "+dir); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read the data directory %s: %w", dir, err)
+	}
+	var marker, manifest bool
+	var data []string
+	for _, e := range entries {
+		switch n := e.Name(); {
+		case n == MarkerName:
+			marker = true
+		case n == "MANIFEST":
+			manifest = true
+		case strings.HasSuffix(n, ".sst"), strings.HasSuffix(n, ".vlog"), strings.HasSuffix(n, ".mem"), n == "KEYREGISTRY":
+			data = append(data, n)
+		}
+	}
+	switch {
+	case manifest, (len(data) > 0 || marker) && lockedByOther(dir):
+		return nil // Badger reports the lock (an engine creating the database)
+	case len(data) > 0:
+		return fmt.Errorf("%w: the database in %s is damaged (MANIFEST missing, %d data files left): restore a backup with `atelier db restore FILE`, or move the directory aside to start fresh", ErrCorrupt, dir, len(data))
+	case marker:
+		return fmt.Errorf("%w: the database in %s is damaged (MANIFEST and data files missing): restore a backup with `atelier db restore FILE`, or move the directory aside to start fresh", ErrCorrupt, dir)
+	}
+	return nil
+}
+
+// lockedByOther reports whether another process holds Badger's directory lock.
+func lockedByOther(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return errors.Is(err, syscall.EWOULDBLOCK)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
+
+func isReadOnly(err error) bool {
+	return errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
+}
+
+func readOnlyError(dir string, err error) error {
+	return fmt.Errorf("%w: %s cannot be written (%v). Nothing is damaged: remount it read-write or fix its permissions, or choose another data directory (--data-dir, $ATELIER_HOME)", ErrReadOnly, dir, err)
 }
 
 func classifyOpenError(dir string, err error) error {
 	msg := err.Error()
 	switch {
+	case isReadOnly(err), strings.Contains(msg, "read-only file system"), strings.Contains(msg, "permission denied"):
+		return readOnlyError(dir, err)
+	case errors.Is(err, syscall.ENOSPC), strings.Contains(msg, "no space left"):
+		return fmt.Errorf("%w: %s: the disk is full (%v). Free some space, then try again", diskspace.ErrNoSpace, dir, err)
 	case strings.Contains(msg, "Cannot acquire directory lock"), strings.Contains(msg, "resource temporarily unavailable"):
 		return fmt.Errorf("%w: %s (quit the other Atelier window or `atelier daemon`, or use the CLI, which talks to the running engine): %v", ErrLocked, dir, err)
 	default:
@@ -115,12 +257,15 @@ func (db *DB) View(fn func(tx *Tx) error) error {
 
 // Update runs fn in a read-write transaction, committed when fn returns nil.
 func (db *DB) Update(fn func(tx *Tx) error) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
 	return db.bdb.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
 }
 
 // Batch returns a write batch for bulk loads larger than one transaction may hold.
 // Its writes are not atomic as a whole; call Flush at the end.
-func (db *DB) Batch() *Batch { return &Batch{wb: db.bdb.NewWriteBatch()} }
+func (db *DB) Batch() *Batch { return &Batch{wb: db.bdb.NewWriteBatch(), db: db} }
 
 // Backup writes a full backup to w.
 func (db *DB) Backup(w io.Writer) error {

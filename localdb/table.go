@@ -16,13 +16,26 @@ type Tx struct{ t *badger.Txn }
 func (tx *Tx) Raw() *badger.Txn { return tx.t }
 
 // Batch wraps a Badger write batch.
-type Batch struct{ wb *badger.WriteBatch }
+type Batch struct {
+	wb *badger.WriteBatch
+	db *DB
+}
 
-// SetRaw queues a raw key/value write.
-func (b *Batch) SetRaw(key, val []byte) error { return b.wb.Set(key, val) }
+// SetRaw queues a raw key/value write (refused on a nearly full disk).
+func (b *Batch) SetRaw(key, val []byte) error {
+	if err := b.db.writable(); err != nil {
+		return err
+	}
+	return b.wb.Set(key, val)
+}
 
 // SetEntry queues an entry (for TTLs).
-func (b *Batch) SetEntry(e *badger.Entry) error { return b.wb.SetEntry(e) }
+func (b *Batch) SetEntry(e *badger.Entry) error {
+	if err := b.db.writable(); err != nil {
+		return err
+	}
+	return b.wb.SetEntry(e)
+}
 
 // DeleteRaw queues a delete.
 func (b *Batch) DeleteRaw(key []byte) error { return b.wb.Delete(key) }

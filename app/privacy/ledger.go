@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 	"unicode"
 
+	"atelier/atomicfile"
 	"atelier/localdb"
 )
 
@@ -54,6 +56,8 @@ const headKey = "ledgerhead"
 type ledgerHead struct {
 	Seq  uint64 `json:"seq"`
 	Hash string `json:"hash"`
+
+	unreadable string // set by readAnchor for a file it could not parse
 }
 
 func ledgerKey(seq uint64) string { return fmt.Sprintf("%016x", seq) }
@@ -85,7 +89,12 @@ var ErrLedgerBroken = errors.New("consent ledger failed its integrity check")
 // verifyLedger checks every record. lastBad is the sequence of the last record
 // that failed (0 when none did): decisions after it were appended to the
 // chain as it stood and still count.
-func verifyLedger(tx *localdb.Tx) (res VerifyResult, recs []LedgerRecord, lastBad uint64, err error) {
+//
+// anchor, when not nil, is the head kept outside the database (Config.HeadFile):
+// a ledger that ends before it, or disagrees with it, lost or replaced records
+// even if what is left is a valid chain (a database wiped or restored from an
+// older copy).
+func verifyLedger(tx *localdb.Tx, anchor *ledgerHead, anchorName string) (res VerifyResult, recs []LedgerRecord, lastBad uint64, err error) {
 	res = VerifyResult{OK: true}
 	prev := ""
 	want := uint64(1)
@@ -143,7 +152,54 @@ func verifyLedger(tx *localdb.Tx) (res VerifyResult, recs []LedgerRecord, lastBa
 	case ok && (h.Seq != last || h.Hash != prev):
 		fail(max(last, h.Seq), "the ledger ends at record %d but its head says %d (the newest records were removed or replaced)", last, h.Seq)
 	}
+	if anchor != nil {
+		var at *LedgerRecord
+		for i := range recs {
+			if recs[i].Seq == anchor.Seq {
+				at = &recs[i]
+			}
+		}
+		switch {
+		case anchor.unreadable != "":
+			fail(last, "%s, the ledger head kept beside the database, is unreadable (%s)", anchorName, anchor.unreadable)
+		case anchor.Seq > last:
+			fail(anchor.Seq, "the ledger ends at record %d but %s, kept beside the database, says it reached record %d: records were lost (the database was wiped, replaced or restored from an older copy)", last, anchorName, anchor.Seq)
+		case anchor.Seq > 0 && (at == nil || at.Hash != anchor.Hash):
+			fail(anchor.Seq, "record %d differs from the one %s, kept beside the database, names: the ledger was replaced", anchor.Seq, anchorName)
+		}
+	}
 	return res, recs, lastBad, nil
+}
+
+// readAnchor reads the ledger head kept outside the database (nil: no file yet).
+func readAnchor(path string) (*ledgerHead, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the consent ledger head %s: %w", path, err)
+	}
+	var h ledgerHead
+	if err := json.Unmarshal(b, &h); err != nil {
+		return &ledgerHead{unreadable: err.Error()}, nil
+	}
+	if h.Seq > 0 && len(h.Hash) != 64 {
+		return &ledgerHead{unreadable: "no valid hash"}, nil
+	}
+	return &h, nil
+}
+
+// writeAnchor records the head outside the database, fsynced.
+func writeAnchor(path string, h ledgerHead) error {
+	if path == "" {
+		return nil
+	}
+	b, _ := json.Marshal(h)
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // cleanLabel checks a short "where"/"how" label: no free text beyond a short

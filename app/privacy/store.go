@@ -22,6 +22,10 @@ type Config struct {
 	FlushSize  int
 	// KAnonymity is the smallest count sharing reveals (default 10).
 	KAnonymity int
+	// HeadFile, when set, keeps the ledger's head (sequence and hash) in a
+	// file outside the database, fsynced after every decision, so a ledger
+	// truncated or lost with its database is detected ("" for in-memory stores).
+	HeadFile string
 }
 
 // Store is the privacy engine on one database.
@@ -104,13 +108,25 @@ func (s *Store) replay() error {
 	var res VerifyResult
 	var recs []LedgerRecord
 	var lastBad uint64
-	err := s.db.View(func(tx *localdb.Tx) error {
+	anchor, err := readAnchor(s.cfg.HeadFile)
+	if err != nil {
+		return err
+	}
+	err = s.db.View(func(tx *localdb.Tx) error {
 		var err error
-		res, recs, lastBad, err = verifyLedger(tx)
+		res, recs, lastBad, err = verifyLedger(tx, anchor, s.cfg.HeadFile)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if res.OK && len(recs) > 0 && (anchor == nil || anchor.Seq != recs[len(recs)-1].Seq) {
+		// First start with a head file, or a crash between the ledger's
+		// fsync and the file's: the chain is sound, bring the file up to it.
+		last := recs[len(recs)-1]
+		if err := writeAnchor(s.cfg.HeadFile, ledgerHead{Seq: last.Seq, Hash: last.Hash}); err != nil {
+			return fmt.Errorf("write the consent ledger head %s: %w", s.cfg.HeadFile, err)
+		}
 	}
 	s.ledgerOK.Store(res.OK)
 	s.ledgerProblem.Store(res.Problem)
@@ -256,6 +272,9 @@ func (s *Store) appendLedger(r LedgerRecord) (LedgerRecord, error) {
 	if err := s.db.Sync(); err != nil {
 		return r, fmt.Errorf("flush the consent ledger to disk (decision %s %s not applied; check free disk space): %w", r.Decision, r.Purpose, err)
 	}
+	if err := writeAnchor(s.cfg.HeadFile, ledgerHead{Seq: r.Seq, Hash: r.Hash}); err != nil {
+		return r, fmt.Errorf("write the consent ledger head %s (decision %s %s is recorded but not applied; check free disk space): %w", s.cfg.HeadFile, r.Decision, r.Purpose, err)
+	}
 	return r, nil
 }
 
@@ -279,9 +298,13 @@ func (s *Store) History(purpose string) ([]LedgerRecord, error) {
 // Verify checks the ledger's hash chain.
 func (s *Store) Verify() (VerifyResult, error) {
 	var res VerifyResult
-	err := s.db.View(func(tx *localdb.Tx) error {
+	anchor, err := readAnchor(s.cfg.HeadFile)
+	if err != nil {
+		return res, err
+	}
+	err = s.db.View(func(tx *localdb.Tx) error {
 		var err error
-		res, _, _, err = verifyLedger(tx)
+		res, _, _, err = verifyLedger(tx, anchor, s.cfg.HeadFile)
 		return err
 	})
 	return res, err

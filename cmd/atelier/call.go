@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/localdb"
 )
 
 // call invokes a service method ("Projects.Add") with args and decodes the
@@ -20,15 +22,46 @@ func call(ctx context.Context, method string, out any, args ...any) error {
 	if err != nil {
 		return err
 	}
-	if c, err := api.Dial(app.SocketPath(d)); err == nil {
-		return c.Call(ctx, method, out, args...)
-	}
-	e, err := app.Open(d, app.Options{Logger: slog.Default()})
+	c, e, err := connect(ctx, d)
 	if err != nil {
 		return err
 	}
+	if c != nil {
+		return c.Call(ctx, method, out, args...)
+	}
 	defer e.Close()
 	return callEngine(ctx, e, method, out, args...)
+}
+
+// lockWait is how long a CLI command waits for the socket of an engine that
+// holds the data-dir lock but is still starting (`atelier daemon & atelier status`).
+var lockWait = 10 * time.Second
+
+// connect returns a client of the running engine, or an engine opened in this
+// process under ctx (so Ctrl-C cancels its work; the caller closes it). When
+// the data dir is locked by an engine that does not answer yet, it polls for
+// its socket for up to lockWait before giving up.
+func connect(ctx context.Context, d app.Dirs) (*api.Client, *app.Engine, error) {
+	sock := app.SocketPath(d)
+	deadline := time.Now().Add(lockWait)
+	for {
+		if c, err := api.Dial(sock); err == nil {
+			return c, nil, nil
+		}
+		e, err := app.Open(d, app.Options{Logger: slog.Default(), Context: ctx})
+		if err == nil {
+			return nil, e, nil
+		}
+		if !errors.Is(err, localdb.ErrLocked) || time.Now().After(deadline) {
+			return nil, nil, err
+		}
+		slog.Debug("data directory locked; waiting for the engine's socket", "socket", sock)
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // callEngine calls a method on an engine in this process through the same

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"atelier/app"
+	"atelier/app/api"
+	"atelier/localdb"
 )
 
 func init() {
@@ -34,7 +39,7 @@ func daemonCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e, err := app.Open(d, app.Options{Background: true, Serve: true, Logger: lg})
+			e, err := daemonOpen(cmd.Context(), d, lg)
 			if err != nil {
 				return err
 			}
@@ -64,4 +69,25 @@ func daemonCmd() *cobra.Command {
 	c.Flags().StringVar(&uiDir, "ui-dir", "", "the built frontend to serve with --ui")
 	c.Flags().StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return c
+}
+
+// daemonOpen opens the engine. A CLI command that opened the data dir for one
+// call holds its lock for a moment: wait for it (up to lockWait) rather than
+// fail, unless another engine answers on the socket.
+func daemonOpen(ctx context.Context, d app.Dirs, lg *slog.Logger) (*app.Engine, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		e, err := app.Open(d, app.Options{Background: true, Serve: true, Logger: lg})
+		if err == nil || !errors.Is(err, localdb.ErrLocked) || time.Now().After(deadline) {
+			return e, err
+		}
+		if _, derr := api.Dial(app.SocketPath(d)); derr == nil {
+			return nil, err // a running engine: not a passing CLI command
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

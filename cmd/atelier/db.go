@@ -1,13 +1,14 @@
 package main
 
 import (
-	"atelier/atomicfile"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"atelier/atomicfile"
+	"atelier/diskspace"
 	"atelier/localdb"
 )
 
@@ -51,6 +52,13 @@ func dbCmd() *cobra.Command {
 				return err
 			}
 			dbDir := filepath.Join(d.Data, "db")
+			// The restored copy sits beside the current database until the
+			// swap: refuse up front rather than fill the disk half-way.
+			if fi, err := f.Stat(); err == nil {
+				if err := diskspace.Check(d.Data, 2*fi.Size()+localdb.OpenHeadroom(localdb.DesktopOptions(dbDir)), "restoring "+args[0]); err != nil {
+					return err
+				}
+			}
 			staging := dbDir + ".restoring"
 			os.RemoveAll(staging)
 			ndb, err := localdb.Open(staging, localdb.Options{})
@@ -81,6 +89,9 @@ func dbCmd() *cobra.Command {
 				fmt.Printf(" The previous database is kept at %s.", aside)
 			}
 			fmt.Println()
+			if _, err := os.Stat(filepath.Join(d.Data, "consent-head.json")); err == nil {
+				fmt.Println("If this backup is older than your last consent decision, `atelier consent verify` reports the decisions since then as lost, and Atelier asks for consent again.")
+			}
 			return nil
 		},
 	})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -28,8 +29,7 @@ type cliFlags struct {
 var flags cliFlags
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, interrupted := interruptContext()
 	root := rootCmd()
 	// ATELIER_CPUPROFILE=FILE writes a CPU profile of the whole command (for
 	// the benchmarks: `go tool pprof FILE`).
@@ -38,7 +38,7 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	err := root.ExecuteContext(ctx)
+	ran, err := root.ExecuteContextC(ctx)
 	pprof.StopCPUProfile()
 	// ATELIER_MEMPROFILE=FILE writes a heap profile when the command ends
 	// (for a daemon: on Ctrl-C or SIGTERM).
@@ -48,6 +48,16 @@ func main() {
 			f.Close()
 		}
 	}
+	if sig := interrupted(); sig != nil && (err != nil || ran == nil || ran.Name() != "daemon") {
+		// `atelier daemon` runs until interrupted: that is its normal end.
+		// Cancelled by Ctrl-C or SIGTERM: the shell convention is 128+signal.
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "atelier:", err)
+		} else {
+			fmt.Fprintf(os.Stderr, "atelier: interrupted (%s): stopped before finishing\n", sig)
+		}
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "atelier:", err)
 		var ee exitError
@@ -55,6 +65,32 @@ func main() {
 			os.Exit(ee.code)
 		}
 		os.Exit(1)
+	}
+}
+
+// interruptContext returns a context cancelled by the first SIGINT or
+// SIGTERM, and a func reporting which signal (nil: none). A second signal
+// exits at once with 128+signal, for work that does not stop quickly enough.
+func interruptContext() (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var mu sync.Mutex
+	var got os.Signal
+	go func() {
+		sig := <-ch
+		mu.Lock()
+		got = sig
+		mu.Unlock()
+		cancel()
+		sig = <-ch
+		fmt.Fprintf(os.Stderr, "atelier: %s again: exiting now\n", sig)
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+	return ctx, func() os.Signal {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
 	}
 }
 

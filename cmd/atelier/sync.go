@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -61,13 +60,13 @@ func syncCallProgress(ctx context.Context, method string, out any, args ...any) 
 	}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	if c, err := api.Dial(app.SocketPath(d)); err == nil {
-		go c.Events(pctx, show)
-		return c.Call(ctx, method, out, args...)
-	}
-	e, err := app.Open(d, app.Options{Logger: slog.Default()})
+	c, e, err := connect(ctx, d)
 	if err != nil {
 		return err
+	}
+	if c != nil {
+		go c.Events(pctx, show)
+		return c.Call(ctx, method, out, args...)
 	}
 	defer e.Close()
 	evs, unsub := e.Hub().Subscribe()

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"atelier/netclient"
 	"atelier/signing/internal/capped"
 	"atelier/signing/internal/strictjson"
 	"atelier/signing/keys"
@@ -251,34 +252,90 @@ func (idx Index) Search(q string) []Entry {
 	return out
 }
 
-// open opens rel (a file name in the registry) in src, a folder or an http(s) URL.
-func open(ctx context.Context, src, rel string) (io.ReadCloser, error) {
+// Network limits of registry fetches (variables so tests can shorten them).
+var (
+	// HTTPClient carries registry traffic: connect, TLS, header and idle time-outs.
+	HTTPClient = netclient.New(netclient.Defaults)
+	// FetchTimeout bounds a metadata fetch (the index, signature files) as a
+	// whole: they are small, so a server trickling them is cut off.
+	FetchTimeout = 2 * time.Minute
+	// StallWindow and StallMin: an archive download that moves fewer than
+	// StallMin bytes in any StallWindow is stopped.
+	StallWindow       = 30 * time.Second
+	StallMin    int64 = 4 << 10
+)
+
+// open opens rel (a file name in the registry) in src, a folder or an http(s)
+// URL. An http fetch ends after overall (0: no overall limit) and when it
+// moves less than StallMin bytes in a StallWindow.
+func open(ctx context.Context, src, rel string, overall time.Duration) (io.ReadCloser, error) {
 	if u, err := url.Parse(src); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
 		u.Path = path.Join(u.Path, rel)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
+		ctx, cancel := context.WithCancelCause(ctx)
+		stopTimer := func() bool { return false }
+		if overall > 0 {
+			t := time.AfterFunc(overall, func() {
+				cancel(fmt.Errorf("fetch %s: no complete answer within %s: the server is too slow or stuck; try again later", u, overall))
+			})
+			stopTimer = t.Stop
+		}
+		fail := func(err error) (io.ReadCloser, error) {
+			stopTimer()
+			cancel(nil)
 			return nil, err
 		}
-		resp, err := http.DefaultClient.Do(req)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", u, err)
+			return fail(err)
+		}
+		resp, err := HTTPClient.Do(req)
+		if err != nil {
+			if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+				err = c
+			}
+			return fail(fmt.Errorf("fetch %s: %w", u, err))
 		}
 		if resp.StatusCode == http.StatusNotFound {
 			resp.Body.Close()
-			return nil, fmt.Errorf("fetch %s: %w", u, os.ErrNotExist)
+			return fail(fmt.Errorf("fetch %s: %w", u, os.ErrNotExist))
 		}
 		if resp.StatusCode != http.StatusOK {
 			resp.Body.Close()
-			return nil, fmt.Errorf("fetch %s: %s", u, resp.Status)
+			return fail(fmt.Errorf("fetch %s: %s", u, resp.Status))
 		}
-		return resp.Body, nil
+		body := netclient.Watch(resp.Body, u.String(), StallWindow, StallMin, cancel)
+		return &causeBody{ReadCloser: body, ctx: ctx, done: func() { stopTimer(); cancel(nil) }}, nil
 	}
 	return os.Open(filepath.Join(src, filepath.FromSlash(rel)))
 }
 
-// Fetch reads rel from src, capped at max bytes.
+// causeBody reports why its request was cancelled (a time-out, a stall)
+// instead of a bare "context canceled", and releases the request on Close.
+type causeBody struct {
+	io.ReadCloser
+	ctx  context.Context
+	done func()
+}
+
+func (b *causeBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		if c := context.Cause(b.ctx); c != nil {
+			err = c
+		}
+	}
+	return n, err
+}
+
+func (b *causeBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.done()
+	return err
+}
+
+// Fetch reads rel from src, capped at max bytes, within FetchTimeout.
 func Fetch(ctx context.Context, src, rel string, max int64) ([]byte, error) {
-	r, err := open(ctx, src, rel)
+	r, err := open(ctx, src, rel, FetchTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +349,7 @@ func Download(ctx context.Context, src string, e Entry, dir string, maxSize int6
 	if e.Size > maxSize {
 		return "", fmt.Errorf("%s@%s is %d bytes, over the %d-byte cap", e.Name, e.Version, e.Size, maxSize)
 	}
-	r, err := open(ctx, src, e.Archive)
+	r, err := open(ctx, src, e.Archive, 0)
 	if err != nil {
 		return "", err
 	}
@@ -308,9 +365,11 @@ func Download(ctx context.Context, src string, e Entry, dir string, maxSize int6
 		err = cerr
 	}
 	if err != nil {
+		os.Remove(out)
 		return "", fmt.Errorf("download %s from %s: %w", e.Archive, src, err)
 	}
 	if n != e.Size || hex.EncodeToString(h.Sum(nil)) != e.SHA256 {
+		os.Remove(out)
 		return "", fmt.Errorf("%s from %s does not match the signed index (digest or size differs): the registry is damaged or tampered with", e.Archive, src)
 	}
 	for _, suf := range []string{".sig", ".intoto.json", ".sigstore.json", ".rotation.json"} {

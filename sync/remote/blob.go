@@ -26,6 +26,8 @@ import (
 	_ "gocloud.dev/blob/gcsblob" // gs://
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
+
+	"atelier/netclient"
 )
 
 // Options tune Open.
@@ -149,14 +151,10 @@ func openS3(ctx context.Context, u *url.URL, o Options) (*Blob, error) {
 	return &Blob{b: b, s3: client, name: u.Host, url: u.String()}, nil
 }
 
-// DefaultHTTPClient has connection and header timeouts, so a dead server is
-// noticed, and no overall timeout, so large transfers on slow links finish.
-func DefaultHTTPClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 32
-	tr.ResponseHeaderTimeout = 60e9
-	return &http.Client{Transport: tr}
-}
+// DefaultHTTPClient has connect, TLS, header and idle time-outs
+// (atelier/netclient), so a dead or stalled server is noticed, and no overall
+// time-out, so large transfers on slow links finish.
+func DefaultHTTPClient() *http.Client { return netclient.New(netclient.Defaults) }
 
 func (r *Blob) String() string { return Redact(r.url) }
 func (r *Blob) Close() error   { return r.b.Close() }

@@ -1,5 +1,7 @@
 // The one adapter between the views and the Go services. In the desktop app
-// the Wails bindings are on window.go.app.<Service>.<Method>; in the browser UI
+// Wails binds one bridge, window.go.app.Bridge.Call("Service.Method", args),
+// which runs the same method registry as the local API (Wails v2 cannot bind
+// methods that take a context, and long-running ones do); in the browser UI
 // (`atelier daemon --ui ADDR`, used by the end-to-end tests) the same methods are
 // reached over the local API. Views only ever call `call` and `onEvent`.
 
@@ -26,12 +28,10 @@ export function isDesktop(): boolean {
 
 /** call invokes "Service.Method" with args and resolves to its result. */
 export async function call<T = any>(method: string, ...args: any[]): Promise<T> {
-  const [service, name] = method.split('.')
   if (isDesktop()) {
-    // Wails binds each service under its Go type name: Projects -> ProjectsService.
-    const fn = window.go.app?.[`${service}Service`]?.[name]
-    if (!fn) throw new Error(`${method} is not bound in this build`)
-    return fn(...args)
+    const bridge = window.go.app?.Bridge?.Call
+    if (!bridge) throw new Error(`${method}: the desktop bridge is not bound in this build`)
+    return bridge(method, args)
   }
   const res = await fetch(`/v1/call/${method}`, {
     method: 'POST',
