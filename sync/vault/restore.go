@@ -33,7 +33,7 @@ func (v *Vault) fetchRun(ctx context.Context, run []Ref) ([][]byte, error) {
 		b, err := v.s.GetRange(ctx, key, off, end-off)
 		if err != nil {
 			if errors.Is(err, remote.ErrNotFound) {
-				return nil, fmt.Errorf("pack %s is missing from %s: the vault lost data; push again from a device that has the files (`atelier sync verify` lists what is affected)", key, v.s)
+				return nil, fmt.Errorf("pack %s is missing from %s: the vault lost data; repair it with `atelier sync verify PROJECT --repair` on a device that has the files (it lists what is affected)", key, v.s)
 			}
 			return nil, err
 		}
@@ -60,7 +60,7 @@ func (v *Vault) fetchRun(ctx context.Context, run []Ref) ([][]byte, error) {
 		}
 		v.corrupt(key, lastErr)
 	}
-	return nil, fmt.Errorf("%w (fetched %d times and never intact; nothing was written). Run `atelier sync verify`, then push again from a device that has the file", lastErr, v.o.DownloadAttempts)
+	return nil, fmt.Errorf("%w (fetched %d times and never intact; nothing was written). Run `atelier sync verify PROJECT --repair` on a device that has the file", lastErr, v.o.DownloadAttempts)
 }
 
 func runs(refs []Ref) [][]Ref {
