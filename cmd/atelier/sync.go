@@ -361,6 +361,14 @@ func syncCmd() *cobra.Command {
 					}
 					fmt.Fprintf(w, "%s\t%v\t%s\t%d\t%s\t%s\t%s\n", p.Project, p.Enabled, p.Remote, p.Pending, syncShort(p.LastSnap), last, errS)
 				}
+				for _, p := range st.Projects {
+					if p.LastRun == nil {
+						continue
+					}
+					for _, d := range p.LastRun.Damaged {
+						fmt.Fprintf(w, "lost in the vault: %s/%s: %s\n", p.Project, d.Path, d.Reason)
+					}
+				}
 				for _, pr := range st.Problems {
 					fmt.Fprintf(w, "problem: %s\n", pr)
 				}
