@@ -631,8 +631,8 @@ func syncUnlockProjects(cmd *cobra.Command, projects []string) error {
 			}
 		}
 	}
-	if len(remotes) == 0 {
-		remotes[""] = true // the default remote
+	if len(projects) == 0 {
+		remotes[""] = true // the default remote (verify without PROJECT)
 	}
 	for r := range remotes {
 		if err := syncUsePassphrase(cmd, r); err != nil {
