@@ -438,6 +438,53 @@ func (s *ProjectsService) Rescan(project string) (ProjectSummary, error) {
 	return s.snapshot(r), nil
 }
 
+// reconcile brings a project's index in line with its folder now (the
+// stat-first pass of start-up: a file whose size or time changed is hashed
+// again) and waits for it, so what a caller reads next is what is on disk.
+// When a pass is already under way (the watcher's), it waits for that one
+// and runs its own after: an edit made meanwhile is seen either way.
+func (s *ProjectsService) reconcile(ctx context.Context, project string) error {
+	p, err := s.find(project)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(p.Root); err != nil {
+		return fmt.Errorf("the folder of %s, %s, is not reachable (moved, or a drive unmounted?): %w", p.ID, p.Root, err)
+	}
+	s.mu.Lock()
+	r := s.runs[p.ID]
+	s.mu.Unlock()
+	if r == nil {
+		r = &projectRun{state: ProjectSummary{Project: p, Watching: "off"}, dirty: true}
+		r.ignore.Store(index.LoadIgnorer(p.Root))
+	}
+	if err := s.waitIndexed(ctx, r); err != nil {
+		return err
+	}
+	s.index(ctx, r, p, "") // returns at once if another pass just began: waited for below
+	if err := s.waitIndexed(ctx, r); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// waitIndexed waits until no index pass of r is under way.
+func (s *ProjectsService) waitIndexed(ctx context.Context, r *projectRun) error {
+	for {
+		r.mu.Lock()
+		busy := r.state.Indexing
+		r.mu.Unlock()
+		if !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // Status reports the engine and every project.
 func (s *ProjectsService) Status() (Status, error) {
 	ps, err := s.List()

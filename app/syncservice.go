@@ -103,24 +103,28 @@ type SyncRunResult struct {
 
 // ProjectRun is what a run did to one project.
 type ProjectRun struct {
-	Project     string           `json:"project"`
-	Remote      string           `json:"remote"`
-	Kind        string           `json:"kind"`
-	Snapshot    string           `json:"snapshot,omitempty"`
-	Seq         int64            `json:"seq,omitempty"`
-	NoChange    bool             `json:"noChange"`
-	Uploaded    int              `json:"uploaded"`
-	Pulled      int              `json:"pulled"`
-	Deleted     int              `json:"deleted"`
-	Conflicts   []vault.Conflict `json:"conflicts"`
-	BytesSent   int64            `json:"bytesSent"`
-	BytesNew    int64            `json:"bytesNew"`
-	BytesDedup  int64            `json:"bytesDeduped"`
-	Selected    int              `json:"selected"`
-	Started     time.Time        `json:"started"`
-	DurationMs  int64            `json:"durationMs"`
-	Error       string           `json:"error,omitempty"`
-	FinishedRun bool             `json:"-"`
+	Project    string           `json:"project"`
+	Remote     string           `json:"remote"`
+	Kind       string           `json:"kind"`
+	Snapshot   string           `json:"snapshot,omitempty"`
+	Seq        int64            `json:"seq,omitempty"`
+	NoChange   bool             `json:"noChange"`
+	Uploaded   int              `json:"uploaded"`
+	Pulled     int              `json:"pulled"`
+	Deleted    int              `json:"deleted"`
+	Conflicts  []vault.Conflict `json:"conflicts"`
+	BytesSent  int64            `json:"bytesSent"`
+	BytesNew   int64            `json:"bytesNew"`
+	BytesDedup int64            `json:"bytesDeduped"`
+	Selected   int              `json:"selected"`
+	Started    time.Time        `json:"started"`
+	DurationMs int64            `json:"durationMs"`
+	Error      string           `json:"error,omitempty"`
+	// Repaired are files whose data `sync verify` found lost and this run
+	// uploaded again; Damaged are those still lost in the vault, and why.
+	Repaired    []string        `json:"repaired,omitempty"`
+	Damaged     []vault.Damaged `json:"damaged,omitempty"`
+	FinishedRun bool            `json:"-"`
 }
 
 // SyncProgress is the "syncProgress" event: the common progress fields plus
@@ -315,7 +319,8 @@ func (s *SyncService) loop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if _, err := s.runProject(ctx, p); err != nil && ctx.Err() == nil {
+			// The watcher keeps the index live here: no extra pass.
+			if _, err := s.runProject(ctx, p, false); err != nil && ctx.Err() == nil {
 				s.e.Log.Warn("background sync failed", "project", p, "err", err)
 				s.notifyFailure(p, err)
 			}
@@ -962,10 +967,12 @@ func (s *SyncService) pending(project string) int {
 	return n
 }
 
-// Run syncs project now ("" = every enabled project): pushes what changed,
-// pulls other devices' changes, keeps conflict copies. It stops when ctx ends
-// (the CLI's Ctrl-C, an API caller that went away) or the engine closes, with
-// context.Canceled and nothing committed that the run had not finished.
+// Run syncs project now ("" = every enabled project): reconciles the
+// project with its folder first (an edit made while no engine watched is
+// pushed), pushes what changed, pulls other devices' changes, keeps
+// conflict copies. It stops when ctx ends (the CLI's Ctrl-C, an API caller
+// that went away) or the engine closes, with context.Canceled and nothing
+// committed that the run had not finished.
 func (s *SyncService) Run(ctx context.Context, project string) (SyncRunResult, error) {
 	ctx, done := s.e.callContext(ctx)
 	defer done()
@@ -994,7 +1001,7 @@ func (s *SyncService) Run(ctx context.Context, project string) (SyncRunResult, e
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		pr, err := s.runProject(ctx, p)
+		pr, err := s.runProject(ctx, p, true)
 		res.Projects = append(res.Projects, pr)
 		if err != nil && firstErr == nil {
 			firstErr = err
@@ -1003,7 +1010,8 @@ func (s *SyncService) Run(ctx context.Context, project string) (SyncRunResult, e
 	return res, firstErr
 }
 
-func (s *SyncService) runProject(ctx context.Context, project string) (ProjectRun, error) {
+// runProject runs one project; fresh reconciles its index with the disk first.
+func (s *SyncService) runProject(ctx context.Context, project string, fresh bool) (ProjectRun, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	s.mu.Lock()
@@ -1018,7 +1026,7 @@ func (s *SyncService) runProject(ctx context.Context, project string) (ProjectRu
 	}()
 	started := time.Now().UTC()
 	pr := ProjectRun{Project: project, Started: started, Conflicts: []vault.Conflict{}}
-	err := s.doRun(ctx, project, &pr)
+	err := s.doRun(ctx, project, &pr, fresh)
 	pr.DurationMs = time.Since(started).Milliseconds()
 	if err != nil {
 		pr.Error = err.Error()
@@ -1056,24 +1064,30 @@ func (s *SyncService) runProject(ctx context.Context, project string) (ProjectRu
 	return pr, err
 }
 
-func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun) error {
+// job is what a run of project works from: its remote and the files the
+// rules select, from an index reconciled with the disk first when fresh.
+func (s *SyncService) job(ctx context.Context, project string, fresh bool) (Remote, vault.Job, error) {
 	r, _ := s.rulesOf(project)
 	rm, err := s.remote(r.Remote)
 	if err != nil {
-		return err
+		return rm, vault.Job{}, err
 	}
-	pr.Remote, pr.Kind = rm.Name, rm.Kind
 	m, err := rules.Compile(r.Rules)
 	if err != nil {
-		return err
+		return rm, vault.Job{}, err
 	}
 	root, err := s.e.Projects.Root(project)
 	if err != nil {
-		return err
+		return rm, vault.Job{}, err
+	}
+	if fresh {
+		if err := s.e.Projects.reconcile(ctx, project); err != nil {
+			return rm, vault.Job{}, err
+		}
 	}
 	recs, err := s.e.Projects.Files(project, "")
 	if err != nil {
-		return err
+		return rm, vault.Job{}, err
 	}
 	files := make([]vault.LocalFile, 0, len(recs))
 	for _, f := range recs {
@@ -1081,13 +1095,23 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun)
 			files = append(files, vault.LocalFile{Path: f.Path, Size: f.Size, ModTime: f.ModTime, Mode: f.Mode, SHA256: f.SHA256})
 		}
 	}
-	pr.Selected = len(files)
-	cutoff := time.Now().UTC()
-	job := vault.Job{
+	return rm, vault.Job{
 		Project: project, Root: root, Files: files,
 		Selected: func(p string, size int64) bool { return m.Match(p, string(index.KindOf(p)), size) },
 		Progress: func(p vault.Progress) { s.setProgress(project, p) },
+	}, nil
+}
+
+func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun, fresh bool) error {
+	rm, job, err := s.job(ctx, project, fresh)
+	pr.Remote, pr.Kind = rm.Name, rm.Kind
+	if err != nil {
+		return err
 	}
+	// After the index was read (and reconciled): what was queued until now
+	// is in this run.
+	cutoff := time.Now().UTC()
+	pr.Selected = len(job.Files)
 	if rm.Kind == "mirror" {
 		st, err := s.storage(ctx, rm)
 		if err != nil {
@@ -1112,6 +1136,7 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun)
 		pr.Uploaded, pr.Pulled, pr.Deleted = len(res.Uploaded), len(res.Pulled), len(res.DeletedHere)
 		pr.BytesSent, pr.BytesNew, pr.BytesDedup = res.BytesSent, res.BytesNew, res.BytesDeduped
 		pr.Conflicts = res.Conflicts
+		pr.Repaired, pr.Damaged = res.Repaired, res.Damaged
 		if len(res.Conflicts) > 0 {
 			s.e.DB.Update(func(tx *localdb.Tx) error {
 				for _, c := range res.Conflicts {
@@ -1363,6 +1388,98 @@ func (s *SyncService) Verify(project string) (vault.VerifyResult, error) {
 		ps = []string{id}
 	}
 	return v.Verify(ctx, ps, func(p vault.Progress) { s.setProgress(id, p) })
+}
+
+// Repair verifies what the newest snapshot of project references and
+// uploads again, from the files here, everything missing or damaged on the
+// remote whose file still has the snapshot's content; then it commits a
+// snapshot that restores. What cannot be repaired from this device is
+// named file by file (vault.Repair).
+func (s *SyncService) Repair(project string) (vault.RepairResult, error) {
+	res := vault.RepairResult{Repaired: []string{}, Unrepaired: []vault.Damaged{}}
+	if err := s.needConsent(); err != nil {
+		return res, err
+	}
+	if project == "" {
+		return res, errors.New("name the project to repair: `atelier sync verify PROJECT --repair`")
+	}
+	id, _, ok := s.projectID(project)
+	if !ok {
+		return res, fmt.Errorf("no project %q: see `atelier project list`", project)
+	}
+	ctx := s.e.Context()
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.progress, id)
+		s.mu.Unlock()
+		s.emitStatus()
+	}()
+	rm, job, err := s.job(ctx, id, true)
+	if err != nil {
+		return res, err
+	}
+	if rm.Kind == "mirror" {
+		return s.repairMirror(ctx, rm, job)
+	}
+	v, err := s.vault(ctx, rm)
+	if err != nil {
+		return res, err
+	}
+	res, err = v.Repair(ctx, job)
+	if err == nil {
+		s.e.Log.Info("sync repair", "project", id, "repaired", len(res.Repaired), "unrepaired", len(res.Unrepaired))
+	}
+	return res, err
+}
+
+// repairMirror publishes again what a mirror lost: Verify forgets the
+// missing or damaged files, a sync sends them, a second Verify confirms.
+func (s *SyncService) repairMirror(ctx context.Context, rm Remote, job vault.Job) (vault.RepairResult, error) {
+	res := vault.RepairResult{Repaired: []string{}, Unrepaired: []vault.Damaged{}}
+	st, err := s.storage(ctx, rm)
+	if err != nil {
+		return res, err
+	}
+	mr := &mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
+	probs, err := mr.Verify(ctx, job.Project)
+	res.Verify = vault.VerifyResult{Problems: probs}
+	if err != nil || len(probs) == 0 {
+		return res, err
+	}
+	sr, err := mr.Sync(ctx, job)
+	if err != nil {
+		return res, err
+	}
+	after, err := mr.Verify(ctx, job.Project)
+	if err != nil {
+		return res, err
+	}
+	sent := map[string]bool{}
+	for _, p := range sr.Uploaded {
+		sent[job.Project+"/"+p] = true
+	}
+	bad := map[string]string{}
+	for _, p := range after {
+		for _, f := range p.Files {
+			bad[f] = p.Err
+		}
+	}
+	for _, p := range probs {
+		for _, f := range p.Files {
+			rel := strings.TrimPrefix(f, job.Project+"/")
+			switch {
+			case bad[f] != "":
+				res.Unrepaired = append(res.Unrepaired, vault.Damaged{Path: rel, Reason: bad[f]})
+			case sent[f]:
+				res.Repaired = append(res.Repaired, rel)
+			default:
+				res.Unrepaired = append(res.Unrepaired, vault.Damaged{Path: rel, Reason: "the file is not on this device (or not selected here): publish it again from a device that has it"})
+			}
+		}
+	}
+	return res, nil
 }
 
 // Conflicts lists the conflict copies sync made that are still open.

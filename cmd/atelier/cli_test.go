@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -230,5 +231,122 @@ func TestCLIPreviewUnmeasurableLoudness(t *testing.T) {
 	}
 	if _, err := runCLI(t, "preview", f); err != nil {
 		t.Fatalf("preview: %v", err)
+	}
+}
+
+// The README's `atelier sync rules PROJECT --enable --remote NAME` selects
+// remote NAME for the project (it used to be the "remote to unlock" flag,
+// silently ignored), and a flag a command does not take is an error.
+func TestCLISyncRulesRemote(t *testing.T) {
+	data := t.TempDir()
+	flags.dataDir = data
+	defer func() { flags.dataDir = "" }()
+	run := func(args ...string) error {
+		root := rootCmd() // resets flags.dataDir to the flag's default
+		root.SetArgs(append([]string{"--data-dir", data}, args...))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		return root.ExecuteContext(context.Background())
+	}
+	proj := t.TempDir()
+	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte("RIFF"), 0o644)
+	var p app.ProjectSummary
+	if err := call(context.Background(), "Projects.Add", &p, proj); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("remote", "add", "studio", "file://"+t.TempDir(), "--kind", "mirror"); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("sync", "rules", string(p.ID), "--enable", "--remote", "studio", "--exclude", "renders/"); err != nil {
+		t.Fatal(err)
+	}
+	var r app.SyncRules
+	if err := call(context.Background(), "Sync.Rules", &r, string(p.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if r.Remote != "studio" || !r.Enabled || len(r.Exclude) != 1 {
+		t.Fatalf("rules after --enable --remote studio: %+v", r)
+	}
+	// The old spelling still works; both at once is refused.
+	if err := run("sync", "rules", string(p.ID), "--to", "local"); err != nil {
+		t.Fatal(err)
+	}
+	call(context.Background(), "Sync.Rules", &r, string(p.ID))
+	if r.Remote != "local" {
+		t.Fatalf("--to local: %+v", r)
+	}
+	if err := run("sync", "rules", string(p.ID), "--to", "local", "--remote", "studio"); err == nil {
+		t.Fatal("--to and --remote together were accepted")
+	}
+	if err := run("sync", "rules", string(p.ID), "--remote", "nowhere"); err == nil {
+		t.Fatal("an unknown remote was accepted")
+	}
+	// Flags that do not apply are refused, not ignored.
+	for _, args := range [][]string{
+		{"sync", "status", "--remote", "studio"},
+		{"sync", "status", "--passphrase-file", "/nonexistent"},
+		{"sync", "rules", string(p.ID), "--passphrase-file", "/nonexistent"},
+		{"sync", "conflicts", "--remote", "studio"},
+		{"sync", "run", "--remote", "studio"},
+	} {
+		err := run(args...)
+		if err == nil || !strings.Contains(err.Error(), "unknown flag") {
+			t.Errorf("%v: %v, want an unknown-flag error", args, err)
+		}
+	}
+	if err := run("sync", "verify", "--repair"); err == nil || !strings.Contains(err.Error(), "PROJECT") {
+		t.Errorf("verify --repair without a project: %v", err)
+	}
+}
+
+// `atelier sync verify PROJECT --repair` heals a pack lost from the remote:
+// verify fails (exit 3), repair uploads the data again from the project's
+// files, and verify is clean after.
+func TestCLISyncVerifyRepair(t *testing.T) {
+	data := t.TempDir()
+	flags.dataDir = data
+	defer func() { flags.dataDir = "" }()
+	t.Setenv("ATELIER_VAULT_PASSPHRASE", "")
+	run := func(args ...string) error {
+		root := rootCmd()
+		root.SetArgs(append([]string{"--data-dir", data}, args...))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		return root.ExecuteContext(context.Background())
+	}
+	proj := filepath.Join(t.TempDir(), "ep")
+	os.MkdirAll(proj, 0o755)
+	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte(strings.Repeat("take one ", 5000)), 0o644)
+	pass := filepath.Join(t.TempDir(), "pass.txt")
+	os.WriteFile(pass, []byte("a passphrase for the test\n"), 0o600)
+	remoteDir := t.TempDir()
+	for _, args := range [][]string{
+		{"consent", "grant", "sync.cloud"},
+		{"project", "add", proj},
+		{"remote", "add", "studio", "file://" + remoteDir},
+		{"sync", "rules", "ep", "--enable", "--remote", "studio"},
+		{"sync", "run", "ep", "--passphrase-file", pass},
+		{"sync", "verify", "ep", "--passphrase-file", pass},
+	} {
+		if err := run(args...); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	packs, _ := filepath.Glob(filepath.Join(remoteDir, "data", "*", "*"))
+	if len(packs) == 0 {
+		t.Fatal("nothing was pushed to the remote")
+	}
+	for _, p := range packs {
+		os.Remove(p)
+	}
+	var ee exitError
+	if err := run("sync", "verify", "ep", "--passphrase-file", pass); !errors.As(err, &ee) || ee.code != 3 || !strings.Contains(err.Error(), "--repair") {
+		t.Fatalf("verify with the pack gone: %v", err)
+	}
+	if err := run("sync", "verify", "ep", "--repair", "--passphrase-file", pass); err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	if err := run("sync", "verify", "ep", "--passphrase-file", pass); err != nil {
+		t.Fatalf("verify after repair: %v", err)
 	}
 }

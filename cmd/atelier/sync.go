@@ -279,11 +279,11 @@ func syncOr(s, d string) string {
 
 func syncCmd() *cobra.Command {
 	c := &cobra.Command{Use: "sync", Short: "Selective, encrypted sync to cloud storage: run, status, restore, history"}
-	c.PersistentFlags().String("passphrase-file", "", "read the vault passphrase from this file (or set ATELIER_VAULT_PASSPHRASE)")
-	c.PersistentFlags().String("remote", "", "remote to unlock with --passphrase-file (default: the default remote)")
+	// --passphrase-file belongs to the commands that open a vault, and
+	// unlocks the remote of the project they act on: a flag given to a
+	// command it does not apply to is an error, never ignored.
 	pre := func(cmd *cobra.Command) error {
-		r, _ := cmd.Flags().GetString("remote")
-		return syncUsePassphrase(cmd, r)
+		return syncUnlockProjects(cmd, cmd.Flags().Args())
 	}
 
 	run := &cobra.Command{
@@ -314,6 +314,12 @@ func syncCmd() *cobra.Command {
 						humanize.Bytes(r.BytesSent), humanize.Bytes(r.BytesDedup), len(r.Conflicts), (time.Duration(r.DurationMs) * time.Millisecond).String())
 					for _, cf := range r.Conflicts {
 						fmt.Fprintf(w, "  conflict: %s changed on %s too; their version is in %q\n", cf.Path, cf.Device, cf.Copy)
+					}
+					for _, f := range r.Repaired {
+						fmt.Fprintf(w, "  repaired: %s (its lost data was uploaded again)\n", f)
+					}
+					for _, d := range r.Damaged {
+						fmt.Fprintf(w, "  lost in the vault: %s: %s\n", d.Path, d.Reason)
 					}
 				}
 			}); oerr != nil {
@@ -353,6 +359,14 @@ func syncCmd() *cobra.Command {
 						errS = p.LastRun.Error
 					}
 					fmt.Fprintf(w, "%s\t%v\t%s\t%d\t%s\t%s\t%s\n", p.Project, p.Enabled, p.Remote, p.Pending, syncShort(p.LastSnap), last, errS)
+				}
+				for _, p := range st.Projects {
+					if p.LastRun == nil {
+						continue
+					}
+					for _, d := range p.LastRun.Damaged {
+						fmt.Fprintf(w, "lost in the vault: %s/%s: %s\n", p.Project, d.Path, d.Reason)
+					}
 				}
 				for _, pr := range st.Problems {
 					fmt.Fprintf(w, "problem: %s\n", pr)
@@ -453,33 +467,44 @@ func syncCmd() *cobra.Command {
 			})
 		},
 	}
+	var repair bool
 	verify := &cobra.Command{
-		Use:   "verify [PROJECT]",
-		Short: "Download and check everything the latest snapshots reference",
-		Args:  cobra.MaximumNArgs(1),
+		Use:   "verify [PROJECT] [--repair]",
+		Short: "Download and check everything the latest snapshots reference; --repair uploads again what was lost",
+		Long: "Download and check everything the latest snapshots reference.\n" +
+			"With --repair (one PROJECT), every missing or damaged piece that this device can read again from a file\n" +
+			"whose content still matches the snapshot is uploaded again, and a snapshot that restores is committed;\n" +
+			"files it cannot repair from here are named, with the reason.",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if repair && len(args) == 0 {
+				return errors.New("--repair needs the PROJECT to repair (it reads the project's files on this device)")
+			}
 			if err := pre(cmd); err != nil {
 				return err
 			}
 			p := optionalArg(args)
+			if repair {
+				return syncRepair(cmd, p)
+			}
 			var res vault.VerifyResult
 			if err := syncCallProgress(cmd.Context(), "Sync.Verify", &res, p); err != nil {
 				return err
 			}
-			if err := output(res, func(w io.Writer) {
-				fmt.Fprintf(w, "checked %d snapshots, %d packs, %d chunks (%s): %d problems\n", res.Snapshots, res.Packs, res.Chunks, humanize.Bytes(res.Bytes), len(res.Problems))
-				for _, pr := range res.Problems {
-					fmt.Fprintf(w, "  %s: %s\n    affects %s\n", pr.Object, pr.Err, strings.Join(pr.Files, ", "))
-				}
-			}); err != nil {
+			if err := output(res, func(w io.Writer) { syncPrintVerify(w, res) }); err != nil {
 				return err
 			}
 			if len(res.Problems) > 0 {
-				return exitError{code: 3, err: fmt.Errorf("%d problems found: push again from a device that has the affected files", len(res.Problems))}
+				hint := "repair with `atelier sync verify PROJECT --repair` on a device that has the affected files"
+				if p != "" {
+					hint = fmt.Sprintf("repair with `atelier sync verify %s --repair` on a device that has the affected files", p)
+				}
+				return exitError{code: 3, err: fmt.Errorf("%d problems found: %s", len(res.Problems), hint)}
 			}
 			return nil
 		},
 	}
+	verify.Flags().BoolVar(&repair, "repair", false, "upload again what is missing or damaged, from this device's files, and commit a snapshot that restores")
 	var include, exclude, kinds []string
 	var maxSize, minSize int64
 	var enable, disable bool
@@ -510,7 +535,10 @@ func syncCmd() *cobra.Command {
 			if f.Changed("min-size") {
 				r.MinSize, changed = minSize, true
 			}
-			if f.Changed("to") {
+			if f.Changed("remote") || f.Changed("to") {
+				if f.Changed("remote") && f.Changed("to") {
+					return errors.New("give the remote once, with --remote NAME (--to is its old name)")
+				}
 				r.Remote, changed = remoteName, true
 			}
 			if enable || disable {
@@ -540,7 +568,9 @@ func syncCmd() *cobra.Command {
 	rf.Int64Var(&minSize, "min-size", 0, "skip files smaller than this many bytes")
 	rf.BoolVar(&enable, "enable", false, "sync this project in the background")
 	rf.BoolVar(&disable, "disable", false, "stop background sync of this project")
-	rf.StringVar(&remoteName, "to", "", "remote this project syncs to")
+	rf.StringVar(&remoteName, "remote", "", "remote this project syncs to (see `atelier remote list`; \"\" = the default remote)")
+	rf.StringVar(&remoteName, "to", "", "old name of --remote")
+	rf.MarkHidden("to")
 	conflicts := &cobra.Command{
 		Use: "conflicts", Short: "List files changed on two devices (both versions were kept)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -565,8 +595,88 @@ func syncCmd() *cobra.Command {
 			return output(map[string]string{"device": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "this computer is now %q\n", args[0]) })
 		},
 	}
+	for _, sc := range []*cobra.Command{run, restore, snapshots, prune, verify} {
+		sc.Flags().String("passphrase-file", "", "read the vault passphrase from this file (- for stdin; or set ATELIER_VAULT_PASSPHRASE)")
+	}
 	c.AddCommand(run, status, pause, resume, restore, snapshots, prune, verify, rulesCmd, conflicts, device)
 	return c
+}
+
+// syncUnlockProjects hands --passphrase-file to the remotes the projects
+// sync to (no project: those of every project with sync enabled).
+func syncUnlockProjects(cmd *cobra.Command, projects []string) error {
+	f, _ := cmd.Flags().GetString("passphrase-file")
+	if f == "" || !engineRunning() {
+		// An in-process engine reads the passphrase from the environment.
+		return syncUsePassphrase(cmd, "")
+	}
+	remotes := map[string]bool{}
+	if len(projects) > 0 {
+		for _, p := range projects {
+			var r app.SyncRules
+			if err := call(cmd.Context(), "Sync.Rules", &r, p); err != nil {
+				return err
+			}
+			remotes[r.Remote] = true
+		}
+	} else {
+		var st app.SyncStatus
+		if err := call(cmd.Context(), "Sync.Status", &st); err != nil {
+			return err
+		}
+		for _, p := range st.Projects {
+			if p.Enabled {
+				remotes[p.Remote] = true
+			}
+		}
+	}
+	if len(projects) == 0 {
+		remotes[""] = true // the default remote (verify without PROJECT)
+	}
+	for r := range remotes {
+		if err := syncUsePassphrase(cmd, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func syncPrintVerify(w io.Writer, res vault.VerifyResult) {
+	fmt.Fprintf(w, "checked %d snapshots, %d packs, %d chunks (%s): %d problems\n", res.Snapshots, res.Packs, res.Chunks, humanize.Bytes(res.Bytes), len(res.Problems))
+	for _, pr := range res.Problems {
+		fmt.Fprintf(w, "  %s: %s\n    affects %s\n", pr.Object, pr.Err, strings.Join(pr.Files, ", "))
+	}
+}
+
+// syncRepair runs Sync.Repair and names, file by file, what it could not
+// repair (exit status 3 when anything is left).
+func syncRepair(cmd *cobra.Command, project string) error {
+	var res vault.RepairResult
+	if err := syncCallProgress(cmd.Context(), "Sync.Repair", &res, project); err != nil {
+		return err
+	}
+	if err := output(res, func(w io.Writer) {
+		syncPrintVerify(w, res.Verify)
+		if len(res.Verify.Problems) == 0 && len(res.Unrepaired) == 0 {
+			fmt.Fprintln(w, "nothing to repair")
+			return
+		}
+		for _, f := range res.Repaired {
+			fmt.Fprintf(w, "repaired\t%s\n", f)
+		}
+		for _, d := range res.Unrepaired {
+			fmt.Fprintf(w, "NOT repaired\t%s: %s\n", d.Path, d.Reason)
+		}
+		if res.Snapshot != "" {
+			fmt.Fprintf(w, "snapshot %s (#%d) committed\n", syncShort(res.Snapshot), res.Seq)
+		}
+	}); err != nil {
+		return err
+	}
+	if len(res.Unrepaired) > 0 {
+		return exitError{code: 3, err: fmt.Errorf("%d files could not be repaired from this device (named above): run `atelier sync verify %s --repair` on a device that has them", len(res.Unrepaired), project)}
+	}
+	return nil
 }
 
 func syncShort(id string) string {

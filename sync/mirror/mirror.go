@@ -216,23 +216,33 @@ func (m *Mirror) putParts(ctx context.Context, mp remote.Multipart, key string, 
 }
 
 // Verify downloads every published file of project and checks it against
-// the hash recorded when it was sent.
+// the hash recorded when it was sent. A missing or damaged file is
+// forgotten by the local state, so the next sync publishes it again.
 func (m *Mirror) Verify(ctx context.Context, project string) ([]vault.Problem, error) {
 	pre := "mirror/" + project + "/"
 	var problems []vault.Problem
+	var forget []string
 	err := m.St.Scan(pre, func(k string, v []byte) error {
 		p := strings.TrimPrefix(k, pre)
 		b, err := m.S.Get(ctx, Key(project, p))
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			problems = append(problems, vault.Problem{Object: Key(project, p), Files: []string{project + "/" + p}, Err: err.Error()})
+			forget = append(forget, k)
 			return nil
 		}
 		s := sha256.Sum256(b)
 		if hex.EncodeToString(s[:]) != string(v) {
 			problems = append(problems, vault.Problem{Object: Key(project, p), Files: []string{project + "/" + p}, Err: "content does not match what was published: push again"})
+			forget = append(forget, k)
 		}
 		return nil
 	})
+	if err == nil && len(forget) > 0 {
+		err = m.St.Apply(nil, forget)
+	}
 	return problems, err
 }
 

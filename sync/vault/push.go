@@ -86,6 +86,11 @@ type Result struct {
 	BytesSent    int64      `json:"bytesSent"`
 	BytesNew     int64      `json:"bytesNew"`
 	BytesDeduped int64      `json:"bytesDeduped"`
+	// Repaired are files whose data Verify found lost and this run
+	// uploaded again; Damaged are those whose version in the vault is
+	// still lost (or was replaced by a different copy from here), and why.
+	Repaired []string  `json:"repaired,omitempty"`
+	Damaged  []Damaged `json:"damaged,omitempty"`
 }
 
 var errRace = errors.New("another device committed first")
@@ -116,6 +121,8 @@ type plan struct {
 	download  []File      // remote versions to write here (Path is where)
 	deleteLoc []string
 	conflicts []Conflict
+	heal      map[string]bool       // uploads that re-send lost data
+	local     map[string]*LocalFile // this device's files, by path
 }
 
 func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
@@ -128,7 +135,13 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if have && rhave && rh.Snapshot == lh.Snapshot && lh.Digest != "" && lh.Digest == localDigest(job.Files) {
+	// Lost chunks (found by Verify) turn the no-change shortcuts off: the
+	// files that reference them are to be sent again.
+	lost, err := v.lostChunks(job.Project)
+	if err != nil {
+		return res, err
+	}
+	if len(lost) == 0 && have && rhave && rh.Snapshot == lh.Snapshot && lh.Digest != "" && lh.Digest == localDigest(job.Files) {
 		// The common case of a sync with nothing to do, decided without
 		// loading the snapshot: nobody else committed since (one probe of
 		// the next head) and every selected file matches the last one.
@@ -154,7 +167,7 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if base != nil && rhave && rh.Snapshot == lh.Snapshot && unchanged(job.Files, base) {
+	if len(lost) == 0 && base != nil && rhave && rh.Snapshot == lh.Snapshot && unchanged(job.Files, base) {
 		// Nothing to do, found the slow way (state from before digests):
 		// keep the digest so the next check is the fast one.
 		if lh.Digest == "" {
@@ -181,7 +194,7 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 			return res, err
 		}
 	}
-	p, err := v.merge(job, base, remoteSnap, rh)
+	p, err := v.merge(job, base, remoteSnap, rh, lost)
 	if err != nil {
 		return res, err
 	}
@@ -222,8 +235,18 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	}
 	res.Conflicts = p.conflicts
 	res.BytesSent, res.BytesNew, res.BytesDeduped = tr.bytesSent.Load(), tr.bytesNew.Load(), tr.bytesDeduped.Load()
+	refsChanged := false
+	var still map[ID]bool
+	if len(lost) > 0 {
+		if res.Repaired, res.Damaged, still, refsChanged, err = v.heal(p, remoteSnap, lost); err != nil {
+			return res, err
+		}
+		for _, d := range res.Damaged {
+			v.log.Warn("data lost from the vault and not repaired", "project", job.Project, "path", d.Path, "why", d.Reason)
+		}
+	}
 
-	if remoteSnap != nil && sameFiles(p.out, remoteSnap) {
+	if remoteSnap != nil && !refsChanged && sameFiles(p.out, remoteSnap) {
 		// Nothing of ours to add: the remote head is the common state now.
 		res.NoChange = len(res.Pulled) == 0 && len(res.DeletedHere) == 0
 		res.Snapshot, res.Seq = rh.Snapshot, rh.Seq
@@ -234,6 +257,9 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 			if err := v.setLocalHead(job.Project, rh); err != nil {
 				return res, err
 			}
+		}
+		if err := v.keepLost(job.Project, lost, still); err != nil {
+			return res, err
 		}
 		tr.setPhase("done")
 		return res, nil
@@ -287,6 +313,9 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	if err := v.setLocalHead(job.Project, head); err != nil {
 		return res, err
 	}
+	if err := v.keepLost(job.Project, lost, still); err != nil {
+		return res, err
+	}
 	res.Snapshot, res.Seq = snap.ID, snap.Seq
 	tr.setPhase("done")
 	v.log.Info("snapshot committed", "project", job.Project, "snapshot", snap.ID, "seq", snap.Seq, "files", len(snap.Files), "sent", res.BytesSent, "deduped", res.BytesDeduped)
@@ -335,12 +364,16 @@ func hexSum(s [32]byte) string {
 
 // merge is the three-way comparison of this device (job.Files), the last
 // common snapshot (base) and the vault's newest snapshot (rem).
-func (v *Vault) merge(job Job, base, rem *Snapshot, rh Head) (*plan, error) {
-	p := &plan{out: map[string]File{}}
+//
+// A file whose carried-over version references a lost chunk is uploaded
+// again when this device has it (same content): see repair.go.
+func (v *Vault) merge(job Job, base, rem *Snapshot, rh Head, lost map[ID]bool) (*plan, error) {
+	p := &plan{out: map[string]File{}, heal: map[string]bool{}}
 	local := make(map[string]*LocalFile, len(job.Files))
 	for i := range job.Files {
 		local[job.Files[i].Path] = &job.Files[i]
 	}
+	p.local = local
 	var bm, rm map[string]*File
 	if base != nil {
 		bm = base.byPath()
@@ -417,6 +450,11 @@ func (v *Vault) merge(job Job, base, rem *Snapshot, rh Head) (*plan, error) {
 				continue
 			}
 			if !localChanged && B != nil {
+				if hasLost(B, lost) {
+					p.upload = append(p.upload, *L)
+					p.heal[path] = true
+					continue
+				}
 				p.out[path] = *B
 				continue
 			}
@@ -433,7 +471,10 @@ func (v *Vault) merge(job Job, base, rem *Snapshot, rh Head) (*plan, error) {
 		default:
 			switch {
 			case lh == rhs:
-				if R != nil {
+				if R != nil && L != nil && hasLost(R, lost) {
+					p.upload = append(p.upload, *L)
+					p.heal[path] = true
+				} else if R != nil {
 					p.out[path] = *R
 				}
 			case L == nil:

@@ -33,7 +33,7 @@ func (v *Vault) fetchRun(ctx context.Context, run []Ref) ([][]byte, error) {
 		b, err := v.s.GetRange(ctx, key, off, end-off)
 		if err != nil {
 			if errors.Is(err, remote.ErrNotFound) {
-				return nil, fmt.Errorf("pack %s is missing from %s: the vault lost data; push again from a device that has the files (`atelier sync verify` lists what is affected)", key, v.s)
+				return nil, fmt.Errorf("pack %s is missing from %s: the vault lost data; repair it with `atelier sync verify PROJECT --repair` on a device that has the files (it lists what is affected)", key, v.s)
 			}
 			return nil, err
 		}
@@ -60,7 +60,7 @@ func (v *Vault) fetchRun(ctx context.Context, run []Ref) ([][]byte, error) {
 		}
 		v.corrupt(key, lastErr)
 	}
-	return nil, fmt.Errorf("%w (fetched %d times and never intact; nothing was written). Run `atelier sync verify`, then push again from a device that has the file", lastErr, v.o.DownloadAttempts)
+	return nil, fmt.Errorf("%w (fetched %d times and never intact; nothing was written). Run `atelier sync verify PROJECT --repair` on a device that has the file", lastErr, v.o.DownloadAttempts)
 }
 
 func runs(refs []Ref) [][]Ref {
@@ -244,7 +244,9 @@ type VerifyResult struct {
 
 // Verify downloads and checks every chunk the newest snapshot of each of
 // projects references (all projects when none given). Bad chunks are
-// dropped from the local chunk index so the next push sends them again.
+// dropped from the local chunk index and marked lost (see repair.go), so
+// the next sync of an affected project uploads them again from the files
+// here and never points a new snapshot at them.
 func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Progress)) (VerifyResult, error) {
 	res := VerifyResult{Problems: []Problem{}}
 	hs, err := v.AllHeads(ctx)
@@ -264,6 +266,7 @@ func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Pro
 		}
 	}
 	users := map[ID][]string{}
+	owners := map[ID][]string{} // projects whose newest snapshot references the chunk
 	byPack := map[string][]Ref{}
 	seen := map[ID]bool{}
 	for _, h := range latest {
@@ -276,6 +279,9 @@ func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Pro
 		for _, f := range s.Files {
 			for _, r := range f.Chunks {
 				users[r.ID] = append(users[r.ID], h.Project+"/"+f.Path)
+				if o := owners[r.ID]; len(o) == 0 || o[len(o)-1] != h.Project {
+					owners[r.ID] = append(o, h.Project)
+				}
 				if !seen[r.ID] {
 					seen[r.ID] = true
 					byPack[r.Pack] = append(byPack[r.Pack], r)
@@ -296,7 +302,8 @@ func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Pro
 		packs = append(packs, p)
 	}
 	sort.Strings(packs)
-	var drop []string
+	bad := map[ID][]string{}
+	var badPacks []string
 	for _, p := range packs {
 		rs := byPack[p]
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Off < rs[j].Off })
@@ -309,7 +316,10 @@ func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Pro
 				var files []string
 				for _, r := range run {
 					files = append(files, users[r.ID]...)
-					drop = append(drop, "chunk/"+r.ID.String())
+					bad[r.ID] = owners[r.ID]
+				}
+				if len(badPacks) == 0 || badPacks[len(badPacks)-1] != p {
+					badPacks = append(badPacks, p)
 				}
 				res.Problems = append(res.Problems, Problem{Object: packKey(p), Files: dedupStrings(files), Err: err.Error()})
 			}
@@ -320,8 +330,10 @@ func (v *Vault) Verify(ctx context.Context, projects []string, progress func(Pro
 			}
 		}
 	}
-	if len(drop) > 0 {
-		v.st.Apply(nil, drop)
+	if len(bad) > 0 {
+		if err := v.markLost(ctx, bad, badPacks); err != nil {
+			return res, fmt.Errorf("record the lost data in the local sync state: %w", err)
+		}
 	}
 	tr.setPhase("done")
 	return res, nil

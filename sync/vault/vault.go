@@ -397,7 +397,7 @@ func (v *Vault) getJSON(ctx context.Context, key string, out any) error {
 		}
 		v.corrupt(key, err)
 	}
-	return fmt.Errorf("%w (fetched %d times); run `atelier sync verify` and push again from a device that has the files", err, v.o.DownloadAttempts)
+	return fmt.Errorf("%w (fetched %d times); run `atelier sync verify PROJECT --repair` on a device that has the files", err, v.o.DownloadAttempts)
 }
 
 func (v *Vault) corrupt(obj string, err error) {
