@@ -76,20 +76,20 @@ type Conflict struct {
 
 // Result is what a sync did.
 type Result struct {
-	Project     string     `json:"project"`
-	Snapshot    string     `json:"snapshot"`
-	Seq         int64      `json:"seq"`
-	NoChange    bool       `json:"noChange"`
-	Uploaded    []string   `json:"uploaded"`
-	Pulled      []string   `json:"pulled"`
-	DeletedHere []string   `json:"deletedHere"`
-	Conflicts   []Conflict `json:"conflicts"`
+	Project      string     `json:"project"`
+	Snapshot     string     `json:"snapshot"`
+	Seq          int64      `json:"seq"`
+	NoChange     bool       `json:"noChange"`
+	Uploaded     []string   `json:"uploaded"`
+	Pulled       []string   `json:"pulled"`
+	DeletedHere  []string   `json:"deletedHere"`
+	Conflicts    []Conflict `json:"conflicts"`
+	BytesSent    int64      `json:"bytesSent"`
+	BytesNew     int64      `json:"bytesNew"`
+	BytesDeduped int64      `json:"bytesDeduped"`
 	// Skipped are files of the vault this run did not write here, and why
 	// (a name this platform cannot hold; a damaged snapshot's path).
-	Skipped      []Skip `json:"skipped"`
-	BytesSent    int64  `json:"bytesSent"`
-	BytesNew     int64  `json:"bytesNew"`
-	BytesDeduped int64  `json:"bytesDeduped"`
+	Skipped []Skip `json:"skipped"`
 }
 
 var errRace = errors.New("another device committed first")
