@@ -71,17 +71,31 @@ func Names(paths []string, goos string) (names map[string]string, renamed []Rena
 		return s
 	}
 	var odd []string
-	for _, p := range paths {
-		if n, _ := LocalName(p, goos); n == p {
+	caseOf := map[string]string{} // odd path -> the path it differs from only in case
+	sorted := append([]string{}, paths...)
+	sort.Strings(sorted)
+	for _, p := range sorted {
+		if n, _ := LocalName(p, goos); n != p {
+			odd = append(odd, p)
+		} else if other, ok := taken[key(p)]; ok && other {
+			odd = append(odd, p)
+			for _, q := range sorted {
+				if q != p && key(q) == key(p) && names[q] == q {
+					caseOf[p] = q
+					break
+				}
+			}
+		} else {
 			names[p] = p
 			taken[key(p)] = true
-		} else {
-			odd = append(odd, p)
 		}
 	}
 	sort.Strings(odd)
 	for _, p := range odd {
 		n, why := LocalName(p, goos)
+		if q, ok := caseOf[p]; ok {
+			why = fmt.Sprintf("%q differs from %q only in case, which file names on %s do not tell apart", p, q, goos)
+		}
 		cand := n
 		for i := 2; taken[key(cand)]; i++ {
 			dir, base := path.Split(n)

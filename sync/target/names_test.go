@@ -70,3 +70,15 @@ func FuzzLocalName(f *testing.F) {
 		}
 	})
 }
+
+// Names that differ only in case get a safe name where the platform's file
+// names ignore case, instead of one replacing the other.
+func TestNamesCaseInsensitive(t *testing.T) {
+	names, renamed := Names([]string{"Mix.wav", "mix.wav", "other.txt"}, "darwin")
+	if len(renamed) != 1 || renamed[0].Path != "mix.wav" || names["mix.wav"] != "mix (2).wav" || names["Mix.wav"] != "Mix.wav" || !strings.Contains(renamed[0].Reason, "case") {
+		t.Fatalf("names %v renamed %+v", names, renamed)
+	}
+	if n, r := Names([]string{"Mix.wav", "mix.wav"}, "linux"); len(r) != 0 || n["mix.wav"] != "mix.wav" {
+		t.Fatalf("linux renamed %+v", r)
+	}
+}

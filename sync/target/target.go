@@ -107,7 +107,7 @@ func Open(dir string, o Options) (*Dir, error) {
 			if n > 1 {
 				what = fmt.Sprintf("%q and %d more", first, n-1)
 			}
-			return nil, fmt.Errorf("restore into %s refused, nothing was written: %w (it holds %s). Restore into an empty or new folder, or ask to overwrite (`--overwrite`, or \"Overwrite\" in the Sync view): every file whose content differs is then kept beside it as \"NAME (before restore DATE).EXT\" and identical files are left alone", dir, ErrNotEmpty, what)
+			return nil, fmt.Errorf("restore into %s refused, nothing was written: %w (it holds %s). Restore into an empty or new folder, or ask to overwrite (`--overwrite`, or \"Overwrite\" in the Sync view): every file whose content differs is then kept beside it as \"NAME (before restore DATE).EXT\" and identical files are left alone (this also finishes an interrupted restore)", dir, ErrNotEmpty, what)
 		}
 	}
 	return d, nil
