@@ -60,7 +60,7 @@ func TestSyncRunPushesOfflineEdit(t *testing.T) {
 		t.Fatalf("status after the run: %+v %v", st.Projects, err)
 	}
 	out := t.TempDir()
-	if _, err := e2.Sync.Restore(id, out, ""); err != nil {
+	if _, err := e2.Sync.Restore(id, out, "", RestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(out, "mix.wav"); got != "mix v2" {
@@ -106,7 +106,7 @@ func TestSyncRepairLostPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	if _, err := b.Sync.Restore(id, out, ""); err != nil {
+	if _, err := b.Sync.Restore(id, out, "", RestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if readFile(out, "mix.wav") != strings.Repeat("mix ", 1000) || readFile(out, "notes.txt") != "notes" {

@@ -113,6 +113,7 @@ type ProjectRun struct {
 	Pulled     int              `json:"pulled"`
 	Deleted    int              `json:"deleted"`
 	Conflicts  []vault.Conflict `json:"conflicts"`
+	Skipped    []vault.Skip     `json:"skipped,omitempty"` // files of the vault not written here, and why
 	BytesSent  int64            `json:"bytesSent"`
 	BytesNew   int64            `json:"bytesNew"`
 	BytesDedup int64            `json:"bytesDeduped"`
@@ -222,6 +223,7 @@ type SyncService struct {
 	secrets secretStore
 	gate    *vault.Gate
 	consent func(purpose string) bool
+	goos    string // file-name rules of files written here ("": this platform; tests)
 
 	notifyMu    sync.Mutex
 	lastFailure map[string]string // project -> last background error notified
@@ -808,7 +810,7 @@ func (s *SyncService) vault(ctx context.Context, r Remote) (*vault.Vault, error)
 	set, _ := s.settings()
 	v, err = vault.Init(ctx, vault.Options{
 		Storage: st, State: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + r.Name + "/"}, Passphrase: pass,
-		Device: set.Device, Log: s.e.Log.With("area", "sync", "remote", r.Name), Gate: s.gate,
+		Device: set.Device, Log: s.e.Log.With("area", "sync", "remote", r.Name), Gate: s.gate, GOOS: s.goos,
 		OnCorrupt: func(obj string, err error) {
 			s.mu.Lock()
 			s.problems = append(s.problems, fmt.Sprintf("%s: corrupt download of %s (fetched again): %v", r.Name, obj, err))
@@ -1137,6 +1139,10 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun,
 		pr.BytesSent, pr.BytesNew, pr.BytesDedup = res.BytesSent, res.BytesNew, res.BytesDeduped
 		pr.Conflicts = res.Conflicts
 		pr.Repaired, pr.Damaged = res.Repaired, res.Damaged
+		pr.Skipped = res.Skipped
+		for _, sk := range res.Skipped {
+			s.e.Log.Warn("sync: file not written on this device", "project", project, "path", sk.Path, "reason", sk.Reason)
+		}
 		if len(res.Conflicts) > 0 {
 			s.e.DB.Update(func(tx *localdb.Tx) error {
 				for _, c := range res.Conflicts {
@@ -1271,41 +1277,99 @@ func (s *SyncService) projectRemote(project string) (string, Remote, error) {
 	return id, rm, err
 }
 
+// RestoreOptions say how a restore treats a folder that is not empty.
+type RestoreOptions struct {
+	// Overwrite allows a non-empty folder, the project's own included:
+	// every file replaced whose content differs is first kept beside it as
+	// "name (before restore DATE).ext"; identical files are left alone.
+	// Without it a non-empty folder is refused and nothing is written.
+	Overwrite bool `json:"overwrite"`
+}
+
 // Restore writes a project's snapshot ("" = latest) into toDir, every file
-// verified; files already there with the right content are skipped.
-func (s *SyncService) Restore(project, toDir, snapshotID string) (vault.RestoreResult, error) {
+// verified, every write inside toDir without following links. The result
+// lists files kept before being replaced (Kept), written under a safe name
+// (Renamed) and not written (Refused).
+func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOptions) (vault.RestoreResult, error) {
 	if err := s.needConsent(); err != nil {
 		return vault.RestoreResult{}, err
 	}
 	if toDir == "" {
-		return vault.RestoreResult{}, errors.New("restore needs a target folder (--to DIR); restoring over a live project is not offered: pick an empty folder")
+		return vault.RestoreResult{}, errors.New("restore needs a target folder (--to DIR): an empty or new folder, or a non-empty one with --overwrite (replaced files are kept beside the restored ones)")
 	}
 	abs, err := filepath.Abs(toDir)
 	if err != nil {
 		return vault.RestoreResult{}, err
+	}
+	if !o.Overwrite {
+		if p, ok := s.liveProjectAt(abs); ok {
+			return vault.RestoreResult{}, fmt.Errorf("restore into %s refused, nothing was written: it is the folder of project %s, and restoring there replaces its current files. Restore into an empty or new folder, or ask to overwrite (`--overwrite`, or \"Overwrite\" in the Sync view): every file whose content differs is then kept beside it as \"NAME (before restore DATE).EXT\"", abs, p)
+		}
 	}
 	id, rm, err := s.projectRemote(project)
 	if err != nil {
 		return vault.RestoreResult{}, err
 	}
 	ctx := s.e.Context()
+	ro := vault.RestoreOptions{Overwrite: o.Overwrite, Progress: func(p vault.Progress) { s.setProgress(id, p) }}
+	var res vault.RestoreResult
 	if rm.Kind == "mirror" {
 		st, err := s.storage(ctx, rm)
 		if err != nil {
 			return vault.RestoreResult{}, err
 		}
-		n, err := (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}}).Restore(ctx, id, abs)
-		return vault.RestoreResult{Files: n}, err
+		res, err = (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, GOOS: s.goos}).Restore(ctx, id, abs, ro)
+		if err != nil {
+			return res, err
+		}
+	} else {
+		v, err := s.vault(ctx, rm)
+		if err != nil {
+			return vault.RestoreResult{}, err
+		}
+		snap, err := v.FindSnapshot(ctx, id, snapshotID)
+		if err != nil {
+			return vault.RestoreResult{}, err
+		}
+		if res, err = v.RestoreWith(ctx, snap, abs, ro); err != nil {
+			return res, err
+		}
 	}
-	v, err := s.vault(ctx, rm)
-	if err != nil {
-		return vault.RestoreResult{}, err
+	for _, r := range res.Renamed {
+		s.e.Log.Warn("restore: file written under a safe name", "path", r.Path, "as", r.As, "reason", r.Reason)
 	}
-	snap, err := v.FindSnapshot(ctx, id, snapshotID)
-	if err != nil {
-		return vault.RestoreResult{}, err
+	for _, r := range res.Refused {
+		s.e.Log.Warn("restore: file not written", "path", r.Path, "reason", r.Reason)
 	}
-	return v.Restore(ctx, snap, abs, func(p vault.Progress) { s.setProgress(id, p) })
+	return res, nil
+}
+
+// liveProjectAt reports the project whose folder dir is, is inside, or
+// holds.
+func (s *SyncService) liveProjectAt(dir string) (string, bool) {
+	real := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return filepath.Clean(p)
+	}
+	within := func(a, b string) bool { // a is b or inside it
+		rel, err := filepath.Rel(b, a)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	d := real(dir)
+	ps, _ := s.e.Projects.List()
+	for _, p := range ps {
+		r := real(p.Root)
+		if within(d, r) || within(r, d) {
+			name := p.Name
+			if name == "" {
+				name = string(p.ID)
+			}
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // Snapshots lists a project's history on its remote, newest first.

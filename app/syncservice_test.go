@@ -167,7 +167,7 @@ func TestSyncTwoEngines(t *testing.T) {
 		t.Fatalf("history: %+v %v", snaps, err)
 	}
 	out := t.TempDir()
-	rr, err := b.Sync.Restore(id, out, "1")
+	rr, err := b.Sync.Restore(id, out, "1", RestoreOptions{})
 	if err != nil || rr.Files != 3 || readFile(out, "mix.wav") != "mix v1" {
 		t.Fatalf("restore of snapshot 1: %+v %v", rr, err)
 	}

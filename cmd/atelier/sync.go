@@ -321,6 +321,9 @@ func syncCmd() *cobra.Command {
 					for _, d := range r.Damaged {
 						fmt.Fprintf(w, "  lost in the vault: %s: %s\n", d.Path, d.Reason)
 					}
+					for _, sk := range r.Skipped {
+						fmt.Fprintf(w, "  not written here: %q: %s\n", sk.Path, sk.Reason)
+					}
 				}
 			}); oerr != nil {
 				return oerr
@@ -367,6 +370,9 @@ func syncCmd() *cobra.Command {
 					for _, d := range p.LastRun.Damaged {
 						fmt.Fprintf(w, "lost in the vault: %s/%s: %s\n", p.Project, d.Path, d.Reason)
 					}
+					for _, sk := range p.LastRun.Skipped {
+						fmt.Fprintf(w, "not written here: %s/%q: %s\n", p.Project, sk.Path, sk.Reason)
+					}
 				}
 				for _, pr := range st.Problems {
 					fmt.Fprintf(w, "problem: %s\n", pr)
@@ -393,31 +399,47 @@ func syncCmd() *cobra.Command {
 		},
 	}
 	var to, snap string
+	var overwrite bool
 	restore := &cobra.Command{
-		Use:   "restore PROJECT --to DIR [--snapshot ID]",
+		Use:   "restore PROJECT --to DIR [--snapshot ID] [--overwrite]",
 		Short: "Restore a project (any snapshot) into a folder; every file is verified",
-		Args:  cobra.ExactArgs(1),
+		Long: "Restore a project (any snapshot) into a folder; every file is verified.\n" +
+			"The folder must be empty or new. With --overwrite a non-empty folder (the project's own included) is\n" +
+			"accepted: every file the restore replaces whose content differs is first kept beside it as\n" +
+			"\"NAME (before restore DATE).EXT\", and identical files are left alone. Nothing is written through a\n" +
+			"symbolic link or outside the folder; a name this system cannot hold is written under a safe name.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
-				return errors.New("say where to restore with --to DIR (an empty folder is safest)")
+				return errors.New("say where to restore with --to DIR: an empty or new folder, or a non-empty one with --overwrite (replaced files are kept beside the restored ones)")
 			}
 			if err := pre(cmd); err != nil {
 				return err
 			}
 			var res vault.RestoreResult
-			if err := syncCallProgress(cmd.Context(), "Sync.Restore", &res, args[0], to, snap); err != nil {
+			if err := syncCallProgress(cmd.Context(), "Sync.Restore", &res, args[0], to, snap, app.RestoreOptions{Overwrite: overwrite}); err != nil {
 				return err
 			}
 			return output(res, func(w io.Writer) {
 				fmt.Fprintf(w, "restored %d files (%s) from snapshot %s into %s", res.Files, humanize.Bytes(res.Bytes), syncShort(res.Snapshot), to)
 				if res.Skipped > 0 {
-					fmt.Fprintf(w, "; %d were already there", res.Skipped)
+					fmt.Fprintf(w, "; %d were already there and left alone", res.Skipped)
 				}
 				fmt.Fprintln(w)
+				for _, k := range res.Kept {
+					fmt.Fprintf(w, "kept %q (replaced) as %q\n", k.Path, k.KeptAs)
+				}
+				for _, r := range res.Renamed {
+					fmt.Fprintf(w, "wrote %q as %q: %s\n", r.Path, r.As, r.Reason)
+				}
+				for _, r := range res.Refused {
+					fmt.Fprintf(w, "not written: %q: %s\n", r.Path, r.Reason)
+				}
 			})
 		},
 	}
-	restore.Flags().StringVar(&to, "to", "", "folder to restore into")
+	restore.Flags().StringVar(&to, "to", "", "folder to restore into (empty or new, unless --overwrite)")
+	restore.Flags().BoolVar(&overwrite, "overwrite", false, "restore into a non-empty folder; every replaced file that differs is kept as \"NAME (before restore DATE).EXT\"")
 	restore.Flags().StringVar(&snap, "snapshot", "", "snapshot ID, ID prefix or sequence number (default: latest)")
 	snapshots := &cobra.Command{
 		Use:   "snapshots PROJECT",

@@ -20,8 +20,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"atelier/sync/remote"
+	"atelier/sync/target"
 	"atelier/sync/vault"
 )
 
@@ -36,6 +38,9 @@ type Mirror struct {
 	S   remote.Storage
 	St  vault.State // keys "mirror/<project>/<path>" and "mpu/<key>"
 	Log *slog.Logger
+	// GOOS is the platform whose file-name rules apply to a restore ("":
+	// this one).
+	GOOS string
 }
 
 // Result is what a mirror push did.
@@ -246,38 +251,65 @@ func (m *Mirror) Verify(ctx context.Context, project string) ([]vault.Problem, e
 	return problems, err
 }
 
-// Restore downloads the published files of project into dir, verifying each.
-func (m *Mirror) Restore(ctx context.Context, project, dir string) (int, error) {
+// Restore downloads the published files of project into dir, verifying
+// each. Like the vault's restore, every write stays inside dir and never
+// follows a link, a non-empty dir needs o.Overwrite (then each replaced
+// file that differs is kept beside it), and a name this platform cannot
+// hold is written under a safe name and listed.
+func (m *Mirror) Restore(ctx context.Context, project, dir string, o vault.RestoreOptions) (vault.RestoreResult, error) {
+	res := vault.RestoreResult{Kept: []target.Kept{}, Renamed: []target.Renamed{}, Refused: []vault.Skip{}}
+	d, err := target.Open(dir, target.Options{Overwrite: o.Overwrite, GOOS: m.GOOS})
+	if err != nil {
+		return res, err
+	}
+	defer d.Close()
 	pre := "mirror/" + project + "/"
-	n := 0
-	err := m.St.Scan(pre, func(k string, v []byte) error {
+	sums := map[string]string{}
+	var paths []string
+	if err := m.St.Scan(pre, func(k string, v []byte) error {
 		p := strings.TrimPrefix(k, pre)
+		sums[p] = string(v)
+		paths = append(paths, p)
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	names, renamed := target.Names(paths, m.GOOS)
+	res.Renamed = append(res.Renamed, renamed...)
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		name, sum := names[p], sums[p]
 		var b []byte
 		var err error
 		for i := 0; i < 3; i++ {
 			if b, err = m.S.Get(ctx, Key(project, p)); err != nil {
-				return err
+				return res, fmt.Errorf("download %s: %w", Key(project, p), err)
 			}
 			s := sha256.Sum256(b)
-			if hex.EncodeToString(s[:]) == string(v) {
+			if hex.EncodeToString(s[:]) == sum {
 				err = nil
 				break
 			}
 			err = fmt.Errorf("%s: %w", Key(project, p), vault.ErrCorrupt)
 		}
 		if err != nil {
-			return err
+			return res, err
 		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		os.MkdirAll(filepath.Dir(dst), 0o755)
-		tmp := dst + ".atelier-part"
-		if err := os.WriteFile(tmp, b, 0o644); err != nil {
-			return err
+		if d.Same(name, int64(len(b)), sum) {
+			res.Skipped++
+			continue
 		}
-		n++
-		return os.Rename(tmp, dst)
-	})
-	return n, err
+		if err := d.Write(name, 0o644, time.Time{}, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			res.Kept = append(res.Kept, d.Kept()...)
+			return res, err
+		}
+		res.Files++
+		res.Bytes += int64(len(b))
+	}
+	res.Kept = append(res.Kept, d.Kept()...)
+	return res, nil
 }
 
 var _ = bytes.NewReader

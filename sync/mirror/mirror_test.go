@@ -81,7 +81,7 @@ func TestMirrorS3ResumesParts(t *testing.T) {
 		t.Fatalf("removed file still published: %v", err)
 	}
 	out := t.TempDir()
-	if n, err := m.Restore(ctx, "site", out); err != nil || n != 1 {
-		t.Fatalf("restore: %d %v", n, err)
+	if r, err := m.Restore(ctx, "site", out, vault.RestoreOptions{}); err != nil || r.Files != 1 {
+		t.Fatalf("restore: %+v %v", r, err)
 	}
 }

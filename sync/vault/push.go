@@ -22,6 +22,7 @@ import (
 	"github.com/jotfs/fastcdc-go"
 
 	"atelier/sync/remote"
+	"atelier/sync/target"
 )
 
 // LocalFile is a file of the project as the local index sees it.
@@ -91,6 +92,9 @@ type Result struct {
 	// still lost (or was replaced by a different copy from here), and why.
 	Repaired []string  `json:"repaired,omitempty"`
 	Damaged  []Damaged `json:"damaged,omitempty"`
+	// Skipped are files of the vault this run did not write here, and why
+	// (a name this platform cannot hold; a damaged snapshot's path).
+	Skipped []Skip `json:"skipped"`
 }
 
 var errRace = errors.New("another device committed first")
@@ -123,10 +127,11 @@ type plan struct {
 	conflicts []Conflict
 	heal      map[string]bool       // uploads that re-send lost data
 	local     map[string]*LocalFile // this device's files, by path
+	skipped   []Skip
 }
 
 func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
-	res := Result{Project: job.Project, Uploaded: []string{}, Pulled: []string{}, DeletedHere: []string{}, Conflicts: []Conflict{}}
+	res := Result{Project: job.Project, Uploaded: []string{}, Pulled: []string{}, DeletedHere: []string{}, Conflicts: []Conflict{}, Skipped: []Skip{}}
 	lh, have, err := v.localHead(job.Project)
 	if err != nil {
 		return res, err
@@ -206,21 +211,29 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 	tr.filesTotal.Store(int64(len(p.upload) + len(p.download)))
 	// Other devices' changes first: a failed download must not leave a
 	// snapshot behind that claims this device has the file.
-	if len(p.download) > 0 {
-		tr.setPhase("download")
-		if err := v.fetchFiles(ctx, job.Root, p.download, tr); err != nil {
+	res.Skipped = append(res.Skipped, p.skipped...)
+	if len(p.download) > 0 || len(p.deleteLoc) > 0 {
+		// Writes into the project stay inside it and never follow a link.
+		dir, err := target.Open(job.Root, target.Options{Replace: true, GOOS: v.o.GOOS})
+		if err != nil {
 			return res, err
 		}
-		for _, f := range p.download {
-			res.Pulled = append(res.Pulled, f.Path)
+		defer dir.Close()
+		if len(p.download) > 0 {
+			tr.setPhase("download")
+			if err := v.fetchFiles(ctx, dir, p.download, nil, tr); err != nil {
+				return res, err
+			}
+			for _, f := range p.download {
+				res.Pulled = append(res.Pulled, f.Path)
+			}
 		}
-	}
-	for _, d := range p.deleteLoc {
-		abs := filepath.Join(job.Root, filepath.FromSlash(d))
-		if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return res, fmt.Errorf("apply the deletion of %s from another device: %w", d, err)
+		for _, d := range p.deleteLoc {
+			if err := dir.Remove(d); err != nil {
+				return res, fmt.Errorf("apply the deletion of %s from another device: %w", d, err)
+			}
+			res.DeletedHere = append(res.DeletedHere, d)
 		}
-		res.DeletedHere = append(res.DeletedHere, d)
 	}
 	if len(p.upload) > 0 {
 		tr.setPhase("upload")
@@ -404,7 +417,23 @@ func (v *Vault) merge(job Job, base, rem *Snapshot, rh Head, lost map[ID]bool) (
 	for _, path := range sorted {
 		L, B, R := local[path], bm[path], rm[path]
 		if err := safePath(path); err != nil {
-			v.log.Warn("skipping unsafe path in snapshot", "path", path, "err", err)
+			// Only a damaged or hostile snapshot holds such a path: it is
+			// carried through untouched, never written here, and reported.
+			v.log.Warn("unsafe path in snapshot not written here", "path", path, "err", err)
+			if R != nil {
+				p.out[path] = *R
+			}
+			p.skipped = append(p.skipped, Skip{Path: path, Reason: err.Error() + ": kept in the vault, never written on this device"})
+			continue
+		}
+		if n, why := target.LocalName(path, v.o.GOOS); n != path && L == nil {
+			// Made on a platform whose names this one cannot hold (a
+			// backslash from Linux on Windows): kept in the vault as it
+			// is, not written here, and reported.
+			if R != nil {
+				p.out[path] = *R
+			}
+			p.skipped = append(p.skipped, Skip{Path: path, Reason: why + ": kept in the vault, not written on this device; `atelier sync restore` writes it under a safe name"})
 			continue
 		}
 		managed := L != nil
@@ -530,8 +559,12 @@ func ConflictName(p, device string, t time.Time) string {
 	return fmt.Sprintf("%s%s (conflict %s %s)%s", dir, stem, device, t.UTC().Format("2006-01-02 150405"), ext)
 }
 
+// safePath accepts the paths a snapshot may hold: relative, slash-separated,
+// without empty, . or .. elements. Any other character is data: a name with
+// a backslash or a colon is legal on Linux and macOS and is synced as it is
+// (target.LocalName says where a platform cannot hold it).
 func safePath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.Contains(p, "\x00") {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\x00") {
 		return fmt.Errorf("path %q is not a relative slash path", p)
 	}
 	for _, el := range strings.Split(p, "/") {

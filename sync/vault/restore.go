@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"atelier/sync/remote"
+	"atelier/sync/target"
 )
 
 const maxRun = 32 << 20 // bytes fetched in one ranged GET
@@ -78,66 +78,38 @@ func runs(refs []Ref) [][]Ref {
 	return out
 }
 
-// fetchFile writes f to dst: into a temporary file beside it, verified
-// chunk by chunk and as a whole against its SHA-256, synced, then renamed
-// into place. A failed download leaves dst untouched.
-func (v *Vault) fetchFile(ctx context.Context, f File, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("create the folder for %s: %w", dst, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".atelier-sync-*.part")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	h := sha256.New()
-	w := io.MultiWriter(tmp, h)
-	for _, run := range runs(f.Chunks) {
-		if err := v.o.Gate.Wait(ctx); err != nil {
-			return err
-		}
-		parts, err := v.fetchRun(ctx, run)
-		if err != nil {
-			return fmt.Errorf("download %s: %w", f.Path, err)
-		}
-		for _, p := range parts {
-			if _, err := w.Write(p); err != nil {
-				return fmt.Errorf("write %s: %w", dst, err)
+// fetchFile writes f as name into d: into a temporary file beside it,
+// verified chunk by chunk and as a whole against its SHA-256, synced, then
+// renamed into place (see target.Dir.Write). A failed download leaves name
+// untouched.
+func (v *Vault) fetchFile(ctx context.Context, f File, d *target.Dir, name string) error {
+	return d.Write(name, f.Mode.Perm(), f.ModTime, func(w io.Writer) error {
+		h := sha256.New()
+		w = io.MultiWriter(w, h)
+		for _, run := range runs(f.Chunks) {
+			if err := v.o.Gate.Wait(ctx); err != nil {
+				return err
+			}
+			parts, err := v.fetchRun(ctx, run)
+			if err != nil {
+				return fmt.Errorf("download %s: %w", f.Path, err)
+			}
+			for _, p := range parts {
+				if _, err := w.Write(p); err != nil {
+					return fmt.Errorf("write %s: %w", filepath.Join(d.Path(), filepath.FromSlash(name)), err)
+				}
 			}
 		}
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
-		return fmt.Errorf("download %s: content hash %s does not match the snapshot's %s: %w; nothing was written", f.Path, got, f.SHA256, ErrCorrupt)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	mode := f.Mode.Perm()
-	if mode == 0 {
-		mode = 0o644
-	}
-	os.Chmod(tmp.Name(), mode)
-	if !f.ModTime.IsZero() {
-		os.Chtimes(tmp.Name(), f.ModTime, f.ModTime)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	ok = true
-	return nil
+		if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
+			return fmt.Errorf("download %s: content hash %s does not match the snapshot's %s: %w; nothing was written", f.Path, got, f.SHA256, ErrCorrupt)
+		}
+		return nil
+	})
 }
 
-// fetchFiles downloads files under root in parallel.
-func (v *Vault) fetchFiles(ctx context.Context, root string, files []File, tr *tracker) error {
+// fetchFiles downloads files into d in parallel, each under names[path]
+// (nil: its own path).
+func (v *Vault) fetchFiles(ctx context.Context, d *target.Dir, files []File, names map[string]string, tr *tracker) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	ch := make(chan File)
@@ -151,7 +123,11 @@ func (v *Vault) fetchFiles(ctx context.Context, root string, files []File, tr *t
 					continue
 				}
 				tr.setFile(f.Path)
-				if err := v.fetchFile(ctx, f, filepath.Join(root, filepath.FromSlash(f.Path))); err != nil {
+				name := f.Path
+				if n, ok := names[f.Path]; ok {
+					name = n
+				}
+				if err := v.fetchFile(ctx, f, d, name); err != nil {
 					cancel(err)
 					continue
 				}
@@ -161,9 +137,6 @@ func (v *Vault) fetchFiles(ctx context.Context, root string, files []File, tr *t
 		}()
 	}
 	for _, f := range files {
-		if safePath(f.Path) != nil {
-			continue
-		}
 		select {
 		case ch <- f:
 		case <-ctx.Done():
@@ -174,27 +147,73 @@ func (v *Vault) fetchFiles(ctx context.Context, root string, files []File, tr *t
 	return context.Cause(ctx)
 }
 
+// Skip is a file of a snapshot that was not written, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
 // RestoreResult is what a restore wrote.
 type RestoreResult struct {
 	Snapshot string `json:"snapshot"`
 	Files    int    `json:"files"`
 	Bytes    int64  `json:"bytes"`
-	Skipped  int    `json:"skipped"` // already there with the right content
+	Skipped  int    `json:"skipped"` // already there with the right content: left alone
+	// Kept are the files the restore replaced (overwrite) and where their
+	// previous content is now.
+	Kept []target.Kept `json:"kept"`
+	// Renamed were written under a safe name: this platform cannot hold
+	// their own.
+	Renamed []target.Renamed `json:"renamed"`
+	// Refused were not written: their path in the snapshot is not a
+	// plain relative path.
+	Refused []Skip `json:"refused"`
 }
 
-// Restore writes every file of snap under dir. Files already there with the
-// right content are skipped, so an interrupted restore resumes.
+// RestoreOptions say how to restore.
+type RestoreOptions struct {
+	// Overwrite allows a non-empty folder: every file replaced whose
+	// content differs is first kept as "name (before restore DATE).ext".
+	// Without it a non-empty folder is refused (target.ErrNotEmpty).
+	Overwrite bool
+	Progress  func(Progress)
+}
+
+// Restore writes every file of snap into dir, which must be empty or new.
 func (v *Vault) Restore(ctx context.Context, snap *Snapshot, dir string, progress func(Progress)) (RestoreResult, error) {
-	res := RestoreResult{Snapshot: snap.ID}
-	tr := newTracker(progress, v.o.Gate)
+	return v.RestoreWith(ctx, snap, dir, RestoreOptions{Progress: progress})
+}
+
+// RestoreWith writes every file of snap into dir. Every write stays inside
+// dir and never follows a link; a non-empty dir needs o.Overwrite, and then
+// nothing is lost: files with the right content are left alone (so an
+// interrupted restore resumes), others are kept beside the restored ones.
+func (v *Vault) RestoreWith(ctx context.Context, snap *Snapshot, dir string, o RestoreOptions) (RestoreResult, error) {
+	res := RestoreResult{Snapshot: snap.ID, Kept: []target.Kept{}, Renamed: []target.Renamed{}, Refused: []Skip{}}
+	d, err := target.Open(dir, target.Options{Overwrite: o.Overwrite, GOOS: v.o.GOOS})
+	if err != nil {
+		return res, err
+	}
+	defer d.Close()
+	tr := newTracker(o.Progress, v.o.Gate)
 	defer tr.stop()
 	tr.setPhase("download")
-	var todo []File
+	var paths []string
+	var files []File
 	for _, f := range snap.Files {
-		if safePath(f.Path) != nil {
+		if err := safePath(f.Path); err != nil {
+			res.Refused = append(res.Refused, Skip{Path: f.Path, Reason: err.Error() + ": not written (it would land outside the folder)"})
+			v.log.Warn("restore: unsafe path in snapshot not written", "path", f.Path, "snapshot", snap.ID)
 			continue
 		}
-		if sameContent(filepath.Join(dir, filepath.FromSlash(f.Path)), f) {
+		paths = append(paths, f.Path)
+		files = append(files, f)
+	}
+	names, renamed := target.Names(paths, v.o.GOOS)
+	res.Renamed = append(res.Renamed, renamed...)
+	var todo []File
+	for _, f := range files {
+		if d.Same(names[f.Path], f.Size, f.SHA256) {
 			res.Skipped++
 			continue
 		}
@@ -203,27 +222,14 @@ func (v *Vault) Restore(ctx context.Context, snap *Snapshot, dir string, progres
 		res.Bytes += f.Size
 	}
 	tr.filesTotal.Store(int64(len(todo)))
-	if err := v.fetchFiles(ctx, dir, todo, tr); err != nil {
+	err = v.fetchFiles(ctx, d, todo, names, tr)
+	res.Kept = append(res.Kept, d.Kept()...)
+	if err != nil {
 		return res, err
 	}
 	res.Files = len(todo)
 	tr.setPhase("done")
 	return res, nil
-}
-
-func sameContent(p string, f File) bool {
-	fi, err := os.Stat(p)
-	if err != nil || fi.Size() != f.Size {
-		return false
-	}
-	fh, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer fh.Close()
-	h := sha256.New()
-	io.Copy(h, fh)
-	return hex.EncodeToString(h.Sum(nil)) == f.SHA256
 }
 
 // Problem is one thing Verify found wrong.

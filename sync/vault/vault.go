@@ -81,6 +81,9 @@ type Options struct {
 	DownloadAttempts int
 	// OnCorrupt is told about every download that failed verification.
 	OnCorrupt func(object string, err error)
+	// GOOS is the platform whose file-name rules apply to files written
+	// here ("": this one; tests set "windows").
+	GOOS string
 }
 
 // Vault is an unlocked vault.
