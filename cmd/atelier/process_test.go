@@ -36,7 +36,17 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	// No test may reach the real user dirs (a test whose --data-dir was
+	// reset by rootCmd once wrote into ~/.config/atelier): the default data
+	// dir is a temporary one.
+	home, err := os.MkdirTemp("", "atelier-cli-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("ATELIER_HOME", home)
+	code := m.Run()
+	os.RemoveAll(home)
+	os.Exit(code)
 }
 
 // atelierCmd is `atelier ARGS...` run by this test binary's main().
