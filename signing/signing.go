@@ -68,14 +68,9 @@ func SignArchive(ctx context.Context, path string, priv *ecdsa.PrivateKey, build
 		return Signed{}, err
 	}
 	defer f.Close()
-	d, _, err := sign.Digest(ctxReader{ctx, f})
-	if err != nil {
-		return Signed{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Signed{}, err
-	}
-	head, err := pack.ReadHead(f, path, pack.DefaultLimits())
+	// The whole archive passes the checks install makes before it is
+	// signed: a signature on an archive no one can install helps no one.
+	head, d, err := checkArchive(ctx, f, path, pack.DefaultLimits(), nil)
 	if err != nil {
 		return Signed{}, err
 	}
@@ -174,11 +169,10 @@ type Result struct {
 // Head returns the archive's manifest and file list.
 func (r Result) Head() pack.Head { return r.head }
 
-// Verify checks an archive offline: its digest, the attestation (signature,
-// payload type, Statement, subject digest, provenance), the detached signature
-// if present, and the trust policy. It reads the archive once to hash it and
-// its first entries for the manifest; the file contents are checked against
-// the file list when installing (pack.Extract).
+// Verify checks an archive offline: every entry with the checks an install
+// makes (the same pack.Walk), its digest, the attestation or message
+// signature, the detached signature if present, and the trust policy. It
+// reads the archive once.
 func Verify(ctx context.Context, m Material, opt Options) (Result, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
@@ -188,24 +182,10 @@ func Verify(ctx context.Context, m Material, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("open module archive: %w", err)
 	}
 	defer f.Close()
-	var total int64
-	if fi, err := f.Stat(); err == nil {
-		total = fi.Size()
-	}
-	// One pass: the head is read through the hash, so the manifest the
-	// decision rests on is part of the bytes the digest covers (no window
-	// for swapping the file between hashing and reading).
-	h := sha256.New()
-	pr := &progressReader{r: ctxReader{ctx, f}, fn: opt.Progress, total: total, note: "verify"}
-	head, err := pack.ReadHead(io.TeeReader(pr, h), m.Archive, opt.Limits)
+	head, digest, err := checkArchive(ctx, f, m.Archive, opt.Limits, opt.Progress)
 	if err != nil {
 		return Result{}, err
 	}
-	if _, _, err := sign.DigestInto(h, pr); err != nil {
-		return Result{}, fmt.Errorf("read %s: %w", m.Archive, err)
-	}
-	var digest [32]byte
-	copy(digest[:], h.Sum(nil))
 	name := head.Manifest.Name
 	res := Result{Manifest: head.Manifest, Files: len(head.Files.Files), ArchiveDigest: hex.EncodeToString(digest[:]), head: head}
 
@@ -340,6 +320,30 @@ func verifySignatureOnly(m Material, opt Options, head pack.Head, digest [32]byt
 		return res, err
 	}
 	return Result{}, fmt.Errorf("%w: %s%s is not a signature of this archive by any key in your trust policy (%w)", trust.ErrUntrusted, m.Archive, SigSuffix, sign.ErrBadSignature)
+}
+
+// checkArchive reads the archive f once: every entry goes through the same
+// checks as an install (pack.Walk: path traversal, links, devices, modes,
+// duplicate and colliding names, caps on sizes, entries and ratio, each
+// file's digest against the file list), and the bytes through SHA-256, so
+// the manifest a decision rests on is part of the bytes the digest covers
+// (no window for swapping the file between hashing and reading).
+func checkArchive(ctx context.Context, f *os.File, what string, lim pack.Limits, fn progress.Func) (pack.Head, [32]byte, error) {
+	var total int64
+	if fi, err := f.Stat(); err == nil {
+		total = fi.Size()
+	}
+	h := sha256.New()
+	pr := &progressReader{r: ctxReader{ctx, f}, fn: fn, total: total, note: "verify"}
+	head, err := pack.Check(ctx, io.TeeReader(pr, h), what, lim)
+	if err != nil {
+		return pack.Head{}, [32]byte{}, err
+	}
+	digest, _, err := sign.DigestInto(h, pr) // whatever the reader did not need
+	if err != nil {
+		return pack.Head{}, [32]byte{}, fmt.Errorf("read %s: %w", what, err)
+	}
+	return head, digest, nil
 }
 
 // progressReader reports bytes read every 4 MiB and at the end.
