@@ -206,11 +206,33 @@ type secretStore interface {
 	Delete(name string) error
 }
 
+// osKeyring is the Secret Service over the D-Bus session bus (Linux), the
+// Keychain (macOS) or the Credential Manager (Windows). On Linux it is only
+// asked when a session bus is there: without one, the D-Bus library falls
+// back to `dbus-launch`, which starts a dbus-daemon that nobody ever stops
+// (one per CLI command on a headless machine, in cron, in CI).
 type osKeyring struct{}
 
-func (osKeyring) Get(n string) (string, error) { return keyring.Get(keyringService, n) }
-func (osKeyring) Set(n, s string) error        { return keyring.Set(keyringService, n, s) }
-func (osKeyring) Delete(n string) error        { return keyring.Delete(keyringService, n) }
+func (osKeyring) Get(n string) (string, error) {
+	if err := sessionBus(); err != nil {
+		return "", err
+	}
+	return keyring.Get(keyringService, n)
+}
+
+func (osKeyring) Set(n, s string) error {
+	if err := sessionBus(); err != nil {
+		return err
+	}
+	return keyring.Set(keyringService, n, s)
+}
+
+func (osKeyring) Delete(n string) error {
+	if err := sessionBus(); err != nil {
+		return err
+	}
+	return keyring.Delete(keyringService, n)
+}
 
 // SyncService pushes selected files to cloud remotes and restores them.
 type SyncService struct {

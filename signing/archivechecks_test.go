@@ -2,8 +2,8 @@ package signing_test
 
 import (
 	"archive/tar"
-	"crypto/ecdsa"
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"strings"
 	"testing"
