@@ -17,6 +17,7 @@ type WriteError struct {
 	Path      string // the entry being written
 	Remaining int64  // bytes still to write, counting the entry being written
 	Free      int64  // free bytes on Dest's file system when it failed (-1: unknown)
+	UpFront   bool   // refused before writing (NeedSpace), not by a failed write
 	Err       error
 }
 
@@ -32,6 +33,8 @@ func (e *WriteError) Error() string {
 		need = 1 << 20
 	}
 	switch {
+	case e.UpFront:
+		return fmt.Sprintf("not enough space on the disk holding %s for %s: it needs %s and %s is free; free %s and try again", where, e.Path, humanize.Bytes(e.Remaining), humanize.Bytes(max(e.Free, 0)), humanize.Bytes(need))
 	case errors.Is(e.Err, syscall.ENOSPC):
 		return fmt.Sprintf("the disk holding %s is full (writing %s): free %s and try again", where, e.Path, humanize.Bytes(need))
 	case errors.Is(e.Err, syscall.EDQUOT):
@@ -54,7 +57,7 @@ func NeedSpace(dir, what string, need int64) error {
 	if free >= need+margin {
 		return nil
 	}
-	return &WriteError{Dest: dir, Path: what, Remaining: need + margin, Free: free, Err: syscall.ENOSPC}
+	return &WriteError{Dest: dir, Path: what, Remaining: need + margin, Free: free, UpFront: true, Err: syscall.ENOSPC}
 }
 
 // FreeSpace is the number of bytes an unprivileged user may still write on
