@@ -68,6 +68,10 @@ func Install(ctx context.Context, m Material, opt Options, modulesDir string) (I
 	h := sha256.New()
 	tee := io.TeeReader(&progressReader{r: ctxReader{ctx, f}, fn: opt.Progress, total: total, note: "install"}, h)
 	if _, err := pack.Extract(ctx, tee, m.Archive, staging, opt.Limits); err != nil {
+		var we *pack.WriteError
+		if errors.As(err, &we) {
+			we.Dest = modulesDir // the folder the user knows, not the staging dir
+		}
 		return Installed{}, err
 	}
 	if _, err := io.Copy(h, f); err != nil { // whatever the reader did not need
