@@ -211,11 +211,33 @@ type secretStore interface {
 	Delete(name string) error
 }
 
+// osKeyring is the Secret Service over the D-Bus session bus (Linux), the
+// Keychain (macOS) or the Credential Manager (Windows). On Linux it is only
+// asked when a session bus is there: without one, the D-Bus library falls
+// back to `dbus-launch`, which starts a dbus-daemon that nobody ever stops
+// (one per CLI command on a headless machine, in cron, in CI).
 type osKeyring struct{}
 
-func (osKeyring) Get(n string) (string, error) { return keyring.Get(keyringService, n) }
-func (osKeyring) Set(n, s string) error        { return keyring.Set(keyringService, n, s) }
-func (osKeyring) Delete(n string) error        { return keyring.Delete(keyringService, n) }
+func (osKeyring) Get(n string) (string, error) {
+	if err := sessionBus(); err != nil {
+		return "", err
+	}
+	return keyring.Get(keyringService, n)
+}
+
+func (osKeyring) Set(n, s string) error {
+	if err := sessionBus(); err != nil {
+		return err
+	}
+	return keyring.Set(keyringService, n, s)
+}
+
+func (osKeyring) Delete(n string) error {
+	if err := sessionBus(); err != nil {
+		return err
+	}
+	return keyring.Delete(keyringService, n)
+}
 
 // SyncService pushes selected files to cloud remotes and restores them.
 type SyncService struct {
@@ -653,8 +675,11 @@ func (s *SyncService) RemoteRemove(name string) error {
 }
 
 // RemoteTest checks that a remote answers (write, read, delete a probe) and
-// that its vault unlocks.
-func (s *SyncService) RemoteTest(name string) (RemoteTestResult, error) {
+// that its vault unlocks: with passphrase when one is given (`remote test
+// --passphrase-file`; it is only tried, never kept, so a wrong one does not
+// replace the passphrase this session syncs with), else with the one this
+// device has (session, environment, keyring).
+func (s *SyncService) RemoteTest(name, passphrase string) (RemoteTestResult, error) {
 	r, err := s.remote(name)
 	if err != nil {
 		return RemoteTestResult{}, err
@@ -684,7 +709,17 @@ func (s *SyncService) RemoteTest(name string) (RemoteTestResult, error) {
 	res.LatencyMs = float64(time.Since(start).Microseconds()) / 3000
 	res.OK = true
 	if r.Kind == "vault" {
-		if _, err := s.vault(ctx, r); err != nil {
+		var err error
+		if passphrase != "" {
+			_, err = vault.Open(ctx, vault.Options{Storage: st, Passphrase: []byte(passphrase), Log: s.e.Log.With("area", "sync", "remote", r.Name)})
+			if errors.Is(err, vault.ErrNoVault) {
+				res.Vault = "new: the first sync creates it with this passphrase"
+				return res, nil
+			}
+		} else {
+			_, err = s.vault(ctx, r)
+		}
+		if err != nil {
 			res.Vault = "locked: " + err.Error()
 			res.OK = false
 		} else {

@@ -214,3 +214,41 @@ func TestAtelierVerifiesCosign(t *testing.T) {
 		t.Fatal("cosign envelope for another archive accepted")
 	}
 }
+
+// cosign's standard blob bundle: `cosign sign-blob --new-bundle-format
+// --bundle` writes a Sigstore bundle v0.3 whose content is a message
+// signature (not a DSSE envelope). It verifies offline with the pinned key,
+// and a flipped byte in the archive fails.
+func TestAtelierVerifiesCosignBlobBundle(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub := atelierKeys(t, dir)
+	pubRaw, _ := os.ReadFile(pub)
+	tk, err := trust.NewKey("atelier", pubRaw, []string{"@alice/*"}, time.Time{}, time.Time{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := trust.Policy{Keys: map[string]trust.Key{tk.ID: tk}, Modules: map[string]trust.Module{}}
+	src := writeModule(t, man("@alice/reverb", "1.0.0"), map[string]string{"hall.json": "{}"})
+	arc := filepath.Join(dir, "alice-reverb-1.0.0.tgz")
+	if _, err := packFile(src, arc); err != nil {
+		t.Fatal(err)
+	}
+	cosign(t, dir, "sign-blob", "--key", priv, "--tlog-upload=false", "--bundle", arc+signing.BundleSuffix, "--new-bundle-format", "--yes", arc)
+	raw, _ := os.ReadFile(arc + signing.BundleSuffix)
+	if !strings.Contains(string(raw), "messageSignature") {
+		t.Fatalf("cosign wrote no message-signature bundle: %s", raw)
+	}
+	res, err := signing.Verify(context.Background(), material(t, arc), signing.Options{Policy: pol, Now: now, Approve: true})
+	if err != nil {
+		t.Fatalf("cosign sign-blob bundle: %v\n%s", err, raw)
+	}
+	if res.KeyID != tk.ID || !res.SignatureChecked || res.StatementType != "" {
+		t.Fatalf("result = %+v", res)
+	}
+	b, _ := os.ReadFile(arc)
+	b[len(b)/2] ^= 1
+	os.WriteFile(arc, b, 0o644)
+	if _, err := signing.Verify(context.Background(), material(t, arc), signing.Options{Policy: pol, Now: now, Approve: true}); err == nil {
+		t.Fatal("a flipped byte verified against cosign's bundle")
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"atelier/signing/pack"
 )
@@ -35,11 +37,18 @@ func Install(ctx context.Context, m Material, opt Options, modulesDir string) (I
 		return Installed{Result: res}, err
 	}
 	if err := os.MkdirAll(modulesDir, 0o700); err != nil {
-		return Installed{}, fmt.Errorf("create modules folder %s: %w", modulesDir, err)
+		return Installed{}, writeFailure(modulesDir, res.Manifest.Name, err)
+	}
+	var need int64
+	for _, f := range res.head.Files.Files {
+		need += f.Size
+	}
+	if err := pack.NeedSpace(modulesDir, res.Manifest.Name, need); err != nil {
+		return Installed{}, err
 	}
 	staging, err := os.MkdirTemp(modulesDir, ".staging-")
 	if err != nil {
-		return Installed{}, fmt.Errorf("create staging dir in %s: %w", modulesDir, err)
+		return Installed{}, writeFailure(modulesDir, res.Manifest.Name, err)
 	}
 	ok := false
 	defer func() {
@@ -59,6 +68,10 @@ func Install(ctx context.Context, m Material, opt Options, modulesDir string) (I
 	h := sha256.New()
 	tee := io.TeeReader(&progressReader{r: ctxReader{ctx, f}, fn: opt.Progress, total: total, note: "install"}, h)
 	if _, err := pack.Extract(ctx, tee, m.Archive, staging, opt.Limits); err != nil {
+		var we *pack.WriteError
+		if errors.As(err, &we) {
+			we.Dest = modulesDir // the folder the user knows, not the staging dir
+		}
 		return Installed{}, err
 	}
 	if _, err := io.Copy(h, f); err != nil { // whatever the reader did not need
@@ -69,7 +82,7 @@ func Install(ctx context.Context, m Material, opt Options, modulesDir string) (I
 	}
 	final := ModuleDir(modulesDir, res.Manifest.Name)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return Installed{}, err
+		return Installed{}, writeFailure(modulesDir, res.Manifest.Name, err)
 	}
 	var old string
 	if _, err := os.Lstat(final); err == nil {
@@ -82,11 +95,21 @@ func Install(ctx context.Context, m Material, opt Options, modulesDir string) (I
 		if old != "" {
 			os.Rename(old, final)
 		}
-		return Installed{}, fmt.Errorf("move %s into place: %w", res.Manifest.Name, err)
+		return Installed{}, fmt.Errorf("move %s into place: %w", res.Manifest.Name, writeFailure(modulesDir, res.Manifest.Name, err))
 	}
 	ok = true
 	if old != "" {
 		os.RemoveAll(old)
 	}
 	return Installed{Result: res, Dir: final}, nil
+}
+
+// writeFailure names a failed write into the modules folder as what it is
+// (a full, over-quota or read-only disk) when it is one.
+func writeFailure(dir, what string, err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) && (errno == syscall.ENOSPC || errno == syscall.EDQUOT || errno == syscall.EROFS) {
+		return &pack.WriteError{Dest: dir, Path: what, Free: pack.FreeSpace(dir), Err: err}
+	}
+	return fmt.Errorf("write %s into %s: %w", what, dir, err)
 }

@@ -68,14 +68,9 @@ func SignArchive(ctx context.Context, path string, priv *ecdsa.PrivateKey, build
 		return Signed{}, err
 	}
 	defer f.Close()
-	d, _, err := sign.Digest(ctxReader{ctx, f})
-	if err != nil {
-		return Signed{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Signed{}, err
-	}
-	head, err := pack.ReadHead(f, path, pack.DefaultLimits())
+	// The whole archive passes the checks install makes before it is
+	// signed: a signature on an archive no one can install helps no one.
+	head, d, err := checkArchive(ctx, f, path, pack.DefaultLimits(), nil)
 	if err != nil {
 		return Signed{}, err
 	}
@@ -166,7 +161,7 @@ type Result struct {
 	KeyName          string            `json:"keyName"`
 	StatementType    string            `json:"statementType"` // "" when only a detached signature was given (no provenance)
 	SourceDigest     string            `json:"sourceDigest,omitempty"`
-	SignatureChecked bool              `json:"signatureChecked"` // the detached .sig was present and verified
+	SignatureChecked bool              `json:"signatureChecked"` // a signature over the archive bytes (the detached .sig, or the bundle's message signature) was verified
 	Decision         trust.Decision    `json:"decision"`
 	head             pack.Head
 }
@@ -174,11 +169,10 @@ type Result struct {
 // Head returns the archive's manifest and file list.
 func (r Result) Head() pack.Head { return r.head }
 
-// Verify checks an archive offline: its digest, the attestation (signature,
-// payload type, Statement, subject digest, provenance), the detached signature
-// if present, and the trust policy. It reads the archive once to hash it and
-// its first entries for the manifest; the file contents are checked against
-// the file list when installing (pack.Extract).
+// Verify checks an archive offline: every entry with the checks an install
+// makes (the same pack.Walk), its digest, the attestation or message
+// signature, the detached signature if present, and the trust policy. It
+// reads the archive once.
 func Verify(ctx context.Context, m Material, opt Options) (Result, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
@@ -188,24 +182,10 @@ func Verify(ctx context.Context, m Material, opt Options) (Result, error) {
 		return Result{}, fmt.Errorf("open module archive: %w", err)
 	}
 	defer f.Close()
-	var total int64
-	if fi, err := f.Stat(); err == nil {
-		total = fi.Size()
-	}
-	// One pass: the head is read through the hash, so the manifest the
-	// decision rests on is part of the bytes the digest covers (no window
-	// for swapping the file between hashing and reading).
-	h := sha256.New()
-	pr := &progressReader{r: ctxReader{ctx, f}, fn: opt.Progress, total: total, note: "verify"}
-	head, err := pack.ReadHead(io.TeeReader(pr, h), m.Archive, opt.Limits)
+	head, digest, err := checkArchive(ctx, f, m.Archive, opt.Limits, opt.Progress)
 	if err != nil {
 		return Result{}, err
 	}
-	if _, _, err := sign.DigestInto(h, pr); err != nil {
-		return Result{}, fmt.Errorf("read %s: %w", m.Archive, err)
-	}
-	var digest [32]byte
-	copy(digest[:], h.Sum(nil))
 	name := head.Manifest.Name
 	res := Result{Manifest: head.Manifest, Files: len(head.Files.Files), ArchiveDigest: hex.EncodeToString(digest[:]), head: head}
 
@@ -217,16 +197,23 @@ func Verify(ctx context.Context, m Material, opt Options) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		env = *b.DSSEEnvelope
 		if b.VerificationMaterial.PublicKey != nil {
 			hint = keys.IDFromHint(b.VerificationMaterial.PublicKey.Hint)
 		}
+		if b.MessageSignature != nil {
+			return verifyMessageSignature(m, opt, head, digest, res, *b.MessageSignature, hint)
+		}
+		env = *b.DSSEEnvelope
 	case len(m.Envelope) > 0:
 		if env, err = sign.ParseEnvelope(m.Envelope, m.Archive+EnvelopeSuffix); err != nil {
 			return Result{}, err
 		}
 	case len(m.Signature) > 0:
-		return verifySignatureOnly(m, opt, head, digest, res)
+		der, err := sign.ParseSignature(m.Signature, m.Archive+SigSuffix)
+		if err != nil {
+			return Result{}, err
+		}
+		return verifySignatureOnly(m, opt, head, digest, res, der, "", m.Archive+SigSuffix)
 	default:
 		return Result{}, fmt.Errorf("%w: %s has no %s, %s or %s beside it; ask the publisher for the signed files (`atelier module sign`)", ErrNoSignature, m.Archive, BundleSuffix, EnvelopeSuffix, SigSuffix)
 	}
@@ -321,15 +308,51 @@ func Verify(ctx context.Context, m Material, opt Options) (Result, error) {
 	return res, nil
 }
 
-// verifySignatureOnly accepts a bare detached signature (`cosign sign-blob`
-// output) by a pinned key: the bytes are authentic, but there is no
-// provenance, which the result shows (StatementType is empty).
-func verifySignatureOnly(m Material, opt Options, head pack.Head, digest [32]byte, res Result) (Result, error) {
-	der, err := sign.ParseSignature(m.Signature, m.Archive+SigSuffix)
+// verifyMessageSignature accepts a bundle whose content is a message
+// signature (`cosign sign-blob --new-bundle-format`): the digest it names
+// must be the archive's SHA-256 and the signature must be by a pinned key.
+// A detached .sig beside it must verify too.
+func verifyMessageSignature(m Material, opt Options, head pack.Head, digest [32]byte, res Result, ms sign.MessageSignature, hint string) (Result, error) {
+	what := m.Archive + BundleSuffix
+	named, der, err := ms.Decode(what)
 	if err != nil {
 		return Result{}, err
 	}
-	for _, k := range opt.Policy.Keys {
+	if named != digest {
+		return Result{}, fmt.Errorf("%w: %s signs other bytes (sha256 %x) than %s (sha256 %s): the archive was changed or the signature belongs to another file", ErrDigest, what, named[:6], filepath.Base(m.Archive), res.ArchiveDigest[:12])
+	}
+	res, err = verifySignatureOnly(m, opt, head, digest, res, der, hint, what)
+	if err != nil || len(m.Signature) == 0 {
+		return res, err
+	}
+	sig, err := sign.ParseSignature(m.Signature, m.Archive+SigSuffix)
+	if err != nil {
+		return Result{}, err
+	}
+	k := opt.Policy.Keys[res.KeyID]
+	pub, _ := k.Public()
+	if err := sign.VerifyDigest(pub, digest, sig); err != nil {
+		return Result{}, fmt.Errorf("%s%s: %w by key %s: the archive or the signature file was changed", m.Archive, SigSuffix, err, k.ID[:12])
+	}
+	return res, nil
+}
+
+// verifySignatureOnly accepts a bare signature over the archive's digest (a
+// detached `cosign sign-blob` signature, or a bundle's message signature) by
+// a pinned key (the hinted one first): the bytes are authentic, but there is
+// no provenance, which the result shows (StatementType is empty).
+func verifySignatureOnly(m Material, opt Options, head pack.Head, digest [32]byte, res Result, der []byte, hint, what string) (Result, error) {
+	ids := make([]string, 0, len(opt.Policy.Keys)+1)
+	if _, ok := opt.Policy.Keys[hint]; ok {
+		ids = append(ids, hint)
+	}
+	for id := range opt.Policy.Keys {
+		if id != hint {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		k := opt.Policy.Keys[id]
 		pub, err := k.Public()
 		if err != nil || sign.VerifyDigest(pub, digest, der) != nil {
 			continue
@@ -339,7 +362,36 @@ func verifySignatureOnly(m Material, opt Options, head pack.Head, digest [32]byt
 		res.Decision = d
 		return res, err
 	}
-	return Result{}, fmt.Errorf("%w: %s%s is not a signature of this archive by any key in your trust policy (%w)", trust.ErrUntrusted, m.Archive, SigSuffix, sign.ErrBadSignature)
+	if hint != "" {
+		if _, ok := opt.Policy.Keys[hint]; !ok {
+			return Result{}, fmt.Errorf("%w: %s is signed by key %s, which is not in your trust policy; if you trust the publisher, add their public key with `atelier trust add PUB.pem --scope %s/*`", trust.ErrUntrusted, head.Manifest.Name, hint[:12], manifest.Publisher(head.Manifest.Name))
+		}
+	}
+	return Result{}, fmt.Errorf("%w: %s is not a signature of this archive by any key in your trust policy (%w)", trust.ErrUntrusted, what, sign.ErrBadSignature)
+}
+
+// checkArchive reads the archive f once: every entry goes through the same
+// checks as an install (pack.Walk: path traversal, links, devices, modes,
+// duplicate and colliding names, caps on sizes, entries and ratio, each
+// file's digest against the file list), and the bytes through SHA-256, so
+// the manifest a decision rests on is part of the bytes the digest covers
+// (no window for swapping the file between hashing and reading).
+func checkArchive(ctx context.Context, f *os.File, what string, lim pack.Limits, fn progress.Func) (pack.Head, [32]byte, error) {
+	var total int64
+	if fi, err := f.Stat(); err == nil {
+		total = fi.Size()
+	}
+	h := sha256.New()
+	pr := &progressReader{r: ctxReader{ctx, f}, fn: fn, total: total, note: "verify"}
+	head, err := pack.Check(ctx, io.TeeReader(pr, h), what, lim)
+	if err != nil {
+		return pack.Head{}, [32]byte{}, err
+	}
+	digest, _, err := sign.DigestInto(h, pr) // whatever the reader did not need
+	if err != nil {
+		return pack.Head{}, [32]byte{}, fmt.Errorf("read %s: %w", what, err)
+	}
+	return head, digest, nil
 }
 
 // progressReader reports bytes read every 4 MiB and at the end.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,8 +61,10 @@ func (h *Hub) Subscribe() (<-chan Event, func()) {
 }
 
 // Handler returns the HTTP handler for the API: calls, method list, events.
-// token, when set, must be presented as a Bearer token or ?token= (used by the
-// TCP listener for the browser UI; the unix socket relies on its file mode).
+// token, when set, must be presented as an `Authorization: Bearer` header or
+// in the browser UI's cookie (see Authorized); never in the URL. It is used
+// by the TCP listener for the browser UI; the unix socket relies on its file
+// mode.
 func Handler(reg *Registry, hub *Hub, token string, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/call/{method}", func(w http.ResponseWriter, r *http.Request) {
@@ -124,18 +127,40 @@ func Handler(reg *Registry, hub *Hub, token string, log *slog.Logger) http.Handl
 		return mux
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/v1/") {
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if got == "" {
-				got = r.URL.Query().Get("token")
-			}
-			if got != token {
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or wrong API token"})
-				return
-			}
+		if strings.HasPrefix(r.URL.Path, "/v1/") && !Authorized(r, token) {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or wrong API token: open the UI from the link `atelier daemon --ui` printed, or send Authorization: Bearer TOKEN"})
+			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// TokenCookie names the cookie that carries the browser UI's token (one
+// name per port: cookies are shared by every port of a host).
+func TokenCookie(port string) string { return "atelier_ui_" + port }
+
+// Authorized says whether r presents token: as an `Authorization: Bearer`
+// header, or in the HttpOnly cookie the UI server sets from its launch URL.
+// A token in the URL's query is not accepted (URLs end up in logs, history
+// and Referer headers). Comparisons take constant time.
+func Authorized(r *http.Request, token string) bool {
+	if token == "" {
+		return false
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		got, ok := strings.CutPrefix(h, "Bearer ")
+		return ok && SameToken(got, token)
+	}
+	_, port, _ := net.SplitHostPort(r.Host)
+	if c, err := r.Cookie(TokenCookie(port)); err == nil {
+		return SameToken(c.Value, token)
+	}
+	return false
+}
+
+// SameToken compares two tokens in constant time.
+func SameToken(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

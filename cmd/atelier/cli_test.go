@@ -91,11 +91,12 @@ func TestCLIWithoutEngine(t *testing.T) {
 // `atelier remote limit` changes the limit of the built-in remote, and
 // refuses what is not a number.
 func TestCLIRemoteLimit(t *testing.T) {
-	flags.dataDir = t.TempDir()
+	data := t.TempDir()
+	flags.dataDir = data
 	defer func() { flags.dataDir = "" }()
 	run := func(args ...string) error {
-		root := rootCmd()
-		root.SetArgs(append([]string{"--data-dir", flags.dataDir}, args...))
+		root := rootCmd() // resets flags.dataDir: pass the test's own
+		root.SetArgs(append([]string{"--data-dir", data}, args...))
 		root.SetOut(io.Discard)
 		return root.ExecuteContext(context.Background())
 	}

@@ -506,7 +506,7 @@ func modulesPrintResult(w io.Writer, r app.VerifyResult) {
 	}
 	att := r.StatementType
 	if att == "" {
-		att = "none: detached signature only, no provenance"
+		att = "none: a signature over the archive only (.sig or a message-signature bundle), no provenance"
 	}
 	fmt.Fprintf(w, "  key\t%s\n  archive sha256\t%s\n  attestation\t%s\n  detached signature\t%v\n", r.KeyID, r.ArchiveDigest, att, r.DetachedSig)
 	if r.Update {

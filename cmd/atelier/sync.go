@@ -113,16 +113,21 @@ func syncReadSecret(path string) (string, error) {
 	return s, nil
 }
 
+// syncPassphraseFlag reads the vault passphrase from --passphrase-file ("" without the flag).
+func syncPassphraseFlag(cmd *cobra.Command) (string, error) {
+	f, _ := cmd.Flags().GetString("passphrase-file")
+	if f == "" {
+		return "", nil
+	}
+	return syncReadSecret(f)
+}
+
 // syncUsePassphrase hands the vault passphrase from --passphrase-file to the
 // engine: a running engine keeps it for its session; an in-process one reads
 // it from the environment.
 func syncUsePassphrase(cmd *cobra.Command, remoteName string) error {
-	f, _ := cmd.Flags().GetString("passphrase-file")
-	if f == "" {
-		return nil
-	}
-	pass, err := syncReadSecret(f)
-	if err != nil {
+	pass, err := syncPassphraseFlag(cmd)
+	if err != nil || pass == "" {
 		return err
 	}
 	if engineRunning() {
@@ -210,11 +215,14 @@ func syncRemoteCmd() *cobra.Command {
 		Short: "Check that a remote answers and its vault unlocks",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := syncUsePassphrase(cmd, args[0]); err != nil {
+			// The passphrase is only tried by the test, not kept by a
+			// running engine for its session.
+			pass, err := syncPassphraseFlag(cmd)
+			if err != nil {
 				return err
 			}
 			var r app.RemoteTestResult
-			if err := call(cmd.Context(), "Sync.RemoteTest", &r, args[0]); err != nil {
+			if err := call(cmd.Context(), "Sync.RemoteTest", &r, args[0], pass); err != nil {
 				return err
 			}
 			if err := output(r, func(w io.Writer) {
@@ -232,7 +240,7 @@ func syncRemoteCmd() *cobra.Command {
 			return nil
 		},
 	}
-	test.Flags().String("passphrase-file", "", "read the vault passphrase from this file")
+	test.Flags().String("passphrase-file", "", "try the vault passphrase from this file (- for stdin)")
 	remove := &cobra.Command{
 		Use:   "remove NAME",
 		Short: "Forget a remote (its data stays where it is)",

@@ -14,12 +14,12 @@ import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
 let daemon, browser, page, url, work, project
 
-// api calls a service method with the page's token, as the frontend does.
+// api calls a service method from the page, as the frontend does (the
+// token is in the UI's HttpOnly cookie, sent with same-origin requests).
 async function api(method, ...args) {
   return page.evaluate(
     async ([m, a]) => {
-      const token = sessionStorage.getItem('atelier-token')
-      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify(a) })
+      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
       const b = await r.json()
       if (b.error) throw new Error(b.error)
       return b.result

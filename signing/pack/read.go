@@ -292,6 +292,10 @@ func Walk(ctx context.Context, r io.Reader, what string, lim Limits, sink Sink) 
 	if err != nil {
 		return Head{}, err
 	}
+	var declared, written int64 // for a write error: how much was still to come
+	for _, f := range h.Files.Files {
+		declared += f.Size
+	}
 	names := newNameSet()
 	names.files[foldKey(FileListName)] = FileListName
 	i := 0
@@ -338,10 +342,13 @@ func Walk(ctx context.Context, r io.Reader, what string, lim Limits, sink Sink) 
 		if i == 0 {
 			names.add(manifest.FileName)
 		}
-		w, err := sink(f)
+		sw, err := sink(f)
 		if err != nil {
-			return Head{}, err
+			return Head{}, &WriteError{Path: f.Path, Remaining: declared - written, Err: err}
 		}
+		// Errors of the sink (a full disk) are told apart from errors
+		// reading the archive: only the latter mean a damaged archive.
+		w := &sinkWriter{w: sw}
 		hs := sha256.New()
 		var n int64
 		if hdr == nil {
@@ -351,12 +358,16 @@ func Walk(ctx context.Context, r io.Reader, what string, lim Limits, sink Sink) 
 		} else {
 			n, err = io.CopyBuffer(io.MultiWriter(w, hs), io.LimitReader(rd.tr, f.Size), buf)
 		}
-		if cerr := w.Close(); err == nil {
-			err = cerr
+		if cerr := sw.Close(); cerr != nil && w.err == nil {
+			w.err = cerr
+		}
+		if w.err != nil {
+			return Head{}, &WriteError{Path: f.Path, Remaining: declared - written, Err: w.err}
 		}
 		if err != nil {
 			return Head{}, rd.wrap(err, f.Path)
 		}
+		written += n
 		if n != f.Size || hex.EncodeToString(hs.Sum(nil)) != f.SHA256 {
 			return Head{}, refuse(what, "entry %q does not match its SHA-256 in the file list (files mixed from another version, or a changed byte)", f.Path)
 		}
@@ -379,6 +390,20 @@ func Walk(ctx context.Context, r io.Reader, what string, lim Limits, sink Sink) 
 	return h, nil
 }
 
+// sinkWriter remembers the error of the writer it wraps.
+type sinkWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *sinkWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
 type discardCloser struct{ io.Writer }
 
 func (discardCloser) Close() error { return nil }
@@ -398,16 +423,28 @@ func Extract(ctx context.Context, r io.Reader, what, dest string, lim Limits) (H
 		return Head{}, fmt.Errorf("open staging dir %s: %w", dest, err)
 	}
 	defer root.Close()
-	return Walk(ctx, r, what, lim, func(f File) (io.WriteCloser, error) {
+	h, err := Walk(ctx, r, what, lim, func(f File) (io.WriteCloser, error) {
 		if d := path.Dir(f.Path); d != "." {
 			if err := root.MkdirAll(d, 0o755); err != nil {
-				return nil, fmt.Errorf("create %s in %s: %w", d, dest, err)
+				return nil, err
 			}
 		}
 		perm := os.FileMode(0o644)
 		if f.Mode == "0755" {
 			perm = 0o755
 		}
-		return root.OpenFile(f.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		return createFile(root, f.Path, perm)
 	})
+	var we *WriteError
+	if errors.As(err, &we) && we.Dest == "" {
+		we.Dest = dest
+		we.Free = FreeSpace(dest)
+	}
+	return h, err
+}
+
+// createFile opens a new file for an entry under root (tests swap it to
+// simulate a full disk).
+var createFile = func(root *os.Root, name string, perm os.FileMode) (io.WriteCloser, error) {
+	return root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 }

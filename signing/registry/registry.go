@@ -112,7 +112,7 @@ func Publish(ctx context.Context, dir string, priv *ecdsa.PrivateKey, ttl time.D
 		}
 		var h pack.Head
 		if err == nil {
-			h, err = pack.ReadHead(f, a, pack.DefaultLimits())
+			h, err = pack.Check(ctx, f, a, pack.DefaultLimits()) // the checks install makes
 		}
 		f.Close()
 		if err != nil {

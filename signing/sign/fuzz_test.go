@@ -16,7 +16,14 @@ func FuzzEnvelope(f *testing.F) {
 
 func FuzzBundle(f *testing.F) {
 	f.Add([]byte(`{"mediaType":"` + BundleMediaType + `","verificationMaterial":{"publicKey":{"hint":"abc"}},"dsseEnvelope":` + seedEnv + `}`))
-	f.Fuzz(func(t *testing.T, b []byte) { ParseBundle(b, "fuzz") })
+	f.Add([]byte(`{"mediaType":"` + BundleMediaType + `","verificationMaterial":{"publicKey":{"hint":"abc"},"tlogEntries":[]},"messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},"signature":"MEUCIQCROvdPs59QrfDq6jr5oD0Gb+lzRJOa+qcrTr1Jzuw5PQIgYwM/cxGFNvNfRugpYuUWBzKL5Yj6e60kIaVfKWeqdi4="}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if bd, err := ParseBundle(b, "fuzz"); err == nil && bd.MessageSignature != nil {
+			if _, _, err := bd.MessageSignature.Decode("fuzz"); err != nil {
+				t.Fatalf("parsed bundle's message signature does not decode: %v", err)
+			}
+		}
+	})
 }
 
 func FuzzStatement(f *testing.F) {

@@ -15,11 +15,13 @@ declare global {
   }
 }
 
-function apiToken(): string {
-  if (window.__ATELIER_TOKEN__) return window.__ATELIER_TOKEN__
-  const t = new URLSearchParams(window.location.search).get('token') || sessionStorage.getItem('atelier-token') || ''
-  if (t) sessionStorage.setItem('atelier-token', t)
-  return t
+// In the browser UI the token travels in an HttpOnly cookie that the server
+// sets when its launch URL (/?token=…) is opened: same-origin fetch,
+// EventSource and <img>/<audio> requests carry it, and page scripts never
+// see it. An embedder that knows the token may still set __ATELIER_TOKEN__,
+// sent as a Bearer header.
+function authHeaders(): Record<string, string> {
+  return window.__ATELIER_TOKEN__ ? { Authorization: `Bearer ${window.__ATELIER_TOKEN__}` } : {}
 }
 
 export function isDesktop(): boolean {
@@ -35,7 +37,8 @@ export async function call<T = any>(method: string, ...args: any[]): Promise<T> 
   }
   const res = await fetch(`/v1/call/${method}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${apiToken()}` },
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
+    credentials: 'same-origin',
     body: JSON.stringify(args),
   })
   const body = await res.json()
@@ -60,7 +63,7 @@ export function onEvent(name: string, fn: Listener): () => void {
   }
   listeners.get(name)!.add(fn)
   if (!isDesktop() && !source && typeof EventSource !== 'undefined') {
-    source = new EventSource(`/v1/events?token=${encodeURIComponent(apiToken())}`)
+    source = new EventSource('/v1/events')
     source.onmessage = (m) => {
       try {
         const ev = JSON.parse(m.data)
@@ -99,6 +102,5 @@ export function throttle<A extends any[]>(fn: (...a: A) => void, ms: number): (.
 /** fileURL returns a URL the webview can load for a cached preview or media file
  * (served by the engine's asset handler under /files/). */
 export function fileURL(path: string): string {
-  const q = isDesktop() ? '' : `&token=${encodeURIComponent(apiToken())}`
-  return `/files/?path=${encodeURIComponent(path)}${q}`
+  return `/files/?path=${encodeURIComponent(path)}`
 }
