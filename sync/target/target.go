@@ -36,7 +36,7 @@ import (
 var ErrNotEmpty = errors.New("the folder is not empty")
 
 // ErrLink is returned when a symbolic link is where a restore would write.
-var ErrLink = errors.New("a symbolic link is in the way (a restore never writes through a link)")
+var ErrLink = errors.New("a symbolic link, and a restore never writes through a link")
 
 // TempPrefix starts the name of every temporary file a restore creates.
 const TempPrefix = ".atelier-restore-"
