@@ -1,6 +1,7 @@
 package app
 
 import (
+	"atelier/app/sessionbus"
 	"context"
 	"encoding/json"
 	"errors"
@@ -219,21 +220,21 @@ type secretStore interface {
 type osKeyring struct{}
 
 func (osKeyring) Get(n string) (string, error) {
-	if err := sessionBus(); err != nil {
+	if err := sessionbus.Reachable(); err != nil {
 		return "", err
 	}
 	return keyring.Get(keyringService, n)
 }
 
 func (osKeyring) Set(n, s string) error {
-	if err := sessionBus(); err != nil {
+	if err := sessionbus.Reachable(); err != nil {
 		return err
 	}
 	return keyring.Set(keyringService, n, s)
 }
 
 func (osKeyring) Delete(n string) error {
-	if err := sessionBus(); err != nil {
+	if err := sessionbus.Reachable(); err != nil {
 		return err
 	}
 	return keyring.Delete(keyringService, n)

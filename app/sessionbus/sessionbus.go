@@ -1,4 +1,8 @@
-package app
+// Package sessionbus tells whether a D-Bus session bus can be reached without
+// starting one, so the OS keyring is only asked where asking does not make
+// the D-Bus library run dbus-launch (which leaks a dbus-daemon per process
+// on a machine without a session: cron, CI, a headless studio).
+package sessionbus
 
 import (
 	"errors"
@@ -10,15 +14,15 @@ import (
 	"strings"
 )
 
-// errNoSessionBus means there is no D-Bus session bus to reach a keyring on.
-var errNoSessionBus = errors.New("no D-Bus session bus is running (DBUS_SESSION_BUS_ADDRESS is not set), so there is no OS keyring")
+// ErrNone means there is no D-Bus session bus to reach a keyring on.
+var ErrNone = errors.New("no D-Bus session bus is running (DBUS_SESSION_BUS_ADDRESS is not set), so there is no OS keyring")
 
-// sessionBus says whether a D-Bus session bus is reachable without starting
+// Reachable says whether a D-Bus session bus is reachable without starting
 // one, on the systems where the keyring lives on it (not macOS or Windows).
 // It mirrors how the D-Bus library finds the bus: DBUS_SESSION_BUS_ADDRESS,
 // else $XDG_RUNTIME_DIR/bus; where neither names a live socket, the library
 // would run `dbus-launch`, so the keyring is not asked at all.
-func sessionBus() error {
+func Reachable() error {
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		return nil
 	}
@@ -27,7 +31,7 @@ func sessionBus() error {
 		if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" && isSocket(filepath.Join(rt, "bus")) {
 			return nil
 		}
-		return errNoSessionBus
+		return ErrNone
 	}
 	return busAddressUsable(addr)
 }
