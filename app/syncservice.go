@@ -1,7 +1,6 @@
 package app
 
 import (
-	"atelier/app/sessionbus"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"atelier/app/index"
+	"atelier/app/sessionbus"
 	"atelier/humanize"
 	"atelier/localdb"
 	"atelier/progress"
