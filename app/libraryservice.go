@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"atelier/app/apierr"
 	"atelier/app/index"
 	"atelier/app/preview"
 	"atelier/app/preview/audio"
@@ -655,10 +656,10 @@ func (s *LibraryService) Clip(project, p string, start, length float64) (ClipRes
 		return ClipResult{}, err
 	}
 	if strings.ToLower(path.Ext(p)) != ".mp3" {
-		return ClipResult{}, fmt.Errorf("%s is not an MP3: teasers are cut from MP3 files without re-encoding", p)
+		return ClipResult{}, apierr.Errorf(apierr.InvalidInput, "%s is not an MP3: teasers are cut from MP3 files without re-encoding", p)
 	}
 	if length <= 0 || length > 600 || start < 0 {
-		return ClipResult{}, fmt.Errorf("a teaser starts at 0 s or later and lasts up to 10 minutes (got start %.1f s, length %.1f s)", start, length)
+		return ClipResult{}, apierr.Errorf(apierr.InvalidInput, "a teaser starts at 0 s or later and lasts up to 10 minutes (got start %.1f s, length %.1f s)", start, length)
 	}
 	src := filepath.Join(root, filepath.FromSlash(p))
 	data, err := os.ReadFile(src)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"atelier/app/apierr"
 	"atelier/atomicfile"
 	"fmt"
 	"os"
@@ -82,7 +83,7 @@ func (s *SettingsService) CompleteOnboarding() error {
 // SetLanguage chooses the interface language ("en" is the one shipped).
 func (s *SettingsService) SetLanguage(lang string) error {
 	if lang != "en" {
-		return fmt.Errorf("language %q is not available yet: only en ships in this version", lang)
+		return apierr.Errorf(apierr.InvalidInput, "language %q is not available yet: only en ships in this version", lang)
 	}
 	return s.update(func(st *storedSettings) { st.Language = lang })
 }
