@@ -425,16 +425,6 @@ func (s *ModulesService) Policy() (PolicyView, error) {
 	return v, nil
 }
 
-// Permissions describes the permission vocabulary, for the UI.
-func (s *ModulesService) Permissions() (map[string]string, error) {
-	out := map[string]string{}
-	for k, v := range manifest.Vocabulary {
-		out[k] = v
-	}
-	out["net:HOST"] = "connect to one listed host"
-	return out, nil
-}
-
 // ---- verify and install -----------------------------------------------------------
 
 func modPermissions(m manifest.Manifest, added []string) []Permission {

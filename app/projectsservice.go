@@ -398,8 +398,8 @@ func (s *ProjectsService) Search(query string, limit int) ([]FileHit, error) {
 	return hits, nil
 }
 
-// File returns one file's record.
-func (s *ProjectsService) File(project, path string) (index.FileRecord, error) {
+// file returns one file's record (for Library; not a bound route).
+func (s *ProjectsService) file(project, path string) (index.FileRecord, error) {
 	p, err := s.find(project)
 	if err != nil {
 		return index.FileRecord{}, err
@@ -414,8 +414,8 @@ func (s *ProjectsService) File(project, path string) (index.FileRecord, error) {
 	return r, nil
 }
 
-// Root returns a project's folder.
-func (s *ProjectsService) Root(project string) (string, error) {
+// root returns a project's folder (for Library and Sync; not a bound route).
+func (s *ProjectsService) root(project string) (string, error) {
 	p, err := s.find(project)
 	if err != nil {
 		return "", err

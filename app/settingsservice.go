@@ -1,7 +1,6 @@
 package app
 
 import (
-	"atelier/app/apierr"
 	"atelier/atomicfile"
 	"fmt"
 	"os"
@@ -78,14 +77,6 @@ func (s *SettingsService) Get() (Settings, error) {
 // CompleteOnboarding records that the first-run introduction was seen.
 func (s *SettingsService) CompleteOnboarding() error {
 	return s.update(func(st *storedSettings) { st.Onboarded = true })
-}
-
-// SetLanguage chooses the interface language ("en" is the one shipped).
-func (s *SettingsService) SetLanguage(lang string) error {
-	if lang != "en" {
-		return apierr.Errorf(apierr.InvalidInput, "language %q is not available yet: only en ships in this version", lang)
-	}
-	return s.update(func(st *storedSettings) { st.Language = lang })
 }
 
 // SetStartAtLogin adds or removes the XDG autostart entry for the desktop app.

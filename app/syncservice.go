@@ -883,7 +883,7 @@ func (s *SyncService) rulesOf(project string) (SyncRules, bool) {
 // projectID resolves a project reference; an unknown one is taken as the
 // vault's project name (restoring onto a new machine).
 func (s *SyncService) projectID(ref string) (string, string, bool) {
-	root, err := s.e.Projects.Root(ref)
+	root, err := s.e.Projects.root(ref)
 	if err != nil {
 		return ref, "", false
 	}
@@ -1117,7 +1117,7 @@ func (s *SyncService) job(ctx context.Context, project string, fresh bool) (Remo
 	if err != nil {
 		return rm, vault.Job{}, err
 	}
-	root, err := s.e.Projects.Root(project)
+	root, err := s.e.Projects.root(project)
 	if err != nil {
 		return rm, vault.Job{}, err
 	}
