@@ -64,7 +64,7 @@ export function toApiError(e: unknown, method = ''): ApiError {
 }
 
 /** isKind says whether e is an ApiError of kind k. */
-export function isKind(e: unknown, k: ErrorKind): boolean {
+export function isKind(e: unknown, k: ErrorKind): e is ApiError {
   return e instanceof ApiError && e.kind === k
 }
 
