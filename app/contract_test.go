@@ -153,3 +153,31 @@ func TestLockedDataDirKind(t *testing.T) {
 		t.Fatalf("second open: %v (kind %s)", err, apierr.KindOf(err))
 	}
 }
+
+// Restore's refusals: a non-empty folder or the live project is a Conflict
+// whose app wording names the folder without the CLI's flag; an unknown
+// snapshot is NotFound. The CLI's messages are unchanged.
+func TestRestoreRefusalKinds(t *testing.T) {
+	e, _ := syncEngine(t, "studio", "file://"+filepath.ToSlash(t.TempDir()))
+	root := filepath.Join(t.TempDir(), "album")
+	id, _ := syncedProject(t, e, root, map[string]string{"mix.wav": "mix v1"})
+	other := t.TempDir()
+	writeFiles(t, other, map[string]string{"notes.txt": "someone else's notes"})
+	for _, dir := range []string{root, other} {
+		_, err := e.Sync.Restore(id, dir, "", RestoreOptions{})
+		ui := apierr.UIMessage(err)
+		if !errors.Is(err, apierr.Conflict) || !strings.Contains(err.Error(), "--overwrite") {
+			t.Errorf("restore into %s: %v (kind %s)", dir, err, apierr.KindOf(err))
+		}
+		if !strings.Contains(ui, dir) || !strings.Contains(ui, "refused, nothing was written") || strings.Contains(ui, "--") || strings.Contains(ui, "`") {
+			t.Errorf("restore into %s: app wording %q", dir, ui)
+		}
+	}
+	_, err := e.Sync.Restore(id, t.TempDir(), "ffffffffffff", RestoreOptions{})
+	if !errors.Is(err, apierr.NotFound) || !strings.Contains(err.Error(), `no snapshot "ffffffffffff"`) {
+		t.Errorf("unknown snapshot: %v (kind %s)", err, apierr.KindOf(err))
+	}
+	if _, err := e.Sync.Restore(id, "", "", RestoreOptions{}); !errors.Is(err, apierr.InvalidInput) || strings.Contains(apierr.UIMessage(err), "--to") {
+		t.Errorf("no target: %v (ui %q)", err, apierr.UIMessage(err))
+	}
+}
