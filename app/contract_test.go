@@ -120,6 +120,8 @@ func TestErrorKindsThroughTheAPI(t *testing.T) {
 		{"Sync.SetDevice", `["a/b"]`, 400, apierr.InvalidInput, false},
 		{"Privacy.Grant", `["no-such-purpose", "cli"]`, 400, apierr.InvalidInput, false},
 		{"Sync.Restore", `["p", "` + empty + `", "", {}]`, 403, apierr.NeedsConsent, true},
+		{"Privacy.ExperimentCreate", `[{"name": "price"}]`, 403, apierr.NeedsConsent, true},
+		{"Privacy.ExperimentShow", `["nope"]`, 404, apierr.NotFound, false},
 		{"Projects.Add", `["` + full + `"]`, 200, "", false},
 		{"Projects.Add", `["` + full + `"]`, 409, apierr.Conflict, false},
 	} {

@@ -751,7 +751,8 @@ func parseAudience(r io.Reader, m AudienceMapping, emit func(row int, v audRow) 
 func (s *Store) ImportAudience(ctx context.Context, path string, m AudienceMapping, report progress.Func) (ImportResult, error) {
 	res := ImportResult{File: filepath.Base(path), Time: s.now()}
 	if !s.Granted(AudienceImport) {
-		return res, apierr.Errorf(apierr.NeedsConsent, "import %s: audience statistics are not granted; grant them first (`atelier consent grant audience.import`)", res.File)
+		return res, apierr.WithUI(apierr.Errorf(apierr.NeedsConsent, "import %s: audience statistics are not granted; grant them first (`atelier consent grant audience.import`)", res.File),
+			fmt.Sprintf("%s was not imported: audience statistics are not granted. Grant “Audience statistics” first.", res.File))
 	}
 	f, err := os.Open(path)
 	if err != nil {

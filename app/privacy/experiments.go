@@ -139,7 +139,8 @@ func checkText(what, s string, max int) error {
 // purpose to be granted.
 func (s *Store) CreateExperiment(n NewExperiment) (Experiment, error) {
 	if !s.Granted(Experiments) {
-		return Experiment{}, apierr.Errorf(apierr.NeedsConsent, "experiment %q: the experiments purpose is not granted; grant it first (`atelier consent grant experiments`)", n.Name)
+		return Experiment{}, apierr.WithUI(apierr.Errorf(apierr.NeedsConsent, "experiment %q: the experiments purpose is not granted; grant it first (`atelier consent grant experiments`)", n.Name),
+			fmt.Sprintf("Experiment %q was not created: experiments are not granted. Grant “Experiments” first.", n.Name))
 	}
 	if err := checkText("experiment name", n.Name, 80); err != nil {
 		return Experiment{}, err
