@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"atelier/app/apierr"
 )
@@ -145,4 +146,33 @@ func TestClientKeepsKinds(t *testing.T) {
 	if err := c.Call(ctx, "K.Echo", &n, 7); err != nil || n != 7 {
 		t.Errorf("echo: %d %v", n, err)
 	}
+}
+
+// An error reply survives the trip through the client unchanged: message,
+// kind (unknown kinds read as internal) and app wording.
+func FuzzReplyRoundTrip(f *testing.F) {
+	f.Add("no project \"x\"", "notFound", "")
+	f.Add("refused", "conflict", "Choose an empty folder.")
+	f.Add("boom", "weird", "x")
+	f.Fuzz(func(t *testing.T, msg, kind, ui string) {
+		if msg == "" {
+			return
+		}
+		err := ReplyError(msg, kind, ui)
+		rep := ErrorReply(err)
+		if rep.Error != msg || rep.Kind != string(apierr.Parse(kind)) || !errors.Is(err, apierr.Parse(kind)) {
+			t.Fatalf("%q %q %q -> %+v", msg, kind, ui, rep)
+		}
+		if ui != "" && ui != msg && rep.UI != ui {
+			t.Fatalf("ui %q lost: %+v", ui, rep)
+		}
+		if !utf8.ValidString(msg) || !utf8.ValidString(ui) {
+			return // JSON replaces invalid UTF-8; the engine's messages are text
+		}
+		b, _ := json.Marshal(rep)
+		var back Reply
+		if json.Unmarshal(b, &back) != nil || back.Error != rep.Error || back.Kind != rep.Kind || back.UI != rep.UI {
+			t.Fatalf("json: %s", b)
+		}
+	})
 }
