@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"atelier/app/api"
+	"atelier/app/apierr"
 	"atelier/app/index"
 	"atelier/localdb"
 )
@@ -90,6 +92,9 @@ func Open(dirs Dirs, opts Options) (*Engine, error) {
 		}
 	}
 	db, err := localdb.Open(filepath.Join(dirs.Data, "db"), localdb.Options{Logger: lg})
+	if errors.Is(err, localdb.ErrLocked) {
+		err = apierr.Wrap(apierr.Locked, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -190,9 +195,16 @@ type Bridge struct {
 }
 
 // Call invokes "Service.Method" with JSON-encoded args, under the engine's
-// context (a desktop call ends when the app quits).
-func (b *Bridge) Call(method string, args []json.RawMessage) (any, error) {
-	return b.reg.Call(b.e.ctx, method, args)
+// context (a desktop call ends when the app quits). It answers the local
+// API's body, api.Reply, rather than a Go error (which Wails would hand the
+// frontend as a bare string): the result, or the error with its kind and the
+// message meant for the app, so both transports give the frontend one shape.
+func (b *Bridge) Call(method string, args []json.RawMessage) api.Reply {
+	res, err := b.reg.Call(b.e.ctx, method, args)
+	if err != nil {
+		return api.ErrorReply(err)
+	}
+	return api.Reply{Result: res}
 }
 
 // SocketPath is where the local API listens.

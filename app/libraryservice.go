@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"atelier/app/apierr"
 	"atelier/app/index"
 	"atelier/app/preview"
 	"atelier/app/preview/audio"
@@ -278,7 +279,7 @@ func (s *LibraryService) consider(c index.Change) {
 	if _, ok := s.metaOf(key); ok {
 		return
 	}
-	root, err := s.e.Projects.Root(string(c.Record.Project))
+	root, err := s.e.Projects.root(string(c.Record.Project))
 	if err != nil {
 		return
 	}
@@ -394,11 +395,11 @@ func (s *LibraryService) finished(d preview.Done) {
 		if !ok {
 			continue
 		}
-		r, err := s.e.Projects.File(project, rel)
+		r, err := s.e.Projects.file(project, rel)
 		if err != nil {
 			continue
 		}
-		root, _ := s.e.Projects.Root(project)
+		root, _ := s.e.Projects.root(project)
 		items = append(items, ReadyItem{Project: project, LibraryItem: s.item(root, r, &d.Meta, false)})
 		s.mu.Lock()
 		if k, ok := s.wanted[tag]; ok && k.ID() == d.Key.ID() {
@@ -495,7 +496,7 @@ func (s *LibraryService) List(project, kind string) ([]LibraryItem, error) {
 	if project == "" {
 		return []LibraryItem{}, nil
 	}
-	root, err := s.e.Projects.Root(project)
+	root, err := s.e.Projects.root(project)
 	if err != nil {
 		return nil, err
 	}
@@ -544,11 +545,11 @@ func (s *LibraryService) running() bool {
 // Detail returns a file's metadata and loudness report, with the common
 // delivery targets (−14 LUFS streaming, −16 LUFS podcasts).
 func (s *LibraryService) Detail(project, p string) (PreviewDetail, error) {
-	root, err := s.e.Projects.Root(project)
+	root, err := s.e.Projects.root(project)
 	if err != nil {
 		return PreviewDetail{}, err
 	}
-	r, err := s.e.Projects.File(project, p)
+	r, err := s.e.Projects.file(project, p)
 	if err != nil {
 		return PreviewDetail{}, err
 	}
@@ -650,15 +651,15 @@ type ClipResult struct {
 // without re-encoding, and saves it beside the original as
 // "NAME (teaser M-SS).mp3". start and length are in seconds.
 func (s *LibraryService) Clip(project, p string, start, length float64) (ClipResult, error) {
-	root, err := s.e.Projects.Root(project)
+	root, err := s.e.Projects.root(project)
 	if err != nil {
 		return ClipResult{}, err
 	}
 	if strings.ToLower(path.Ext(p)) != ".mp3" {
-		return ClipResult{}, fmt.Errorf("%s is not an MP3: teasers are cut from MP3 files without re-encoding", p)
+		return ClipResult{}, apierr.Errorf(apierr.InvalidInput, "%s is not an MP3: teasers are cut from MP3 files without re-encoding", p)
 	}
 	if length <= 0 || length > 600 || start < 0 {
-		return ClipResult{}, fmt.Errorf("a teaser starts at 0 s or later and lasts up to 10 minutes (got start %.1f s, length %.1f s)", start, length)
+		return ClipResult{}, apierr.Errorf(apierr.InvalidInput, "a teaser starts at 0 s or later and lasts up to 10 minutes (got start %.1f s, length %.1f s)", start, length)
 	}
 	src := filepath.Join(root, filepath.FromSlash(p))
 	data, err := os.ReadFile(src)

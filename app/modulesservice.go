@@ -1,6 +1,7 @@
 package app
 
 import (
+	"atelier/app/apierr"
 	"atelier/atomicfile"
 	"context"
 	"crypto/rand"
@@ -185,7 +186,7 @@ func (s *ModulesService) close() error { return nil }
 
 func (s *ModulesService) keyPaths(name string) (priv, pub string, err error) {
 	if !modKeyNameRE.MatchString(name) {
-		return "", "", fmt.Errorf("key name %q: use letters, digits, '.', '_' or '-' (up to 64)", name)
+		return "", "", apierr.Errorf(apierr.InvalidInput, "key name %q: use letters, digits, '.', '_' or '-' (up to 64)", name)
 	}
 	return filepath.Join(s.keysDir, name+".key"), filepath.Join(s.keysDir, name+".pub"), nil
 }
@@ -263,7 +264,7 @@ func (s *ModulesService) storeKey(name string, pair keys.Pair, how string) (KeyI
 		return KeyInfo{}, err
 	}
 	if _, err := os.Stat(privPath); err == nil {
-		return KeyInfo{}, fmt.Errorf("a key named %q already exists in %s: choose another name", name, s.keysDir)
+		return KeyInfo{}, apierr.Errorf(apierr.Conflict, "a key named %q already exists in %s: choose another name", name, s.keysDir)
 	}
 	if err := atomicfile.WriteFile(privPath, pair.PrivatePEM, 0o600); err != nil {
 		return KeyInfo{}, err
@@ -328,7 +329,7 @@ func modParseTime(v, what string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%s %q: use a date like 2027-01-31 or 2027-01-31T12:00:00Z", what, v)
+	return time.Time{}, apierr.Errorf(apierr.InvalidInput, "%s %q: use a date like 2027-01-31 or 2027-01-31T12:00:00Z", what, v)
 }
 
 // Trust pins a publisher's public key (PEM) for name scopes ("@alice/*" or
@@ -375,9 +376,9 @@ func (s *ModulesService) findKey(pol trust.Policy, ref string) (trust.Key, error
 	case 1:
 		return hits[0], nil
 	case 0:
-		return trust.Key{}, fmt.Errorf("no trusted key matches %q (see `atelier trust list`)", ref)
+		return trust.Key{}, apierr.Errorf(apierr.NotFound, "no trusted key matches %q (see `atelier trust list`)", ref)
 	default:
-		return trust.Key{}, fmt.Errorf("%q matches %d trusted keys: give the full key ID", ref, len(hits))
+		return trust.Key{}, apierr.Errorf(apierr.InvalidInput, "%q matches %d trusted keys: give the full key ID", ref, len(hits))
 	}
 }
 
@@ -424,16 +425,6 @@ func (s *ModulesService) Policy() (PolicyView, error) {
 	return v, nil
 }
 
-// Permissions describes the permission vocabulary, for the UI.
-func (s *ModulesService) Permissions() (map[string]string, error) {
-	out := map[string]string{}
-	for k, v := range manifest.Vocabulary {
-		out[k] = v
-	}
-	out["net:HOST"] = "connect to one listed host"
-	return out, nil
-}
-
 // ---- verify and install -----------------------------------------------------------
 
 func modPermissions(m manifest.Manifest, added []string) []Permission {
@@ -460,7 +451,7 @@ func modResult(res signing.Result) VerifyResult {
 
 func modAbs(p string) (string, error) {
 	if p == "" {
-		return "", errors.New("no archive given: pass the path of a module archive (.tgz)")
+		return "", apierr.Errorf(apierr.InvalidInput, "no archive given: pass the path of a module archive (.tgz)")
 	}
 	return filepath.Abs(p)
 }
@@ -643,7 +634,7 @@ func (s *ModulesService) Remove(name string, forget bool) error {
 		return err
 	}
 	if !found && !forget {
-		return fmt.Errorf("%s is not installed (see `atelier module list`)", name)
+		return apierr.Errorf(apierr.NotFound, "%s is not installed (see `atelier module list`)", name)
 	}
 	if found {
 		dir := signing.ModuleDir(s.modulesDir, name)
@@ -700,7 +691,7 @@ func (s *ModulesService) Check(name string) (InstalledModule, error) {
 		return InstalledModule{}, err
 	}
 	if !found {
-		return InstalledModule{}, fmt.Errorf("%s is not installed (see `atelier module list`)", name)
+		return InstalledModule{}, apierr.Errorf(apierr.NotFound, "%s is not installed (see `atelier module list`)", name)
 	}
 	var changed, missing, added []string
 	listed := map[string]bool{}
@@ -775,7 +766,7 @@ func modSource(src string) (string, error) {
 		return "", err
 	}
 	if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("registry %s is not a folder or an http(s) URL", src)
+		return "", apierr.Errorf(apierr.InvalidInput, "registry %s is not a folder or an http(s) URL", src)
 	}
 	return p, nil
 }
@@ -844,7 +835,7 @@ func (s *ModulesService) RegistryRemove(ref string) error {
 			return err
 		}
 	}
-	return fmt.Errorf("no registry %q (see `atelier registry list`)", ref)
+	return apierr.Errorf(apierr.NotFound, "no registry %q (see `atelier registry list`)", ref)
 }
 
 // refreshAll fetches every registry's index, checking it against what was seen
@@ -925,7 +916,7 @@ func (s *ModulesService) InstallByName(ctx context.Context, spec string, approve
 		}
 	}
 	if from == "" {
-		return VerifyResult{}, fmt.Errorf("%s is in none of your registries (add one with `atelier registry add DIR|URL`, search with `atelier module search`)", spec)
+		return VerifyResult{}, apierr.Errorf(apierr.NotFound, "%s is in none of your registries (add one with `atelier registry add DIR|URL`, search with `atelier module search`)", spec)
 	}
 	tmp, err := os.MkdirTemp(s.e.Dirs.Cache, "module-download-")
 	if err != nil {

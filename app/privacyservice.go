@@ -76,13 +76,8 @@ func (s *PrivacyService) Deny(purpose, where string) (privacy.LedgerRecord, erro
 	return s.decide(purpose, privacy.DecisionDeny, where, false)
 }
 
-// Withdraw withdraws consent to purpose; with erase it also deletes everything
-// collected under it.
-func (s *PrivacyService) Withdraw(purpose string, erase bool) (privacy.LedgerRecord, error) {
-	return s.decide(purpose, privacy.DecisionWithdraw, "", erase)
-}
-
-// WithdrawAt is Withdraw with the place it was asked ("settings", "cli").
+// WithdrawAt withdraws consent to purpose, asked at where ("settings",
+// "cli"); with erase it also deletes everything collected under it.
 func (s *PrivacyService) WithdrawAt(purpose, where string, erase bool) (privacy.LedgerRecord, error) {
 	return s.decide(purpose, privacy.DecisionWithdraw, where, erase)
 }
@@ -157,9 +152,6 @@ func (s *PrivacyService) ImportAudience(path string, mapping privacy.AudienceMap
 	return res, err
 }
 
-// Imports lists the audience files imported so far.
-func (s *PrivacyService) Imports() ([]privacy.ImportResult, error) { return s.store.Imports() }
-
 // Export writes all privacy data (one JSON file plus a CSV per table) into a
 // new folder under dir; "" means the Downloads folder (or DATA/exports).
 func (s *PrivacyService) Export(dir string) (privacy.ExportResult, error) {
@@ -178,13 +170,8 @@ func (s *PrivacyService) Export(dir string) (privacy.ExportResult, error) {
 	return res, err
 }
 
-// Shareable returns the daily rollups that may leave the machine (only while
-// analytics.share is granted; small counts suppressed).
-func (s *PrivacyService) Shareable(from, to string) (privacy.ShareSet, error) {
-	return s.store.Shareable(from, to)
-}
-
-// shareable is Shareable for other areas (sync).
+// shareable returns the daily rollups that may leave the machine (only
+// while analytics.share is granted; small counts suppressed), for sync.
 func (s *PrivacyService) shareable(from, to string) (privacy.ShareSet, error) {
 	return s.store.Shareable(from, to)
 }
@@ -227,9 +214,4 @@ func (s *PrivacyService) ExperimentStop(id, keep, reason string) (privacy.Experi
 		s.e.Emit("privacy", map[string]any{"experiment": x.ID})
 	}
 	return x, err
-}
-
-// ExperimentRollback returns everyone to the original of an experiment.
-func (s *PrivacyService) ExperimentRollback(id, reason string) (privacy.Experiment, error) {
-	return s.ExperimentStop(id, "", reason)
 }

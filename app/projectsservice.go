@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"atelier/app/apierr"
 	"atelier/app/index"
 	"atelier/app/watch"
 	"atelier/localdb"
@@ -150,7 +151,7 @@ func (s *ProjectsService) find(ref string) (Project, error) {
 			return p, nil
 		}
 	}
-	return Project{}, fmt.Errorf("no project %q: see `atelier project list` for the registered ones", ref)
+	return Project{}, apierr.Errorf(apierr.NotFound, "no project %q: see `atelier project list` for the registered ones", ref)
 }
 
 var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
@@ -176,7 +177,7 @@ func (s *ProjectsService) Add(path string) (ProjectSummary, error) {
 		return ProjectSummary{}, fmt.Errorf("cannot add %s: %w", abs, err)
 	}
 	if !fi.IsDir() {
-		return ProjectSummary{}, fmt.Errorf("cannot add %s: it is a file; choose the folder that holds your project", abs)
+		return ProjectSummary{}, apierr.Errorf(apierr.InvalidInput, "cannot add %s: it is a file; choose the folder that holds your project", abs)
 	}
 	ps, err := s.projects()
 	if err != nil {
@@ -185,10 +186,10 @@ func (s *ProjectsService) Add(path string) (ProjectSummary, error) {
 	taken := map[string]bool{}
 	for _, p := range ps {
 		if p.Root == abs {
-			return ProjectSummary{}, fmt.Errorf("%s is already a project (%s)", abs, p.ID)
+			return ProjectSummary{}, apierr.Errorf(apierr.Conflict, "%s is already a project (%s)", abs, p.ID)
 		}
 		if within(abs, p.Root) || within(p.Root, abs) {
-			return ProjectSummary{}, fmt.Errorf("%s overlaps the project %s at %s: projects cannot contain each other; remove one first", abs, p.ID, p.Root)
+			return ProjectSummary{}, apierr.Errorf(apierr.Conflict, "%s overlaps the project %s at %s: projects cannot contain each other; remove one first", abs, p.ID, p.Root)
 		}
 		taken[string(p.ID)] = true
 	}
@@ -397,8 +398,8 @@ func (s *ProjectsService) Search(query string, limit int) ([]FileHit, error) {
 	return hits, nil
 }
 
-// File returns one file's record.
-func (s *ProjectsService) File(project, path string) (index.FileRecord, error) {
+// file returns one file's record (for Library; not a bound route).
+func (s *ProjectsService) file(project, path string) (index.FileRecord, error) {
 	p, err := s.find(project)
 	if err != nil {
 		return index.FileRecord{}, err
@@ -408,13 +409,13 @@ func (s *ProjectsService) File(project, path string) (index.FileRecord, error) {
 		return r, err
 	}
 	if !ok {
-		return r, fmt.Errorf("%s is not in the index of %s (ignored, or not there any more)", path, p.ID)
+		return r, apierr.Errorf(apierr.NotFound, "%s is not in the index of %s (ignored, or not there any more)", path, p.ID)
 	}
 	return r, nil
 }
 
-// Root returns a project's folder.
-func (s *ProjectsService) Root(project string) (string, error) {
+// root returns a project's folder (for Library and Sync; not a bound route).
+func (s *ProjectsService) root(project string) (string, error) {
 	p, err := s.find(project)
 	if err != nil {
 		return "", err

@@ -79,14 +79,6 @@ func (s *SettingsService) CompleteOnboarding() error {
 	return s.update(func(st *storedSettings) { st.Onboarded = true })
 }
 
-// SetLanguage chooses the interface language ("en" is the one shipped).
-func (s *SettingsService) SetLanguage(lang string) error {
-	if lang != "en" {
-		return fmt.Errorf("language %q is not available yet: only en ships in this version", lang)
-	}
-	return s.update(func(st *storedSettings) { st.Language = lang })
-}
-
 // SetStartAtLogin adds or removes the XDG autostart entry for the desktop app.
 func (s *SettingsService) SetStartAtLogin(on bool) error {
 	p := autostartPath()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"atelier/app/apierr"
 	"atelier/app/index"
 	"atelier/app/sessionbus"
 	"atelier/humanize"
@@ -25,6 +26,7 @@ import (
 	"atelier/sync/mirror"
 	"atelier/sync/remote"
 	"atelier/sync/rules"
+	"atelier/sync/target"
 	"atelier/sync/vault"
 )
 
@@ -532,7 +534,7 @@ func (s *SyncService) remote(name string) (Remote, error) {
 	if name == "" && len(rs) > 0 {
 		return rs[0], nil
 	}
-	return Remote{}, fmt.Errorf("no remote %q: see `atelier remote list`, add one with `atelier remote add NAME URL`", name)
+	return Remote{}, apierr.Errorf(apierr.NotFound, "no remote %q: see `atelier remote list`, add one with `atelier remote add NAME URL`", name)
 }
 
 var remoteNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -540,19 +542,19 @@ var remoteNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 // RemoteAdd configures a remote (and, for a vault, creates or unlocks it).
 func (s *SyncService) RemoteAdd(spec RemoteSpec) (Remote, error) {
 	if !remoteNameRe.MatchString(spec.Name) {
-		return Remote{}, fmt.Errorf("remote name %q: use letters, digits, '.', '_' or '-' (up to 63)", spec.Name)
+		return Remote{}, apierr.Errorf(apierr.InvalidInput, "remote name %q: use letters, digits, '.', '_' or '-' (up to 63)", spec.Name)
 	}
 	if spec.Kind == "" {
 		spec.Kind = "vault"
 	}
 	if spec.Kind != "vault" && spec.Kind != "mirror" {
-		return Remote{}, fmt.Errorf("remote kind %q: use vault (private, encrypted) or mirror (plain files for a website)", spec.Kind)
+		return Remote{}, apierr.Errorf(apierr.InvalidInput, "remote kind %q: use vault (private, encrypted) or mirror (plain files for a website)", spec.Kind)
 	}
 	if u, err := url.Parse(spec.URL); err != nil || u.User != nil || strings.Contains(remote.Redact(spec.URL), "REDACTED") {
-		return Remote{}, errors.New("put no secrets in the remote URL: give --access-key/--secret-key (kept in the OS keyring) or use the provider's environment variables")
+		return Remote{}, apierr.Errorf(apierr.InvalidInput, "put no secrets in the remote URL: give --access-key/--secret-key (kept in the OS keyring) or use the provider's environment variables")
 	}
 	if _, err := s.remote(spec.Name); err == nil {
-		return Remote{}, fmt.Errorf("a remote named %s exists: remove it first or pick another name", spec.Name)
+		return Remote{}, apierr.Errorf(apierr.Conflict, "a remote named %s exists: remove it first or pick another name", spec.Name)
 	}
 	r := Remote{Name: spec.Name, URL: spec.URL, Kind: spec.Kind, BandwidthKBps: spec.BandwidthKBps, Default: spec.Default, Added: time.Now().UTC()}
 	if spec.AccessKey != "" {
@@ -639,7 +641,7 @@ func (s *SyncService) RemoteList() ([]Remote, error) {
 // Transfers under way follow the new limit at once.
 func (s *SyncService) RemoteSetLimit(name string, kibps int64) (Remote, error) {
 	if kibps < 0 {
-		return Remote{}, fmt.Errorf("bandwidth limit %d KiB/s: give 0 (no limit) or a positive number", kibps)
+		return Remote{}, apierr.Errorf(apierr.InvalidInput, "bandwidth limit %d KiB/s: give 0 (no limit) or a positive number", kibps)
 	}
 	r, err := s.remote(name)
 	if err != nil {
@@ -753,7 +755,7 @@ func (s *SyncService) Unlock(name, passphrase string, remember bool) error {
 func (s *SyncService) SetDevice(name string) error {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 64 || strings.ContainsAny(name, "/\\\x00") {
-		return fmt.Errorf("device name %q: use up to 64 characters without slashes", name)
+		return apierr.Errorf(apierr.InvalidInput, "device name %q: use up to 64 characters without slashes", name)
 	}
 	return s.putSettings(func(st *syncSettings) { st.Device = name })
 }
@@ -795,7 +797,8 @@ func (s *SyncService) keyringState() string {
 
 func (s *SyncService) needConsent() error {
 	if !s.consent("sync.cloud") {
-		return errors.New("sync is off: it needs your consent to send files to cloud storage (grant \"sync.cloud\" in the Privacy view or with `atelier consent grant sync.cloud`)")
+		return apierr.WithUI(apierr.Errorf(apierr.NeedsConsent, "sync is off: it needs your consent to send files to cloud storage (grant \"sync.cloud\" in the Privacy view or with `atelier consent grant sync.cloud`)"),
+			"Sync is off: it needs your consent to send files to cloud storage. Grant “Sync to cloud storage” in the Privacy view.")
 	}
 	return nil
 }
@@ -841,7 +844,8 @@ func (s *SyncService) vault(ctx context.Context, r Remote) (*vault.Vault, error)
 	}
 	pass, _ := s.passphrase(r.Name)
 	if len(pass) == 0 {
-		return nil, fmt.Errorf("the vault %s has no passphrase here: set it in the Sync view, with `atelier sync run --passphrase-file FILE`, or ATELIER_VAULT_PASSPHRASE (keyring: %s)", r.Name, s.keyringState())
+		return nil, apierr.WithUI(apierr.Errorf(apierr.InvalidInput, "the vault %s has no passphrase here: set it in the Sync view, with `atelier sync run --passphrase-file FILE`, or ATELIER_VAULT_PASSPHRASE (keyring: %s)", r.Name, s.keyringState()),
+			fmt.Sprintf("The vault %s has no passphrase on this computer: enter it in the Sync view (keyring: %s).", r.Name, s.keyringState()))
 	}
 	set, _ := s.settings()
 	v, err = vault.Init(ctx, vault.Options{
@@ -880,7 +884,7 @@ func (s *SyncService) rulesOf(project string) (SyncRules, bool) {
 // projectID resolves a project reference; an unknown one is taken as the
 // vault's project name (restoring onto a new machine).
 func (s *SyncService) projectID(ref string) (string, string, bool) {
-	root, err := s.e.Projects.Root(ref)
+	root, err := s.e.Projects.root(ref)
 	if err != nil {
 		return ref, "", false
 	}
@@ -897,7 +901,7 @@ func (s *SyncService) projectID(ref string) (string, string, bool) {
 func (s *SyncService) Rules(project string) (SyncRules, error) {
 	id, _, ok := s.projectID(project)
 	if !ok {
-		return SyncRules{}, fmt.Errorf("no project %q: see `atelier project list`", project)
+		return SyncRules{}, apierr.Errorf(apierr.NotFound, "no project %q: see `atelier project list`", project)
 	}
 	r, _ := s.rulesOf(id)
 	return r, nil
@@ -907,7 +911,7 @@ func (s *SyncService) Rules(project string) (SyncRules, error) {
 func (s *SyncService) SetRules(project string, r SyncRules) error {
 	id, _, ok := s.projectID(project)
 	if !ok {
-		return fmt.Errorf("no project %q: see `atelier project list`", project)
+		return apierr.Errorf(apierr.NotFound, "no project %q: see `atelier project list`", project)
 	}
 	if _, err := rules.Compile(r.Rules); err != nil {
 		return err
@@ -937,7 +941,7 @@ func (s *SyncService) SetRules(project string, r SyncRules) error {
 func (s *SyncService) Preview(project string) (SyncPreview, error) {
 	id, _, ok := s.projectID(project)
 	if !ok {
-		return SyncPreview{}, fmt.Errorf("no project %q: see `atelier project list`", project)
+		return SyncPreview{}, apierr.Errorf(apierr.NotFound, "no project %q: see `atelier project list`", project)
 	}
 	r, _ := s.rulesOf(id)
 	m, err := rules.Compile(r.Rules)
@@ -1022,7 +1026,7 @@ func (s *SyncService) Run(ctx context.Context, project string) (SyncRunResult, e
 	if project != "" {
 		id, _, ok := s.projectID(project)
 		if !ok {
-			return res, fmt.Errorf("no project %q: see `atelier project list`", project)
+			return res, apierr.Errorf(apierr.NotFound, "no project %q: see `atelier project list`", project)
 		}
 		projects = []string{id}
 	} else {
@@ -1031,7 +1035,7 @@ func (s *SyncService) Run(ctx context.Context, project string) (SyncRunResult, e
 			return res, err
 		}
 		if len(projects) == 0 {
-			return res, errors.New("no project has sync enabled: choose what to sync with `atelier sync rules PROJECT --enable` or in the Sync view, or run `atelier sync run PROJECT`")
+			return res, apierr.Errorf(apierr.InvalidInput, "no project has sync enabled: choose what to sync with `atelier sync rules PROJECT --enable` or in the Sync view, or run `atelier sync run PROJECT`")
 		}
 	}
 	var firstErr error
@@ -1114,7 +1118,7 @@ func (s *SyncService) job(ctx context.Context, project string, fresh bool) (Remo
 	if err != nil {
 		return rm, vault.Job{}, err
 	}
-	root, err := s.e.Projects.Root(project)
+	root, err := s.e.Projects.root(project)
 	if err != nil {
 		return rm, vault.Job{}, err
 	}
@@ -1331,7 +1335,8 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 		return vault.RestoreResult{}, err
 	}
 	if toDir == "" {
-		return vault.RestoreResult{}, errors.New("restore needs a target folder (--to DIR): an empty or new folder, or a non-empty one with --overwrite (replaced files are kept beside the restored ones)")
+		return vault.RestoreResult{}, apierr.WithUI(apierr.Errorf(apierr.InvalidInput, "restore needs a target folder (--to DIR): an empty or new folder, or a non-empty one with --overwrite (replaced files are kept beside the restored ones)"),
+			"Choose a folder to restore into (an empty or new one).")
 	}
 	abs, err := filepath.Abs(toDir)
 	if err != nil {
@@ -1339,7 +1344,8 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 	}
 	if !o.Overwrite {
 		if p, ok := s.liveProjectAt(abs); ok {
-			return vault.RestoreResult{}, fmt.Errorf("restore into %s refused, nothing was written: it is the folder of project %s, and restoring there replaces its current files. Restore into an empty or new folder, or ask to overwrite (`--overwrite`, or \"Overwrite\" in the Sync view): every file whose content differs is then kept beside it as \"NAME (before restore DATE).EXT\"", abs, p)
+			return vault.RestoreResult{}, apierr.WithUI(apierr.Errorf(apierr.Conflict, "restore into %s refused, nothing was written: it is the folder of project %s, and restoring there replaces its current files. Restore into an empty or new folder, or ask to overwrite (`--overwrite`, or \"Overwrite\" in the Sync view): every file whose content differs is then kept beside it as \"NAME (before restore DATE).EXT\"", abs, p),
+				fmt.Sprintf("Restore into %s refused, nothing was written: it is the folder of project %s, and restoring there replaces its current files. Choose an empty or new folder, or Overwrite: every file whose content differs is then kept beside it as “NAME (before restore DATE).EXT”.", abs, p))
 		}
 	}
 	id, rm, err := s.projectRemote(project)
@@ -1356,7 +1362,7 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 		}
 		res, err = (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, GOOS: s.goos}).Restore(ctx, id, abs, ro)
 		if err != nil {
-			return res, err
+			return res, restoreErr(abs, err)
 		}
 	} else {
 		v, err := s.vault(ctx, rm)
@@ -1365,10 +1371,10 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 		}
 		snap, err := v.FindSnapshot(ctx, id, snapshotID)
 		if err != nil {
-			return vault.RestoreResult{}, err
+			return vault.RestoreResult{}, restoreErr(abs, err)
 		}
 		if res, err = v.RestoreWith(ctx, snap, abs, ro); err != nil {
-			return res, err
+			return res, restoreErr(abs, err)
 		}
 	}
 	for _, r := range res.Renamed {
@@ -1378,6 +1384,20 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 		s.e.Log.Warn("restore: file not written", "path", r.Path, "reason", r.Reason)
 	}
 	return res, nil
+}
+
+// restoreErr gives a restore's refusals their kind: a non-empty folder is a
+// Conflict (with the app's wording, which offers its Overwrite choice rather
+// than the CLI's flag), an unknown snapshot NotFound. Messages are unchanged.
+func restoreErr(dir string, err error) error {
+	switch {
+	case errors.Is(err, target.ErrNotEmpty):
+		return apierr.WithUI(apierr.Wrap(apierr.Conflict, err),
+			fmt.Sprintf("Restore into %s refused, nothing was written: the folder is not empty. Choose an empty or new folder, or Overwrite: every file whose content differs is then kept beside it as “NAME (before restore DATE).EXT”, and identical files are left alone.", dir))
+	case errors.Is(err, vault.ErrNoSnapshot):
+		return apierr.Wrap(apierr.NotFound, err)
+	}
+	return err
 }
 
 // liveProjectAt reports the project whose folder dir is, is inside, or
@@ -1448,7 +1468,7 @@ func (s *SyncService) Prune(remoteName string) (vault.PruneResult, error) {
 		return vault.PruneResult{}, err
 	}
 	if rm.Kind != "vault" {
-		return vault.PruneResult{}, fmt.Errorf("%s is a mirror: it keeps no history to prune", rm.Name)
+		return vault.PruneResult{}, apierr.Errorf(apierr.InvalidInput, "%s is a mirror: it keeps no history to prune", rm.Name)
 	}
 	v, err := s.vault(s.e.Context(), rm)
 	if err != nil {
@@ -1501,11 +1521,11 @@ func (s *SyncService) Repair(project string) (vault.RepairResult, error) {
 		return res, err
 	}
 	if project == "" {
-		return res, errors.New("name the project to repair: `atelier sync verify PROJECT --repair`")
+		return res, apierr.Errorf(apierr.InvalidInput, "name the project to repair: `atelier sync verify PROJECT --repair`")
 	}
 	id, _, ok := s.projectID(project)
 	if !ok {
-		return res, fmt.Errorf("no project %q: see `atelier project list`", project)
+		return res, apierr.Errorf(apierr.NotFound, "no project %q: see `atelier project list`", project)
 	}
 	ctx := s.e.Context()
 	s.runMu.Lock()

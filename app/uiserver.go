@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"atelier/app/api"
+	"atelier/app/apierr"
 )
 
 // ServeUI serves the frontend (from assets) and the API over HTTP on a
@@ -20,10 +21,10 @@ import (
 func (e *Engine) ServeUI(addr string, assets fs.FS) (string, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("UI address %q: %w (use 127.0.0.1:PORT)", addr, err)
+		return "", apierr.Errorf(apierr.InvalidInput, "UI address %q: %w (use 127.0.0.1:PORT)", addr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", fmt.Errorf("UI address %q is not a loopback address: the UI is only served on this machine (use 127.0.0.1:PORT)", addr)
+		return "", apierr.Errorf(apierr.InvalidInput, "UI address %q is not a loopback address: the UI is only served on this machine (use 127.0.0.1:PORT)", addr)
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"atelier/app/apierr"
 )
 
 // ErrNoEngine means no engine answers on the socket.
@@ -58,17 +60,25 @@ func (c *Client) Call(ctx context.Context, method string, out any, args ...any) 
 	var env struct {
 		Result json.RawMessage `json:"result"`
 		Error  string          `json:"error"`
+		Kind   string          `json:"kind"`
+		UI     string          `json:"ui"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
 		return fmt.Errorf("call %s: bad answer from engine: %w", method, err)
 	}
 	if env.Error != "" {
-		return errors.New(env.Error)
+		return ReplyError(env.Error, env.Kind, env.UI)
 	}
 	if out != nil && len(env.Result) > 0 {
 		return json.Unmarshal(env.Result, out)
 	}
 	return nil
+}
+
+// ReplyError turns an error reply back into an error of the same kind, so a
+// call through the socket and one in-process answer the same errors.Is.
+func ReplyError(msg, kind, ui string) error {
+	return &apierr.Error{Kind: apierr.Parse(kind), Err: errors.New(msg), UI: ui}
 }
 
 // Events streams engine events until ctx ends.

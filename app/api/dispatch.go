@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"atelier/app/apierr"
 )
 
 var (
@@ -50,7 +52,7 @@ func (r *Registry) Methods() []string {
 }
 
 // ErrNoMethod is returned for an unknown "Service.Method".
-var ErrNoMethod = errors.New("no such method")
+var ErrNoMethod = apierr.Wrap(apierr.NotFound, errors.New("no such method"))
 
 // Call invokes method with JSON-encoded arguments and returns its result (nil
 // for methods returning only an error). A leading context.Context parameter,
@@ -69,12 +71,12 @@ func (r *Registry) Call(ctx context.Context, method string, args []json.RawMessa
 	}
 	want := t.NumIn() - first
 	if len(args) != want {
-		return nil, fmt.Errorf("%s takes %d arguments, got %d", method, want, len(args))
+		return nil, apierr.Errorf(apierr.InvalidInput, "%s takes %d arguments, got %d", method, want, len(args))
 	}
 	for i, raw := range args {
 		p := reflect.New(t.In(first + i))
 		if err := json.Unmarshal(raw, p.Interface()); err != nil {
-			return nil, fmt.Errorf("%s argument %d: %w", method, i+1, err)
+			return nil, apierr.Errorf(apierr.InvalidInput, "%s argument %d: %w", method, i+1, err)
 		}
 		in = append(in, p.Elem())
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"atelier/app/apierr"
 )
 
 // SocketName is the API socket's file name inside the data directory.
@@ -60,6 +62,26 @@ func (h *Hub) Subscribe() (<-chan Event, func()) {
 	}
 }
 
+// Reply is the body of every answer to a call, over the socket and through
+// the desktop Bridge alike: the result, or the error's message, its kind
+// (see apierr) and, when the message's advice only fits a terminal, the
+// sentence the app shows instead (ui).
+type Reply struct {
+	Result any    `json:"result"`
+	Error  string `json:"error,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	UI     string `json:"ui,omitempty"`
+}
+
+// ErrorReply is the Reply for err (a failed call).
+func ErrorReply(err error) Reply {
+	rep := Reply{Error: err.Error(), Kind: string(apierr.KindOf(err))}
+	if ui := apierr.UIMessage(err); ui != rep.Error {
+		rep.UI = ui
+	}
+	return rep
+}
+
 // Handler returns the HTTP handler for the API: calls, method list, events.
 // token, when set, must be presented as an `Authorization: Bearer` header or
 // in the browser UI's cookie (see Authorized); never in the URL. It is used
@@ -74,19 +96,17 @@ func Handler(reg *Registry, hub *Hub, token string, log *slog.Logger) http.Handl
 			err = json.Unmarshal(body, &args)
 		}
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "request body must be a JSON array of arguments: " + err.Error()})
-			return
-		}
-		res, err := reg.Call(r.Context(), r.PathValue("method"), args)
-		if err != nil {
-			status := http.StatusInternalServerError
-			if errors.Is(err, ErrNoMethod) {
-				status = http.StatusNotFound
+			err = apierr.Errorf(apierr.InvalidInput, "request body must be a JSON array of arguments: %w", err)
+		} else {
+			var res any
+			res, err = reg.Call(r.Context(), r.PathValue("method"), args)
+			if err == nil {
+				writeJSON(w, http.StatusOK, Reply{Result: res})
+				return
 			}
-			writeJSON(w, status, map[string]any{"error": err.Error()})
-			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": res})
+		rep := ErrorReply(err)
+		writeJSON(w, apierr.Parse(rep.Kind).Status(), rep)
 	})
 	mux.HandleFunc("GET /v1/methods", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, reg.Methods())
@@ -128,7 +148,7 @@ func Handler(reg *Registry, hub *Hub, token string, log *slog.Logger) http.Handl
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v1/") && !Authorized(r, token) {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or wrong API token: open the UI from the link `atelier daemon --ui` printed, or send Authorization: Bearer TOKEN"})
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"kind": "unauthorized", "error": "missing or wrong API token: open the UI from the link `atelier daemon --ui` printed, or send Authorization: Bearer TOKEN"})
 			return
 		}
 		mux.ServeHTTP(w, r)

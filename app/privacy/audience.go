@@ -24,6 +24,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	xunicode "golang.org/x/text/encoding/unicode"
 
+	"atelier/app/apierr"
 	"atelier/humanize"
 	"atelier/localdb"
 	"atelier/progress"
@@ -232,7 +233,7 @@ func resolveLayout(header []string, m AudienceMapping) (layout, error) {
 			}
 		}
 		if pr == nil {
-			return l, fmt.Errorf("unknown platform %q: use one of %s", m.Platform, strings.Join(AudiencePlatforms(), ", "))
+			return l, apierr.Errorf(apierr.InvalidInput, "unknown platform %q: use one of %s", m.Platform, strings.Join(AudiencePlatforms(), ", "))
 		}
 	}
 	metricCol := map[string]int{}
@@ -750,7 +751,8 @@ func parseAudience(r io.Reader, m AudienceMapping, emit func(row int, v audRow) 
 func (s *Store) ImportAudience(ctx context.Context, path string, m AudienceMapping, report progress.Func) (ImportResult, error) {
 	res := ImportResult{File: filepath.Base(path), Time: s.now()}
 	if !s.Granted(AudienceImport) {
-		return res, fmt.Errorf("import %s: audience statistics are not granted; grant them first (`atelier consent grant audience.import`)", res.File)
+		return res, apierr.WithUI(apierr.Errorf(apierr.NeedsConsent, "import %s: audience statistics are not granted; grant them first (`atelier consent grant audience.import`)", res.File),
+			fmt.Sprintf("%s was not imported: audience statistics are not granted. Grant “Audience statistics” first.", res.File))
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"atelier/app/apierr"
 	"atelier/localdb"
 )
 
@@ -138,7 +139,8 @@ func checkText(what, s string, max int) error {
 // purpose to be granted.
 func (s *Store) CreateExperiment(n NewExperiment) (Experiment, error) {
 	if !s.Granted(Experiments) {
-		return Experiment{}, fmt.Errorf("experiment %q: the experiments purpose is not granted; grant it first (`atelier consent grant experiments`)", n.Name)
+		return Experiment{}, apierr.WithUI(apierr.Errorf(apierr.NeedsConsent, "experiment %q: the experiments purpose is not granted; grant it first (`atelier consent grant experiments`)", n.Name),
+			fmt.Sprintf("Experiment %q was not created: experiments are not granted. Grant “Experiments” first.", n.Name))
 	}
 	if err := checkText("experiment name", n.Name, 80); err != nil {
 		return Experiment{}, err
@@ -226,7 +228,7 @@ func (s *Store) getExperiment(tx *localdb.Tx, id string) (Experiment, error) {
 		return x, err
 	}
 	if !ok {
-		return x, fmt.Errorf("no experiment %q: see `atelier experiment list`", id)
+		return x, apierr.Errorf(apierr.NotFound, "no experiment %q: see `atelier experiment list`", id)
 	}
 	return x, nil
 }

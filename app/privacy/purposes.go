@@ -10,10 +10,11 @@ package privacy
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"atelier/app/apierr"
 )
 
 // Purpose names.
@@ -133,7 +134,7 @@ func Lookup(name string) (PurposeDef, error) {
 		names[i] = p.Name
 	}
 	sort.Strings(names)
-	return PurposeDef{}, fmt.Errorf("unknown purpose %q: use one of %s", name, strings.Join(names, ", "))
+	return PurposeDef{}, apierr.Errorf(apierr.InvalidInput, "unknown purpose %q: use one of %s", name, strings.Join(names, ", "))
 }
 
 // purposeIndex is the position of name in purposeDefs, or -1.

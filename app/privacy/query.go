@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/apierr"
+
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -208,7 +210,7 @@ func purposeOfSource(src string) (string, error) {
 	case SourceAudience:
 		return AudienceImport, nil
 	}
-	return "", fmt.Errorf("unknown dashboard source %q: use analytics or audience", src)
+	return "", apierr.Errorf(apierr.InvalidInput, "unknown dashboard source %q: use analytics or audience", src)
 }
 
 // Dashboard answers q from the rollups only (never raw events), so its cost

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/apierr"
+
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -30,7 +32,7 @@ type ShareSet struct {
 }
 
 // ErrShareNotGranted means analytics.share is not granted: nothing may leave.
-var ErrShareNotGranted = fmt.Errorf("sharing aggregated statistics (%s) is not granted: nothing may leave this machine", AnalyticsShare)
+var ErrShareNotGranted = apierr.Errorf(apierr.NeedsConsent, "sharing aggregated statistics (%s) is not granted: nothing may leave this machine", AnalyticsShare)
 
 // Shareable returns the daily rollups of [from, to] that may leave the machine,
 // only while analytics.share is granted. Usage counts below K and audience

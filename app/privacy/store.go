@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"atelier/app/apierr"
 	"atelier/localdb"
 )
 
@@ -207,7 +208,7 @@ func (s *Store) Decide(ctx context.Context, d Decision) (LedgerRecord, error) {
 	switch d.Kind {
 	case DecisionGrant, DecisionDeny, DecisionWithdraw:
 	default:
-		return LedgerRecord{}, fmt.Errorf("unknown consent decision %q for %s: use grant, deny or withdraw", d.Kind, d.Purpose)
+		return LedgerRecord{}, apierr.Errorf(apierr.InvalidInput, "unknown consent decision %q for %s: use grant, deny or withdraw", d.Kind, d.Purpose)
 	}
 	if d.Where, err = cleanLabel("where", d.Where, "unspecified"); err != nil {
 		return LedgerRecord{}, err

@@ -548,7 +548,7 @@ func (v *Vault) FindSnapshot(ctx context.Context, project, id string) (*Snapshot
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("the vault on %s has no snapshot of %s yet: run `atelier sync run` first", v.s, project)
+			return nil, noSnapshot{fmt.Errorf("the vault on %s has no snapshot of %s yet: run `atelier sync run` first", v.s, project)}
 		}
 		return v.LoadSnapshot(ctx, h.Snapshot)
 	}
@@ -568,7 +568,7 @@ func (v *Vault) FindSnapshot(ctx context.Context, project, id string) (*Snapshot
 	}
 	switch {
 	case len(match) == 0:
-		return nil, fmt.Errorf("no snapshot %q of %s: see `atelier sync snapshots %s`", id, project, project)
+		return nil, noSnapshot{fmt.Errorf("no snapshot %q of %s: see `atelier sync snapshots %s`", id, project, project)}
 	case len(match) > 1:
 		return nil, fmt.Errorf("snapshot %q of %s is ambiguous: give more of its ID", id, project)
 	case match[0].Pruned:
@@ -576,6 +576,16 @@ func (v *Vault) FindSnapshot(ctx context.Context, project, id string) (*Snapshot
 	}
 	return v.LoadSnapshot(ctx, match[0].Snapshot)
 }
+
+// ErrNoSnapshot matches (errors.Is) FindSnapshot's answer when no snapshot
+// has the ID asked for, or the project has none yet.
+var ErrNoSnapshot = errors.New("no such snapshot")
+
+// noSnapshot keeps its message and reads as ErrNoSnapshot.
+type noSnapshot struct{ error }
+
+func (e noSnapshot) Is(target error) bool { return target == ErrNoSnapshot }
+func (e noSnapshot) Unwrap() error        { return e.error }
 
 // Gate pauses and resumes transfers.
 type Gate struct {

@@ -3,7 +3,12 @@
 // which runs the same method registry as the local API (Wails v2 cannot bind
 // methods that take a context, and long-running ones do); in the browser UI
 // (`atelier daemon --ui ADDR`, used by the end-to-end tests) the same methods are
-// reached over the local API. Views only ever call `call` and `onEvent`.
+// reached over the local API. Views only ever call `call` and `onEvent`; a
+// failed call rejects with an ApiError (lib/errors.ts) in both cases.
+
+import { ApiError, fromReply, type Reply } from './errors'
+
+export { ApiError, isKind, errorMessage } from './errors'
 
 type Listener = (data: any) => void
 
@@ -28,22 +33,39 @@ export function isDesktop(): boolean {
   return !!(window.go && window.go.app)
 }
 
-/** call invokes "Service.Method" with args and resolves to its result. */
+/** call invokes "Service.Method" with args and resolves to its result. A
+ * failure rejects with an ApiError (lib/errors.ts): the engine's error kind
+ * and the message meant for the app, the same through both transports. */
 export async function call<T = any>(method: string, ...args: any[]): Promise<T> {
+  let body: Reply
   if (isDesktop()) {
     const bridge = window.go.app?.Bridge?.Call
-    if (!bridge) throw new Error(`${method}: the desktop bridge is not bound in this build`)
-    return bridge(method, args)
+    if (!bridge) throw new ApiError('transport', `${method}: the desktop bridge is not bound in this build`, undefined, method)
+    try {
+      body = await bridge(method, args)
+    } catch (e) {
+      throw new ApiError('transport', `${method}: ${String((e as any)?.message ?? e)}`, undefined, method)
+    }
+  } else {
+    let res: Response
+    try {
+      res = await fetch(`/v1/call/${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...authHeaders() },
+        credentials: 'same-origin',
+        body: JSON.stringify(args),
+      })
+    } catch (e) {
+      throw new ApiError('transport', `${method}: the engine does not answer (${String((e as any)?.message ?? e)})`, undefined, method)
+    }
+    try {
+      body = await res.json()
+    } catch {
+      throw new ApiError('transport', `${method}: the engine answered HTTP ${res.status} without a JSON body`, undefined, method)
+    }
   }
-  const res = await fetch(`/v1/call/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...authHeaders() },
-    credentials: 'same-origin',
-    body: JSON.stringify(args),
-  })
-  const body = await res.json()
-  if (body.error) throw new Error(body.error)
-  return body.result as T
+  if (body?.error) throw fromReply(method, body)
+  return body?.result as T
 }
 
 const listeners = new Map<string, Set<Listener>>()
