@@ -15,11 +15,7 @@ import (
 	"atelier/localdb"
 )
 
-func init() {
-	register(func(root *cobra.Command) { root.AddCommand(daemonCmd()) })
-}
-
-func daemonCmd() *cobra.Command {
+func newDaemonCommand(gopts *globalOptions) *cobra.Command {
 	var uiAddr, uiDir, logLevel string
 	c := &cobra.Command{
 		Use:   "daemon",
@@ -35,7 +31,7 @@ func daemonCmd() *cobra.Command {
 			}
 			lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			slog.SetDefault(lg)
-			d, err := dirs()
+			d, err := dirs(gopts)
 			if err != nil {
 				return err
 			}

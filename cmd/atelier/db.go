@@ -12,21 +12,17 @@ import (
 	"atelier/localdb"
 )
 
-func init() {
-	register(func(root *cobra.Command) { root.AddCommand(dbCmd()) })
-}
-
-func dbCmd() *cobra.Command {
+func newDBCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "db", Short: "Back up and restore the database"}
 	c.AddCommand(&cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a full backup of the database to FILE",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if engineRunning() {
+			if engineRunning(gopts) {
 				return fmt.Errorf("an engine is running on this data directory: quit the desktop app or stop `atelier daemon` first")
 			}
-			db, err := dbOpen()
+			db, err := dbOpen(gopts)
 			if err != nil {
 				return err
 			}
@@ -39,7 +35,7 @@ func dbCmd() *cobra.Command {
 		Short: "Replace the database with a backup (the current one is kept aside)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if engineRunning() {
+			if engineRunning(gopts) {
 				return fmt.Errorf("an engine is running on this data directory: quit the desktop app or stop `atelier daemon` first")
 			}
 			f, err := os.Open(args[0])
@@ -47,7 +43,7 @@ func dbCmd() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			d, err := dirs()
+			d, err := dirs(gopts)
 			if err != nil {
 				return err
 			}
@@ -98,8 +94,8 @@ func dbCmd() *cobra.Command {
 	return c
 }
 
-func dbOpen() (*localdb.DB, error) {
-	d, err := dirs()
+func dbOpen(gopts *globalOptions) (*localdb.DB, error) {
+	d, err := dirs(gopts)
 	if err != nil {
 		return nil, err
 	}

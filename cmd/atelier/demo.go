@@ -12,11 +12,7 @@ import (
 	"atelier/app/demo"
 )
 
-func init() {
-	register(func(root *cobra.Command) { root.AddCommand(demoCmd()) })
-}
-
-func demoCmd() *cobra.Command {
+func newDemoCommand(gopts *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo WORKSPACE",
 		Short: "Create a demo workspace: a generated project and a data dir that knows it",
@@ -35,9 +31,9 @@ func demoCmd() *cobra.Command {
 			}
 			fmt.Println(demo.Describe(proj, wrote))
 			os.Setenv("ATELIER_HOME", filepath.Join(ws, "home"))
-			flags.dataDir = ""
+			gopts.dataDir = ""
 			var ps []app.ProjectSummary
-			if err := call(cmd.Context(), "Projects.List", &ps); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.List", &ps); err != nil {
 				return err
 			}
 			for _, p := range ps {
@@ -46,7 +42,7 @@ func demoCmd() *cobra.Command {
 				}
 			}
 			var p app.ProjectSummary
-			if err := call(cmd.Context(), "Projects.Add", &p, proj); err != nil && !strings.Contains(err.Error(), "already a project") {
+			if err := call(cmd.Context(), gopts, "Projects.Add", &p, proj); err != nil && !strings.Contains(err.Error(), "already a project") {
 				return err
 			}
 			fmt.Printf("Registered %s in %s\n", p.Name, filepath.Join(ws, "home"))

@@ -31,12 +31,6 @@ const (
 	modulesExitNeedsApproval = 3 // new permissions need --approve
 )
 
-func init() {
-	register(func(root *cobra.Command) {
-		root.AddCommand(modulesKeysCmd(), modulesModuleCmd(), modulesTrustCmd(), modulesRegistryCmd(), modulesAuditCmd())
-	})
-}
-
 // ---- passphrases and keys ------------------------------------------------------------
 
 // modulesPassphrase reads a passphrase from --passphrase-file, then
@@ -77,14 +71,14 @@ func modulesPassphrase(file string, confirm bool) ([]byte, error) {
 }
 
 // modulesKeyFile resolves --key: a path to a key file, or the name of a key in the data dir.
-func modulesKeyFile(ref string) (string, error) {
+func modulesKeyFile(gopts *globalOptions, ref string) (string, error) {
 	if ref == "" {
 		return "", errors.New("no key given: pass --key NAME (see `atelier keys list`) or --key FILE")
 	}
 	if fi, err := os.Stat(ref); err == nil && fi.Mode().IsRegular() {
 		return ref, nil
 	}
-	d, err := dirs()
+	d, err := dirs(gopts)
 	if err != nil {
 		return "", err
 	}
@@ -96,8 +90,8 @@ func modulesKeyFile(ref string) (string, error) {
 }
 
 // modulesLoadKey unlocks a private key for signing.
-func modulesLoadKey(ref, passFile string) (*ecdsa.PrivateKey, error) {
-	p, err := modulesKeyFile(ref)
+func modulesLoadKey(gopts *globalOptions, ref, passFile string) (*ecdsa.PrivateKey, error) {
+	p, err := modulesKeyFile(gopts, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +106,7 @@ func modulesLoadKey(ref, passFile string) (*ecdsa.PrivateKey, error) {
 	return keys.LoadPrivate(raw, pass, p)
 }
 
-func modulesKeysCmd() *cobra.Command {
+func newKeysCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "keys", Short: "Make, list, import and export module signing keys"}
 	var passFile string
 	gen := &cobra.Command{
@@ -125,10 +119,10 @@ func modulesKeysCmd() *cobra.Command {
 				return err
 			}
 			var k app.KeyInfo
-			if err := call(cmd.Context(), "Modules.KeysGenerate", &k, args[0], string(pass)); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.KeysGenerate", &k, args[0], string(pass)); err != nil {
 				return err
 			}
-			return output(k, func(w io.Writer) {
+			return output(gopts, k, func(w io.Writer) {
 				fmt.Fprintf(w, "Made key %s (%s).\nShare its public key with `atelier keys export %s`; trust it on this machine with `atelier keys export %s > %s.pub && atelier trust add %s.pub --scope '@YOU/*'`.\n", k.Name, k.ID[:12], k.Name, k.Name, k.Name, k.Name)
 			})
 		},
@@ -142,10 +136,10 @@ func modulesKeysCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ks []app.KeyInfo
-			if err := call(cmd.Context(), "Modules.KeysList", &ks); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.KeysList", &ks); err != nil {
 				return err
 			}
-			return output(ks, func(w io.Writer) {
+			return output(gopts, ks, func(w io.Writer) {
 				if len(ks) == 0 {
 					fmt.Fprintln(w, "No keys yet. Make one with `atelier keys generate NAME`.")
 					return
@@ -166,10 +160,10 @@ func modulesKeysCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var k app.KeyExport
-			if err := call(cmd.Context(), "Modules.KeysExport", &k, args[0], private); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.KeysExport", &k, args[0], private); err != nil {
 				return err
 			}
-			if flags.json {
+			if gopts.json {
 				return printJSON(k)
 			}
 			body := k.PublicPEM
@@ -209,10 +203,10 @@ func modulesKeysCmd() *cobra.Command {
 				return err
 			}
 			var k app.KeyInfo
-			if err := call(cmd.Context(), "Modules.KeysImport", &k, args[0], string(raw), string(pass)); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.KeysImport", &k, args[0], string(raw), string(pass)); err != nil {
 				return err
 			}
-			return output(k, func(w io.Writer) { fmt.Fprintf(w, "Imported key %s (%s).\n", k.Name, k.ID[:12]) })
+			return output(gopts, k, func(w io.Writer) { fmt.Fprintf(w, "Imported key %s (%s).\n", k.Name, k.ID[:12]) })
 		},
 	}
 	imp.Flags().StringVar(&importPass, "passphrase-file", "", "read the passphrase from FILE")
@@ -226,13 +220,13 @@ func modulesKeysCmd() *cobra.Command {
 		Long:  "Sign, with the old key, a statement that the new key takes over the given scopes. Ship it beside your next archive as ARCHIVE.rotation.json so installs made with the old key accept the new one.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			old, err := modulesLoadKey(rotKey, rotPass)
+			old, err := modulesLoadKey(gopts, rotKey, rotPass)
 			if err != nil {
 				return err
 			}
 			pubPath := rotTo
 			if _, err := os.Stat(pubPath); err != nil {
-				d, derr := dirs()
+				d, derr := dirs(gopts)
 				if derr != nil {
 					return derr
 				}
@@ -268,7 +262,7 @@ func modulesKeysCmd() *cobra.Command {
 
 // ---- modules ---------------------------------------------------------------------------
 
-func modulesModuleCmd() *cobra.Command {
+func newModuleCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "module", Short: "Make, pack, sign, verify and install modules"}
 
 	var initName, initVersion, initLicense, initAuthor string
@@ -328,7 +322,7 @@ func modulesModuleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output(map[string]any{"archive": out, "result": res}, func(w io.Writer) {
+			return output(gopts, map[string]any{"archive": out, "result": res}, func(w io.Writer) {
 				fmt.Fprintf(w, "Packed %s %s: %d files, %s → %s\nSign it with `atelier module sign %s --key NAME`.\n", res.Manifest.Name, res.Manifest.Version, res.Files, humanize.Bytes(res.Size), out, out)
 			})
 		},
@@ -343,7 +337,7 @@ func modulesModuleCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			started := time.Now()
-			priv, err := modulesLoadKey(signKey, signPass)
+			priv, err := modulesLoadKey(gopts, signKey, signPass)
 			if err != nil {
 				return err
 			}
@@ -351,7 +345,7 @@ func modulesModuleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output(s, func(w io.Writer) {
+			return output(gopts, s, func(w io.Writer) {
 				fmt.Fprintf(w, "Signed %s %s with key %s.\n", s.Module, s.Version, s.KeyID[:12])
 				fmt.Fprintf(w, "  signature\t%s\n  attestation\t%s\n  bundle\t%s\n", s.Signature, s.Envelope, s.Bundle)
 			})
@@ -371,10 +365,10 @@ func modulesModuleCmd() *cobra.Command {
 				return err
 			}
 			var r app.VerifyResult
-			if err := call(cmd.Context(), "Modules.Verify", &r, abs); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Verify", &r, abs); err != nil {
 				return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 			}
-			return output(r, func(w io.Writer) { modulesPrintResult(w, r) })
+			return output(gopts, r, func(w io.Writer) { modulesPrintResult(w, r) })
 		},
 	})
 
@@ -392,18 +386,18 @@ func modulesModuleCmd() *cobra.Command {
 				}
 			}
 			var r app.VerifyResult
-			if err := call(cmd.Context(), method, &r, arg, approve); err != nil {
+			if err := call(cmd.Context(), gopts, method, &r, arg, approve); err != nil {
 				return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 			}
-			if r.Status == "needs-approval" && !flags.json {
+			if r.Status == "needs-approval" && !gopts.json {
 				modulesPrintResult(os.Stderr, r)
 				if yes || modulesConfirm("Grant these permissions and install?") {
-					if err := call(cmd.Context(), method, &r, arg, true); err != nil {
+					if err := call(cmd.Context(), gopts, method, &r, arg, true); err != nil {
 						return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 					}
 				}
 			}
-			if err := output(r, func(w io.Writer) { modulesPrintResult(w, r) }); err != nil {
+			if err := output(gopts, r, func(w io.Writer) { modulesPrintResult(w, r) }); err != nil {
 				return err
 			}
 			if r.Status == "needs-approval" {
@@ -422,10 +416,10 @@ func modulesModuleCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ms []app.InstalledModule
-			if err := call(cmd.Context(), "Modules.Installed", &ms); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Installed", &ms); err != nil {
 				return err
 			}
-			return output(ms, func(w io.Writer) {
+			return output(gopts, ms, func(w io.Writer) {
 				if len(ms) == 0 {
 					fmt.Fprintln(w, "No modules installed. Install one with `atelier module install ARCHIVE|NAME`.")
 					return
@@ -444,10 +438,10 @@ func modulesModuleCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var m app.InstalledModule
-			if err := call(cmd.Context(), "Modules.Check", &m, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Check", &m, args[0]); err != nil {
 				return err
 			}
-			if err := output(m, func(w io.Writer) { fmt.Fprintf(w, "%s %s: %s\n", m.Name, m.Version, m.Verification) }); err != nil {
+			if err := output(gopts, m, func(w io.Writer) { fmt.Fprintf(w, "%s %s: %s\n", m.Name, m.Version, m.Verification) }); err != nil {
 				return err
 			}
 			if m.FilesState != "" {
@@ -463,7 +457,7 @@ func modulesModuleCmd() *cobra.Command {
 		Short: "Uninstall a module (--forget also forgets its highest version and permissions)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := call(cmd.Context(), "Modules.Remove", nil, args[0], forget); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Remove", nil, args[0], forget); err != nil {
 				return err
 			}
 			fmt.Printf("Removed %s.\n", args[0])
@@ -480,10 +474,10 @@ func modulesModuleCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := optionalArg(args)
 			var hits []app.SearchHit
-			if err := call(cmd.Context(), "Modules.Search", &hits, q); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Search", &hits, q); err != nil {
 				return err
 			}
-			return output(hits, func(w io.Writer) {
+			return output(gopts, hits, func(w io.Writer) {
 				if len(hits) == 0 {
 					fmt.Fprintln(w, "Nothing found. Add a registry with `atelier registry add DIR|URL`.")
 					return
@@ -533,7 +527,7 @@ func modulesConfirm(q string) bool {
 
 // ---- trust -----------------------------------------------------------------------------
 
-func modulesTrustCmd() *cobra.Command {
+func newTrustCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "trust", Short: "Pin, list and revoke publisher keys"}
 	var name, notBefore, notAfter string
 	var scopes []string
@@ -554,10 +548,10 @@ func modulesTrustCmd() *cobra.Command {
 				n = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
 			}
 			var k trust.Key
-			if err := call(cmd.Context(), "Modules.Trust", &k, n, string(raw), scopes, notBefore, notAfter); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Trust", &k, n, string(raw), scopes, notBefore, notAfter); err != nil {
 				return err
 			}
-			return output(k, func(w io.Writer) {
+			return output(gopts, k, func(w io.Writer) {
 				fmt.Fprintf(w, "Trusted %s (%s) for %s.\n", k.Name, k.ID[:12], strings.Join(k.Scopes, ", "))
 			})
 		},
@@ -574,10 +568,10 @@ func modulesTrustCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var p app.PolicyView
-			if err := call(cmd.Context(), "Modules.Policy", &p); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Policy", &p); err != nil {
 				return err
 			}
-			return output(p, func(w io.Writer) {
+			return output(gopts, p, func(w io.Writer) {
 				if len(p.Keys) == 0 {
 					fmt.Fprintln(w, "No trusted keys. Add one with `atelier trust add PUB.pem --scope '@publisher/*'`.")
 				} else {
@@ -607,10 +601,10 @@ func modulesTrustCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var k trust.Key
-			if err := call(cmd.Context(), "Modules.Revoke", &k, args[0], reason); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Revoke", &k, args[0], reason); err != nil {
 				return err
 			}
-			return output(k, func(w io.Writer) { fmt.Fprintf(w, "Revoked %s (%s).\n", k.Name, k.ID[:12]) })
+			return output(gopts, k, func(w io.Writer) { fmt.Fprintf(w, "Revoked %s (%s).\n", k.Name, k.ID[:12]) })
 		},
 	}
 	rv.Flags().StringVar(&reason, "reason", "", "why (kept in the policy and audit log)")
@@ -633,7 +627,7 @@ func modulesWindow(k trust.Key) string {
 
 // ---- registries and audit ----------------------------------------------------------------
 
-func modulesRegistryCmd() *cobra.Command {
+func newRegistryCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "registry", Short: "Publish and follow signed module registries"}
 	var key, passFile string
 	var ttl time.Duration
@@ -642,7 +636,7 @@ func modulesRegistryCmd() *cobra.Command {
 		Short: "Write DIR/index.json: a signed, versioned, expiring index of the signed archives in DIR",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			priv, err := modulesLoadKey(key, passFile)
+			priv, err := modulesLoadKey(gopts, key, passFile)
 			if err != nil {
 				return err
 			}
@@ -650,7 +644,7 @@ func modulesRegistryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output(idx, func(w io.Writer) {
+			return output(gopts, idx, func(w io.Writer) {
 				fmt.Fprintf(w, "Published index version %d of %s: %d archives, expires %s.\nServe the folder with any web server or sync it; followers add it with `atelier registry add`.\n",
 					idx.Version, args[0], len(idx.Modules), idx.Expires.Format(time.RFC3339))
 			})
@@ -675,10 +669,10 @@ func modulesRegistryCmd() *cobra.Command {
 				src = abs
 			}
 			var r app.RegistryInfo
-			if err := call(cmd.Context(), "Modules.RegistryAdd", &r, src); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.RegistryAdd", &r, src); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) {
+			return output(gopts, r, func(w io.Writer) {
 				fmt.Fprintf(w, "Added registry %s (index version %d, %d modules).\n", r.Source, r.Version, r.Modules)
 			})
 		},
@@ -689,10 +683,10 @@ func modulesRegistryCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs []app.RegistryInfo
-			if err := call(cmd.Context(), "Modules.Registries", &rs); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Registries", &rs); err != nil {
 				return err
 			}
-			return output(rs, func(w io.Writer) {
+			return output(gopts, rs, func(w io.Writer) {
 				fmt.Fprintln(w, "ID\tVERSION\tMODULES\tEXPIRES\tSOURCE")
 				for _, r := range rs {
 					fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", r.ID, r.Version, r.Modules, r.Expires.Format(time.DateOnly), r.Source)
@@ -705,13 +699,13 @@ func modulesRegistryCmd() *cobra.Command {
 		Short: "Stop following a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return call(cmd.Context(), "Modules.RegistryRemove", nil, args[0])
+			return call(cmd.Context(), gopts, "Modules.RegistryRemove", nil, args[0])
 		},
 	})
 	return c
 }
 
-func modulesAuditCmd() *cobra.Command {
+func newAuditCommand(gopts *globalOptions) *cobra.Command {
 	var limit int
 	c := &cobra.Command{
 		Use:   "audit",
@@ -719,10 +713,10 @@ func modulesAuditCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var es []app.AuditEntry
-			if err := call(cmd.Context(), "Modules.Audit", &es, limit); err != nil {
+			if err := call(cmd.Context(), gopts, "Modules.Audit", &es, limit); err != nil {
 				return err
 			}
-			return output(es, func(w io.Writer) {
+			return output(gopts, es, func(w io.Writer) {
 				fmt.Fprintln(w, "TIME\tACTION\tSUBJECT\tVERSION\tOUTCOME\tDETAIL")
 				for _, e := range es {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Action, e.Subject, e.Version, e.Outcome, e.Detail)

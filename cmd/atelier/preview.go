@@ -22,10 +22,6 @@ import (
 	"atelier/humanize"
 )
 
-func init() {
-	register(func(root *cobra.Command) { root.AddCommand(previewCmd()) })
-}
-
 // previewReport is what `atelier preview FILE --json` prints.
 type previewReport struct {
 	File     string              `json:"file"`
@@ -36,7 +32,7 @@ type previewReport struct {
 	Elapsed  float64             `json:"elapsedSeconds"`
 }
 
-func previewCmd() *cobra.Command {
+func newPreviewCommand(gopts *globalOptions) *cobra.Command {
 	var (
 		out           string
 		zoom, bits    int
@@ -59,7 +55,7 @@ func previewCmd() *cobra.Command {
 			"  atelier preview clip song.mp3 --start 30s --length 20s -o teaser.mp3",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return previewRun(cmd.Context(), args[0], out, zoom, bits, split, width, height, workers)
+			return previewRun(cmd.Context(), gopts, args[0], out, zoom, bits, split, width, height, workers)
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "write the waveform (.dat, .json, .png) or thumbnail (.jpg, .png) here")
@@ -69,21 +65,21 @@ func previewCmd() *cobra.Command {
 	c.Flags().IntVar(&width, "width", 0, "PNG width (default 1200) or thumbnail bound")
 	c.Flags().IntVar(&height, "height", 0, "PNG height (default 160) or thumbnail bound")
 	c.Flags().IntVar(&workers, "workers", 0, "parallel MP3 decode segments (0 = all cores, 1 = sequential)")
-	c.AddCommand(previewClipCmd(), previewStatsCmd())
+	c.AddCommand(newPreviewClipCommand(gopts), newPreviewStatsCommand(gopts))
 	return c
 }
 
-func previewStatsCmd() *cobra.Command {
+func newPreviewStatsCommand(gopts *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stats",
 		Short: "Show the render queue of the running engine (pending, running, done, failed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st app.QueueStats
-			if err := call(cmd.Context(), "Library.Stats", &st); err != nil {
+			if err := call(cmd.Context(), gopts, "Library.Stats", &st); err != nil {
 				return err
 			}
-			return output(st, func(w io.Writer) {
+			return output(gopts, st, func(w io.Writer) {
 				fmt.Fprintf(w, "pending\t%d\n", st.Pending)
 				fmt.Fprintf(w, "running\t%d\n", st.Running)
 				fmt.Fprintf(w, "done\t%d\n", st.Done)
@@ -96,7 +92,7 @@ func previewStatsCmd() *cobra.Command {
 	}
 }
 
-func previewClipCmd() *cobra.Command {
+func newPreviewClipCommand(gopts *globalOptions) *cobra.Command {
 	var out, start, length string
 	c := &cobra.Command{
 		Use:   "clip FILE.mp3",
@@ -128,7 +124,7 @@ func previewClipCmd() *cobra.Command {
 			if err := previewWriteFile(out, func(w io.Writer) error { _, err := w.Write(clip); return err }); err != nil {
 				return err
 			}
-			return output(info, func(w io.Writer) {
+			return output(gopts, info, func(w io.Writer) {
 				fmt.Fprintf(w, "wrote\t%s\n", out)
 				fmt.Fprintf(w, "start\t%s\n", previewDur(info.Start.Seconds()))
 				fmt.Fprintf(w, "length\t%s\n", previewDur(info.Length.Seconds()))
@@ -167,7 +163,7 @@ func previewParseTime(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("%q is not a time: use 30s, 1m30s, 1:30 or 90", s)
 }
 
-func previewRun(ctx context.Context, file, out string, zoom, bits int, split bool, width, height, workers int) error {
+func previewRun(ctx context.Context, gopts *globalOptions, file, out string, zoom, bits int, split bool, width, height, workers int) error {
 	if bits != 8 && bits != 16 {
 		return fmt.Errorf("--bits must be 8 or 16")
 	}
@@ -185,7 +181,7 @@ func previewRun(ctx context.Context, file, out string, zoom, bits int, split boo
 	start := time.Now()
 	rep := previewReport{File: file, Output: out}
 	if thumb.Sniff(head) != "" && audio.Sniff(head) != "mp3" {
-		return previewImage(file, out, width, height, &rep, start)
+		return previewImage(gopts, file, out, width, height, &rep, start)
 	}
 	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: workers}, Zoom: zoom, Split: split})
 	if err != nil {
@@ -223,14 +219,14 @@ func previewRun(ctx context.Context, file, out string, zoom, bits int, split boo
 	for _, w := range a.Info.Warnings {
 		fmt.Fprintln(os.Stderr, "atelier: warning:", w)
 	}
-	if out != "" && !flags.json {
+	if out != "" && !gopts.json {
 		fmt.Fprintf(os.Stderr, "wrote %s (%d points at %d samples per pixel) in %.2fs\n", out, a.Waveform.Length(), zoom, rep.Elapsed)
 		return nil
 	}
-	return output(rep, func(w io.Writer) { previewPrintAudio(w, &rep) })
+	return output(gopts, rep, func(w io.Writer) { previewPrintAudio(w, &rep) })
 }
 
-func previewImage(file, out string, width, height int, rep *previewReport, start time.Time) error {
+func previewImage(gopts *globalOptions, file, out string, width, height int, rep *previewReport, start time.Time) error {
 	size := max(width, height)
 	if size == 0 {
 		size = thumb.Large
@@ -261,7 +257,7 @@ func previewImage(file, out string, width, height int, rep *previewReport, start
 		}
 	}
 	rep.Elapsed = time.Since(start).Seconds()
-	return output(rep, func(w io.Writer) {
+	return output(gopts, rep, func(w io.Writer) {
 		fmt.Fprintf(w, "file\t%s\n", file)
 		fmt.Fprintf(w, "format\t%s\n", info.Format)
 		fmt.Fprintf(w, "size\t%d × %d\n", info.Width, info.Height)

@@ -15,12 +15,6 @@ import (
 	"atelier/app/privacy"
 )
 
-func init() {
-	register(func(root *cobra.Command) {
-		root.AddCommand(privacyConsentCmd(), privacyAnalyticsCmd(), privacyExperimentCmd())
-	})
-}
-
 // privacyConfirm asks a yes/no question on the terminal; without a terminal
 // it refuses and tells the user to pass --yes.
 func privacyConfirm(question string) (bool, error) {
@@ -46,16 +40,16 @@ func privacyTime(t *time.Time) string {
 	return t.Local().Format("2006-01-02 15:04")
 }
 
-func privacyConsentCmd() *cobra.Command {
+func newConsentCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "consent", Short: "See and change what Atelier may collect (the consent ledger)"}
 	list := &cobra.Command{
 		Use: "list", Short: "List purposes and whether each is granted", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []privacy.PurposeState
-			if err := call(cmd.Context(), "Privacy.Purposes", &out); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Purposes", &out); err != nil {
 				return err
 			}
-			return output(out, func(w io.Writer) {
+			return output(gopts, out, func(w io.Writer) {
 				fmt.Fprintln(w, "PURPOSE\tSTATE\tSINCE\tDROPPED\tTITLE")
 				for _, p := range out {
 					state := "off"
@@ -78,12 +72,12 @@ func privacyConsentCmd() *cobra.Command {
 		Use: "policy PURPOSE", Short: "Show a purpose's description and full policy text", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []privacy.PurposeState
-			if err := call(cmd.Context(), "Privacy.Purposes", &out); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Purposes", &out); err != nil {
 				return err
 			}
 			for _, p := range out {
 				if p.Name == args[0] {
-					return output(p, func(w io.Writer) {
+					return output(gopts, p, func(w io.Writer) {
 						fmt.Fprintf(w, "%s — %s\n\n%s\n\n%s\n\npolicy version %s, sha256 %s\n", p.Name, p.Title, p.Description, p.Policy, p.Version, p.SHA256)
 					})
 				}
@@ -97,10 +91,10 @@ func privacyConsentCmd() *cobra.Command {
 		Use: "grant PURPOSE", Short: "Grant a purpose (recorded in the ledger first)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r privacy.LedgerRecord
-			if err := call(cmd.Context(), "Privacy.Grant", &r, args[0], where); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Grant", &r, args[0], where); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) { fmt.Fprintf(w, "granted %s (ledger record %d)\n", r.Purpose, r.Seq) })
+			return output(gopts, r, func(w io.Writer) { fmt.Fprintf(w, "granted %s (ledger record %d)\n", r.Purpose, r.Seq) })
 		},
 	}
 	grant.Flags().StringVar(&where, "where", "cli", "where the decision was made, for the ledger")
@@ -108,10 +102,10 @@ func privacyConsentCmd() *cobra.Command {
 		Use: "deny PURPOSE", Short: "Record that a purpose is refused", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r privacy.LedgerRecord
-			if err := call(cmd.Context(), "Privacy.Deny", &r, args[0], "cli"); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Deny", &r, args[0], "cli"); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) { fmt.Fprintf(w, "denied %s (ledger record %d)\n", r.Purpose, r.Seq) })
+			return output(gopts, r, func(w io.Writer) { fmt.Fprintf(w, "denied %s (ledger record %d)\n", r.Purpose, r.Seq) })
 		},
 	}
 	var erase, keep bool
@@ -129,10 +123,10 @@ func privacyConsentCmd() *cobra.Command {
 				erase = ok
 			}
 			var r privacy.LedgerRecord
-			if err := call(cmd.Context(), "Privacy.WithdrawAt", &r, args[0], "cli", erase); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.WithdrawAt", &r, args[0], "cli", erase); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) {
+			return output(gopts, r, func(w io.Writer) {
 				fmt.Fprintf(w, "withdrew %s (ledger record %d)", r.Purpose, r.Seq)
 				if r.Erased {
 					fmt.Fprint(w, "; its data was erased")
@@ -148,10 +142,10 @@ func privacyConsentCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p := optionalArg(args)
 			var out []privacy.LedgerRecord
-			if err := call(cmd.Context(), "Privacy.History", &out, p); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.History", &out, p); err != nil {
 				return err
 			}
-			return output(out, func(w io.Writer) {
+			return output(gopts, out, func(w io.Writer) {
 				fmt.Fprintln(w, "SEQ\tTIME\tPURPOSE\tDECISION\tWHERE\tPOLICY\tHASH")
 				for _, r := range out {
 					d := r.Decision
@@ -167,10 +161,10 @@ func privacyConsentCmd() *cobra.Command {
 		Use: "verify", Short: "Check the consent ledger's hash chain", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var v privacy.VerifyResult
-			if err := call(cmd.Context(), "Privacy.VerifyLedger", &v); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.VerifyLedger", &v); err != nil {
 				return err
 			}
-			if err := output(v, func(w io.Writer) {
+			if err := output(gopts, v, func(w io.Writer) {
 				if v.OK {
 					fmt.Fprintf(w, "consent ledger OK: %d records, head %.16s\n", v.Records, v.Head)
 				} else {
@@ -189,17 +183,17 @@ func privacyConsentCmd() *cobra.Command {
 	return c
 }
 
-func privacyAnalyticsCmd() *cobra.Command {
+func newAnalyticsCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "analytics", Short: "Local analytics and audience statistics: dashboard, import, export, erase"}
 	var q privacy.DashboardQuery
 	dash := &cobra.Command{
 		Use: "dashboard", Short: "Show totals, a daily series and breakdowns from the rollups", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var d privacy.Dashboard
-			if err := call(cmd.Context(), "Privacy.Dashboard", &d, q); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Dashboard", &d, q); err != nil {
 				return err
 			}
-			return output(d, func(w io.Writer) { privacyPrintDashboard(w, d) })
+			return output(gopts, d, func(w io.Writer) { privacyPrintDashboard(w, d) })
 		},
 	}
 	dash.Flags().StringVar(&q.From, "from", "", "first day, YYYY-MM-DD (default: 29 days before --to)")
@@ -228,10 +222,10 @@ func privacyAnalyticsCmd() *cobra.Command {
 				return err
 			}
 			var r privacy.ImportResult
-			if err := call(cmd.Context(), "Privacy.ImportAudience", &r, path, m); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ImportAudience", &r, path, m); err != nil {
 				return err
 			}
-			if err := output(r, func(w io.Writer) {
+			if err := output(gopts, r, func(w io.Writer) {
 				switch {
 				case r.Duplicate:
 					fmt.Fprintf(w, "%s was imported before (import %s): nothing changed\n", r.File, r.ID)
@@ -275,10 +269,10 @@ func privacyAnalyticsCmd() *cobra.Command {
 				}
 			}
 			var r privacy.ExportResult
-			if err := call(cmd.Context(), "Privacy.Export", &r, dir); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Export", &r, dir); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) {
+			return output(gopts, r, func(w io.Writer) {
 				fmt.Fprintf(w, "exported to %s\n", r.Dir)
 				for _, f := range r.Files {
 					fmt.Fprintf(w, "  %s\n", f)
@@ -307,10 +301,10 @@ func privacyAnalyticsCmd() *cobra.Command {
 				}
 			}
 			var r privacy.EraseResult
-			if err := call(cmd.Context(), "Privacy.Erase", &r, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Erase", &r, args[0]); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) {
+			return output(gopts, r, func(w io.Writer) {
 				fmt.Fprintf(w, "erased %s: %d keys\n", strings.Join(r.Purposes, ", "), r.Keys)
 			})
 		},
@@ -320,10 +314,10 @@ func privacyAnalyticsCmd() *cobra.Command {
 		Use: "events", Short: "List the allow-listed usage events and their fields", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []privacy.EventDef
-			if err := call(cmd.Context(), "Privacy.Events", &out); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Events", &out); err != nil {
 				return err
 			}
-			return output(out, func(w io.Writer) {
+			return output(gopts, out, func(w io.Writer) {
 				fmt.Fprintln(w, "EVENT\tPURPOSE\tFIELDS")
 				for _, e := range out {
 					var fs []string
@@ -339,10 +333,10 @@ func privacyAnalyticsCmd() *cobra.Command {
 		Use: "dropped", Short: "Show how many events were dropped, per purpose and reason", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []privacy.DroppedCount
-			if err := call(cmd.Context(), "Privacy.Dropped", &out); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.Dropped", &out); err != nil {
 				return err
 			}
-			return output(out, func(w io.Writer) {
+			return output(gopts, out, func(w io.Writer) {
 				fmt.Fprintln(w, "PURPOSE\tREASON\tCOUNT")
 				for _, d := range out {
 					fmt.Fprintf(w, "%s\t%s\t%d\n", d.Purpose, d.Reason, d.Count)
@@ -412,7 +406,7 @@ func privacyPrintDashboard(w io.Writer, d privacy.Dashboard) {
 	}
 }
 
-func privacyExperimentCmd() *cobra.Command {
+func newExperimentCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "experiment", Short: "Reversible A/B experiments: create, list, show, stop"}
 	var n privacy.NewExperiment
 	var variants []string
@@ -436,10 +430,10 @@ func privacyExperimentCmd() *cobra.Command {
 				n.Variants = append(n.Variants, privacy.Variant{Name: name, Value: value, Weight: weight})
 			}
 			var x privacy.Experiment
-			if err := call(cmd.Context(), "Privacy.ExperimentCreate", &x, n); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ExperimentCreate", &x, n); err != nil {
 				return err
 			}
-			return output(x, func(w io.Writer) {
+			return output(gopts, x, func(w io.Writer) {
 				fmt.Fprintf(w, "experiment %s is running with %d variants\n", x.ID, len(x.Variants))
 			})
 		},
@@ -451,10 +445,10 @@ func privacyExperimentCmd() *cobra.Command {
 		Use: "list", Short: "List experiments with their results", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out []privacy.ExperimentResult
-			if err := call(cmd.Context(), "Privacy.ExperimentList", &out); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ExperimentList", &out); err != nil {
 				return err
 			}
-			return output(out, func(w io.Writer) {
+			return output(gopts, out, func(w io.Writer) {
 				fmt.Fprintln(w, "ID\tSTATUS\tMETRIC\tVARIANTS\tEXPOSURES\tVERDICT")
 				for _, x := range out {
 					var exp int64
@@ -474,10 +468,10 @@ func privacyExperimentCmd() *cobra.Command {
 		Use: "show ID", Short: "Show an experiment's results and its full history", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var x privacy.ExperimentResult
-			if err := call(cmd.Context(), "Privacy.ExperimentShow", &x, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ExperimentShow", &x, args[0]); err != nil {
 				return err
 			}
-			return output(x, func(w io.Writer) { privacyPrintExperiment(w, x) })
+			return output(gopts, x, func(w io.Writer) { privacyPrintExperiment(w, x) })
 		},
 	}
 	var keep, reason string
@@ -485,10 +479,10 @@ func privacyExperimentCmd() *cobra.Command {
 		Use: "stop ID", Short: "Stop an experiment: --keep VARIANT for everyone, or roll back to the original", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var x privacy.Experiment
-			if err := call(cmd.Context(), "Privacy.ExperimentStop", &x, args[0], keep, reason); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ExperimentStop", &x, args[0], keep, reason); err != nil {
 				return err
 			}
-			return output(x, func(w io.Writer) { fmt.Fprintf(w, "experiment %s %s: everyone gets %s\n", x.ID, x.Status, x.Kept) })
+			return output(gopts, x, func(w io.Writer) { fmt.Fprintf(w, "experiment %s %s: everyone gets %s\n", x.ID, x.Status, x.Kept) })
 		},
 	}
 	stop.Flags().StringVar(&keep, "keep", "", "variant everyone gets from now on (default: the original, i.e. roll back)")
@@ -497,20 +491,20 @@ func privacyExperimentCmd() *cobra.Command {
 		Use: "expose ID UNIT", Short: "Print the variant a visitor sees and count an exposure", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var a privacy.Assignment
-			if err := call(cmd.Context(), "Privacy.ExperimentExpose", &a, args[0], args[1]); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ExperimentExpose", &a, args[0], args[1]); err != nil {
 				return err
 			}
-			return output(a, func(w io.Writer) { fmt.Fprintf(w, "%s\t%s\n", a.Variant, a.Value) })
+			return output(gopts, a, func(w io.Writer) { fmt.Fprintf(w, "%s\t%s\n", a.Variant, a.Value) })
 		},
 	}
 	convert := &cobra.Command{
 		Use: "convert ID UNIT", Short: "Count a conversion for a visitor", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var a privacy.Assignment
-			if err := call(cmd.Context(), "Privacy.ExperimentConvert", &a, args[0], args[1]); err != nil {
+			if err := call(cmd.Context(), gopts, "Privacy.ExperimentConvert", &a, args[0], args[1]); err != nil {
 				return err
 			}
-			return output(a, func(w io.Writer) { fmt.Fprintf(w, "%s\t%v\n", a.Variant, a.Recorded) })
+			return output(gopts, a, func(w io.Writer) { fmt.Fprintf(w, "%s\t%v\n", a.Variant, a.Recorded) })
 		},
 	}
 	c.AddCommand(create, list, show, stop, expose, convert)

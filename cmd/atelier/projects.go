@@ -14,13 +14,7 @@ import (
 	"atelier/humanize"
 )
 
-func init() {
-	register(func(root *cobra.Command) {
-		root.AddCommand(projectCmd(), filesCmd(), statusCmd())
-	})
-}
-
-func projectCmd() *cobra.Command {
+func newProjectCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "project", Short: "Add, list and remove project folders"}
 	c.AddCommand(&cobra.Command{
 		Use:   "add FOLDER",
@@ -28,10 +22,10 @@ func projectCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var p app.ProjectSummary
-			if err := call(cmd.Context(), "Projects.Add", &p, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.Add", &p, args[0]); err != nil {
 				return err
 			}
-			return output(p, func(w io.Writer) {
+			return output(gopts, p, func(w io.Writer) {
 				fmt.Fprintf(w, "Added %s (%s) at %s\n", p.Name, p.ID, p.Root)
 				if p.Indexing || p.Watching != "off" {
 					fmt.Fprintln(w, "Indexing in the background; `atelier status` shows progress.")
@@ -48,10 +42,10 @@ func projectCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ps []app.ProjectSummary
-			if err := call(cmd.Context(), "Projects.List", &ps); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.List", &ps); err != nil {
 				return err
 			}
-			return output(ps, func(w io.Writer) {
+			return output(gopts, ps, func(w io.Writer) {
 				if len(ps) == 0 {
 					fmt.Fprintln(w, "No projects yet. Add one with `atelier project add FOLDER`.")
 					return
@@ -72,7 +66,7 @@ func projectCmd() *cobra.Command {
 			if !yes && !confirm(fmt.Sprintf("Forget project %s? Its index and previews go; the folder itself stays.", args[0])) {
 				return fmt.Errorf("not removed (pass --yes to skip the question)")
 			}
-			if err := call(cmd.Context(), "Projects.Remove", nil, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.Remove", nil, args[0]); err != nil {
 				return err
 			}
 			fmt.Printf("Removed %s.\n", args[0])
@@ -87,10 +81,10 @@ func projectCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var p app.ProjectSummary
-			if err := call(cmd.Context(), "Projects.Rescan", &p, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.Rescan", &p, args[0]); err != nil {
 				return err
 			}
-			return output(p, func(w io.Writer) {
+			return output(gopts, p, func(w io.Writer) {
 				fmt.Fprintf(w, "%s: %d files, %s\n", p.ID, p.Files, humanize.Bytes(p.Bytes))
 				projectsPrintProblems(w, p.Problems)
 			})
@@ -99,7 +93,7 @@ func projectCmd() *cobra.Command {
 	return c
 }
 
-func filesCmd() *cobra.Command {
+func newFilesCommand(gopts *globalOptions) *cobra.Command {
 	var kind string
 	c := &cobra.Command{
 		Use:   "files PROJECT",
@@ -107,10 +101,10 @@ func filesCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var fs []index.FileRecord
-			if err := call(cmd.Context(), "Projects.Files", &fs, args[0], kind); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.Files", &fs, args[0], kind); err != nil {
 				return err
 			}
-			return output(fs, func(w io.Writer) {
+			return output(gopts, fs, func(w io.Writer) {
 				fmt.Fprintln(w, "PATH\tKIND\tSIZE\tMODIFIED\tSHA-256")
 				for _, f := range fs {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.Path, f.Kind, humanize.Bytes(f.Size), f.ModTime.Local().Format("2006-01-02 15:04"), f.SHA256.String()[:12])
@@ -122,17 +116,17 @@ func filesCmd() *cobra.Command {
 	return c
 }
 
-func statusCmd() *cobra.Command {
+func newStatusCommand(gopts *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the engine and every project",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st app.Status
-			if err := call(cmd.Context(), "Projects.Status", &st); err != nil {
+			if err := call(cmd.Context(), gopts, "Projects.Status", &st); err != nil {
 				return err
 			}
-			return output(st, func(w io.Writer) {
+			return output(gopts, st, func(w io.Writer) {
 				engine := "not running (the CLI opened the data directory itself)"
 				if st.Running {
 					engine = "running"

@@ -23,9 +23,9 @@ import (
 
 // syncCallProgress is call with a live progress line on a terminal: from
 // the running engine's event stream, or from the engine opened here.
-func syncCallProgress(ctx context.Context, method string, out any, args ...any) error {
-	if flags.json || !term.IsTerminal(int(os.Stderr.Fd())) {
-		return call(ctx, method, out, args...)
+func syncCallProgress(ctx context.Context, gopts *globalOptions, method string, out any, args ...any) error {
+	if gopts.json || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return call(ctx, gopts, method, out, args...)
 	}
 	var mu sync.Mutex
 	shown := false
@@ -54,7 +54,7 @@ func syncCallProgress(ctx context.Context, method string, out any, args ...any) 
 		}
 		mu.Unlock()
 	}()
-	d, err := dirs()
+	d, err := dirs(gopts)
 	if err != nil {
 		return err
 	}
@@ -85,12 +85,6 @@ func syncCallProgress(ctx context.Context, method string, out any, args ...any) 
 		}
 	}()
 	return callEngine(ctx, e, method, out, args...)
-}
-
-func init() {
-	register(func(root *cobra.Command) {
-		root.AddCommand(syncRemoteCmd(), syncCmd())
-	})
 }
 
 // syncReadSecret reads a secret from a file ("-" = stdin), without the
@@ -125,18 +119,18 @@ func syncPassphraseFlag(cmd *cobra.Command) (string, error) {
 // syncUsePassphrase hands the vault passphrase from --passphrase-file to the
 // engine: a running engine keeps it for its session; an in-process one reads
 // it from the environment.
-func syncUsePassphrase(cmd *cobra.Command, remoteName string) error {
+func syncUsePassphrase(cmd *cobra.Command, gopts *globalOptions, remoteName string) error {
 	pass, err := syncPassphraseFlag(cmd)
 	if err != nil || pass == "" {
 		return err
 	}
-	if engineRunning() {
-		return call(cmd.Context(), "Sync.Unlock", nil, remoteName, pass, false)
+	if engineRunning(gopts) {
+		return call(cmd.Context(), gopts, "Sync.Unlock", nil, remoteName, pass, false)
 	}
 	return os.Setenv("ATELIER_VAULT_PASSPHRASE", pass)
 }
 
-func syncRemoteCmd() *cobra.Command {
+func newRemoteCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "remote", Short: "Configure where sync sends files (S3, GCS, Azure, a folder)"}
 	var kind, passFile, accessKey, secretFile string
 	var bw int64
@@ -171,13 +165,13 @@ func syncRemoteCmd() *cobra.Command {
 				return errors.New("give both --access-key and --secret-key-file, or neither (then the provider's chain is used)")
 			}
 			var r app.Remote
-			if err := call(cmd.Context(), "Sync.RemoteAdd", &r, spec); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.RemoteAdd", &r, spec); err != nil {
 				return err
 			}
 			if r.Warning != "" {
 				fmt.Fprintln(os.Stderr, "warning:", r.Warning)
 			}
-			return output(r, func(w io.Writer) {
+			return output(gopts, r, func(w io.Writer) {
 				fmt.Fprintf(w, "added %s (%s) %s\n", r.Name, r.Kind, r.URL)
 			})
 		},
@@ -195,10 +189,10 @@ func syncRemoteCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rs []app.Remote
-			if err := call(cmd.Context(), "Sync.RemoteList", &rs); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.RemoteList", &rs); err != nil {
 				return err
 			}
-			return output(rs, func(w io.Writer) {
+			return output(gopts, rs, func(w io.Writer) {
 				fmt.Fprintln(w, "NAME\tKIND\tDEFAULT\tPASSPHRASE\tLIMIT\tURL")
 				for _, r := range rs {
 					lim := "-"
@@ -222,10 +216,10 @@ func syncRemoteCmd() *cobra.Command {
 				return err
 			}
 			var r app.RemoteTestResult
-			if err := call(cmd.Context(), "Sync.RemoteTest", &r, args[0], pass); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.RemoteTest", &r, args[0], pass); err != nil {
 				return err
 			}
-			if err := output(r, func(w io.Writer) {
+			if err := output(gopts, r, func(w io.Writer) {
 				if r.OK {
 					fmt.Fprintf(w, "%s: ok (%.0f ms per request) %s\n", r.Name, r.LatencyMs, r.Vault)
 				} else {
@@ -246,10 +240,10 @@ func syncRemoteCmd() *cobra.Command {
 		Short: "Forget a remote (its data stays where it is)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := call(cmd.Context(), "Sync.RemoteRemove", nil, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.RemoteRemove", nil, args[0]); err != nil {
 				return err
 			}
-			return output(map[string]string{"removed": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "removed %s\n", args[0]) })
+			return output(gopts, map[string]string{"removed": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "removed %s\n", args[0]) })
 		},
 	}
 	limit := &cobra.Command{
@@ -262,10 +256,10 @@ func syncRemoteCmd() *cobra.Command {
 				return fmt.Errorf("limit %q: give KiB per second as a whole number, 0 for no limit", args[1])
 			}
 			var r app.Remote
-			if err := call(cmd.Context(), "Sync.RemoteSetLimit", &r, args[0], kibps); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.RemoteSetLimit", &r, args[0], kibps); err != nil {
 				return err
 			}
-			return output(r, func(w io.Writer) {
+			return output(gopts, r, func(w io.Writer) {
 				if r.BandwidthKBps == 0 {
 					fmt.Fprintf(w, "%s: no bandwidth limit\n", r.Name)
 				} else {
@@ -285,13 +279,13 @@ func syncOr(s, d string) string {
 	return s
 }
 
-func syncCmd() *cobra.Command {
+func newSyncCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{Use: "sync", Short: "Selective, encrypted sync to cloud storage: run, status, restore, history"}
 	// --passphrase-file belongs to the commands that open a vault, and
 	// unlocks the remote of the project they act on: a flag given to a
 	// command it does not apply to is an error, never ignored.
 	pre := func(cmd *cobra.Command) error {
-		return syncUnlockProjects(cmd, cmd.Flags().Args())
+		return syncUnlockProjects(cmd, gopts, cmd.Flags().Args())
 	}
 
 	run := &cobra.Command{
@@ -304,11 +298,11 @@ func syncCmd() *cobra.Command {
 			}
 			p := optionalArg(args)
 			var res app.SyncRunResult
-			err := syncCallProgress(cmd.Context(), "Sync.Run", &res, p)
+			err := syncCallProgress(cmd.Context(), gopts, "Sync.Run", &res, p)
 			if len(res.Projects) == 0 && err != nil {
 				return err
 			}
-			if oerr := output(res, func(w io.Writer) {
+			if oerr := output(gopts, res, func(w io.Writer) {
 				fmt.Fprintln(w, "PROJECT\tREMOTE\tSNAPSHOT\tUP\tDOWN\tDELETED\tSENT\tDEDUPED\tCONFLICTS\tTOOK")
 				for _, r := range res.Projects {
 					snap := syncShort(r.Snapshot)
@@ -345,10 +339,10 @@ func syncCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var st app.SyncStatus
-			if err := call(cmd.Context(), "Sync.Status", &st); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Status", &st); err != nil {
 				return err
 			}
-			return output(st, func(w io.Writer) {
+			return output(gopts, st, func(w io.Writer) {
 				state := "on"
 				switch {
 				case !st.Consent:
@@ -391,19 +385,19 @@ func syncCmd() *cobra.Command {
 	pause := &cobra.Command{
 		Use: "pause", Short: "Pause transfers and background sync (survives restarts)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := call(cmd.Context(), "Sync.Pause", nil); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Pause", nil); err != nil {
 				return err
 			}
-			return output(map[string]bool{"paused": true}, func(w io.Writer) { fmt.Fprintln(w, "sync paused") })
+			return output(gopts, map[string]bool{"paused": true}, func(w io.Writer) { fmt.Fprintln(w, "sync paused") })
 		},
 	}
 	resume := &cobra.Command{
 		Use: "resume", Short: "Resume sync", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := call(cmd.Context(), "Sync.Resume", nil); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Resume", nil); err != nil {
 				return err
 			}
-			return output(map[string]bool{"paused": false}, func(w io.Writer) { fmt.Fprintln(w, "sync resumed") })
+			return output(gopts, map[string]bool{"paused": false}, func(w io.Writer) { fmt.Fprintln(w, "sync resumed") })
 		},
 	}
 	var to, snap string
@@ -425,10 +419,10 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			var res vault.RestoreResult
-			if err := syncCallProgress(cmd.Context(), "Sync.Restore", &res, args[0], to, snap, app.RestoreOptions{Overwrite: overwrite}); err != nil {
+			if err := syncCallProgress(cmd.Context(), gopts, "Sync.Restore", &res, args[0], to, snap, app.RestoreOptions{Overwrite: overwrite}); err != nil {
 				return err
 			}
-			return output(res, func(w io.Writer) {
+			return output(gopts, res, func(w io.Writer) {
 				fmt.Fprintf(w, "restored %d files (%s) from snapshot %s into %s", res.Files, humanize.Bytes(res.Bytes), syncShort(res.Snapshot), to)
 				if res.Skipped > 0 {
 					fmt.Fprintf(w, "; %d were already there and left alone", res.Skipped)
@@ -458,10 +452,10 @@ func syncCmd() *cobra.Command {
 				return err
 			}
 			var ss []app.SnapshotInfo
-			if err := call(cmd.Context(), "Sync.Snapshots", &ss, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Snapshots", &ss, args[0]); err != nil {
 				return err
 			}
-			return output(ss, func(w io.Writer) {
+			return output(gopts, ss, func(w io.Writer) {
 				fmt.Fprintln(w, "SEQ\tID\tTIME\tDEVICE\tFILES\tSIZE\t")
 				for _, s := range ss {
 					mark := ""
@@ -482,14 +476,14 @@ func syncCmd() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r := optionalArg(args)
-			if err := syncUsePassphrase(cmd, r); err != nil {
+			if err := syncUsePassphrase(cmd, gopts, r); err != nil {
 				return err
 			}
 			var res vault.PruneResult
-			if err := call(cmd.Context(), "Sync.Prune", &res, r); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Prune", &res, r); err != nil {
 				return err
 			}
-			return output(res, func(w io.Writer) {
+			return output(gopts, res, func(w io.Writer) {
 				fmt.Fprintf(w, "kept %d snapshots, removed %d; deleted %d packs (%s)\n", res.SnapshotsKept, res.SnapshotsRemoved, res.PacksRemoved, humanize.Bytes(res.BytesFreed))
 				if res.PacksRepacked > 0 {
 					fmt.Fprintf(w, "repacked %d mostly unused packs (%s still in use moved to new packs); the old ones are deleted by a prune after an hour\n", res.PacksRepacked, humanize.Bytes(res.BytesRepacked))
@@ -515,13 +509,13 @@ func syncCmd() *cobra.Command {
 			}
 			p := optionalArg(args)
 			if repair {
-				return syncRepair(cmd, p)
+				return syncRepair(cmd, gopts, p)
 			}
 			var res vault.VerifyResult
-			if err := syncCallProgress(cmd.Context(), "Sync.Verify", &res, p); err != nil {
+			if err := syncCallProgress(cmd.Context(), gopts, "Sync.Verify", &res, p); err != nil {
 				return err
 			}
-			if err := output(res, func(w io.Writer) { syncPrintVerify(w, res) }); err != nil {
+			if err := output(gopts, res, func(w io.Writer) { syncPrintVerify(w, res) }); err != nil {
 				return err
 			}
 			if len(res.Problems) > 0 {
@@ -545,7 +539,7 @@ func syncCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var r app.SyncRules
-			if err := call(cmd.Context(), "Sync.Rules", &r, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Rules", &r, args[0]); err != nil {
 				return err
 			}
 			f := cmd.Flags()
@@ -575,15 +569,15 @@ func syncCmd() *cobra.Command {
 				r.Enabled, changed = enable, true
 			}
 			if changed {
-				if err := call(cmd.Context(), "Sync.SetRules", nil, args[0], r); err != nil {
+				if err := call(cmd.Context(), gopts, "Sync.SetRules", nil, args[0], r); err != nil {
 					return err
 				}
 			}
 			var pv app.SyncPreview
-			if err := call(cmd.Context(), "Sync.Preview", &pv, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Preview", &pv, args[0]); err != nil {
 				return err
 			}
-			return output(map[string]any{"rules": r, "preview": pv}, func(w io.Writer) {
+			return output(gopts, map[string]any{"rules": r, "preview": pv}, func(w io.Writer) {
 				fmt.Fprintf(w, "project\t%s\nenabled\t%v\nremote\t%s\ninclude\t%s\nexclude\t%s\nkinds\t%s\n", r.Project, r.Enabled, syncOr(r.Remote, "(default)"),
 					strings.Join(r.Include, " "), strings.Join(r.Exclude, " "), strings.Join(r.Kinds, " "))
 				fmt.Fprintf(w, "selected\t%d of %d files, %s of %s\npending\t%d\n", pv.SelectedFiles, pv.Files, humanize.Bytes(pv.SelectedBytes), humanize.Bytes(pv.Bytes), pv.Pending)
@@ -605,10 +599,10 @@ func syncCmd() *cobra.Command {
 		Use: "conflicts", Short: "List files changed on two devices (both versions were kept)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var cs []vault.Conflict
-			if err := call(cmd.Context(), "Sync.Conflicts", &cs); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Conflicts", &cs); err != nil {
 				return err
 			}
-			return output(cs, func(w io.Writer) {
+			return output(gopts, cs, func(w io.Writer) {
 				fmt.Fprintln(w, "PROJECT\tFILE\tOTHER VERSION KEPT AS\tDEVICE")
 				for _, c := range cs {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.Project, c.Path, c.Copy, c.Device)
@@ -619,10 +613,10 @@ func syncCmd() *cobra.Command {
 	device := &cobra.Command{
 		Use: "device NAME", Short: "Name this computer (shown in conflict copies and history)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := call(cmd.Context(), "Sync.SetDevice", nil, args[0]); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.SetDevice", nil, args[0]); err != nil {
 				return err
 			}
-			return output(map[string]string{"device": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "this computer is now %q\n", args[0]) })
+			return output(gopts, map[string]string{"device": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "this computer is now %q\n", args[0]) })
 		},
 	}
 	for _, sc := range []*cobra.Command{run, restore, snapshots, prune, verify} {
@@ -634,24 +628,24 @@ func syncCmd() *cobra.Command {
 
 // syncUnlockProjects hands --passphrase-file to the remotes the projects
 // sync to (no project: those of every project with sync enabled).
-func syncUnlockProjects(cmd *cobra.Command, projects []string) error {
+func syncUnlockProjects(cmd *cobra.Command, gopts *globalOptions, projects []string) error {
 	f, _ := cmd.Flags().GetString("passphrase-file")
-	if f == "" || !engineRunning() {
+	if f == "" || !engineRunning(gopts) {
 		// An in-process engine reads the passphrase from the environment.
-		return syncUsePassphrase(cmd, "")
+		return syncUsePassphrase(cmd, gopts, "")
 	}
 	remotes := map[string]bool{}
 	if len(projects) > 0 {
 		for _, p := range projects {
 			var r app.SyncRules
-			if err := call(cmd.Context(), "Sync.Rules", &r, p); err != nil {
+			if err := call(cmd.Context(), gopts, "Sync.Rules", &r, p); err != nil {
 				return err
 			}
 			remotes[r.Remote] = true
 		}
 	} else {
 		var st app.SyncStatus
-		if err := call(cmd.Context(), "Sync.Status", &st); err != nil {
+		if err := call(cmd.Context(), gopts, "Sync.Status", &st); err != nil {
 			return err
 		}
 		for _, p := range st.Projects {
@@ -664,7 +658,7 @@ func syncUnlockProjects(cmd *cobra.Command, projects []string) error {
 		remotes[""] = true // the default remote (verify without PROJECT)
 	}
 	for r := range remotes {
-		if err := syncUsePassphrase(cmd, r); err != nil {
+		if err := syncUsePassphrase(cmd, gopts, r); err != nil {
 			return err
 		}
 	}
@@ -680,12 +674,12 @@ func syncPrintVerify(w io.Writer, res vault.VerifyResult) {
 
 // syncRepair runs Sync.Repair and names, file by file, what it could not
 // repair (exit status 3 when anything is left).
-func syncRepair(cmd *cobra.Command, project string) error {
+func syncRepair(cmd *cobra.Command, gopts *globalOptions, project string) error {
 	var res vault.RepairResult
-	if err := syncCallProgress(cmd.Context(), "Sync.Repair", &res, project); err != nil {
+	if err := syncCallProgress(cmd.Context(), gopts, "Sync.Repair", &res, project); err != nil {
 		return err
 	}
-	if err := output(res, func(w io.Writer) {
+	if err := output(gopts, res, func(w io.Writer) {
 		syncPrintVerify(w, res.Verify)
 		if len(res.Verify.Problems) == 0 && len(res.Unrepaired) == 0 {
 			fmt.Fprintln(w, "nothing to repair")
