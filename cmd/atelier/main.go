@@ -131,23 +131,28 @@ func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Comman
 	root.PersistentFlags().BoolVarP(&gopts.verbose, "verbose", "v", false, "log more")
 	root.Version = app.Version
 	root.AddCommand(
-		newDaemonCommand(gopts),
-		newDBCommand(gopts),
-		newDemoCommand(gopts),
+		// projects and their files
+		newProjectCommand(gopts),
+		newFilesCommand(gopts),
+		newStatusCommand(gopts),
+		newPreviewCommand(gopts),
+		// sync
+		newSyncCommand(gopts),
+		newRemoteCommand(gopts),
+		// privacy
+		newConsentCommand(gopts),
+		newAnalyticsCommand(gopts),
+		newExperimentCommand(gopts),
+		// modules
 		newKeysCommand(gopts),
 		newModuleCommand(gopts),
 		newTrustCommand(gopts),
 		newRegistryCommand(gopts),
 		newAuditCommand(gopts),
-		newPreviewCommand(gopts),
-		newConsentCommand(gopts),
-		newAnalyticsCommand(gopts),
-		newExperimentCommand(gopts),
-		newProjectCommand(gopts),
-		newFilesCommand(gopts),
-		newStatusCommand(gopts),
-		newRemoteCommand(gopts),
-		newSyncCommand(gopts),
+		// the engine and its data
+		newDaemonCommand(gopts),
+		newDBCommand(gopts),
+		newDemoCommand(gopts),
 	)
 	root.AddCommand(extra...)
 	return root
