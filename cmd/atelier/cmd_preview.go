@@ -22,6 +22,9 @@ import (
 	"atelier/humanize"
 )
 
+// `atelier preview`: render a waveform or thumbnail, report metadata and
+// loudness, cut a clip, or show the engine's render queue.
+
 // previewReport is what `atelier preview FILE --json` prints.
 type previewReport struct {
 	File     string              `json:"file"`
@@ -31,9 +34,6 @@ type previewReport struct {
 	Output   string              `json:"output,omitempty"`
 	Elapsed  float64             `json:"elapsedSeconds"`
 }
-
-// `atelier preview`: render a waveform or thumbnail, report metadata and
-// loudness, cut a clip, or show the engine's render queue.
 
 type previewOptions struct {
 	out           string
