@@ -17,8 +17,8 @@ import (
 // result into out. It goes through the running engine's socket when one
 // answers, and otherwise opens the data directory itself for this one call:
 // the same service code runs either way.
-func call(ctx context.Context, method string, out any, args ...any) error {
-	d, err := dirs()
+func call(ctx context.Context, gopts *globalOptions, method string, out any, args ...any) error {
+	d, err := dirs(gopts)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func call(ctx context.Context, method string, out any, args ...any) error {
 
 // lockWait is how long a CLI command waits for the socket of an engine that
 // holds the data-dir lock but is still starting (`atelier daemon & atelier status`).
-var lockWait = 10 * time.Second
+const lockWait = 10 * time.Second
 
 // connect returns a client of the running engine, or an engine opened in this
 // process under ctx (so Ctrl-C cancels its work; the caller closes it). When
@@ -90,8 +90,8 @@ func callEngine(ctx context.Context, e *app.Engine, method string, out any, args
 }
 
 // engineRunning reports whether an engine answers for the current data dir.
-func engineRunning() bool {
-	d, err := dirs()
+func engineRunning(gopts *globalOptions) bool {
+	d, err := dirs(gopts)
 	if err != nil {
 		return false
 	}

@@ -24,21 +24,20 @@ import (
 // the CLI appears in the engine, and status reports the engine as running.
 func TestCLIAgainstRunningEngine(t *testing.T) {
 	data := t.TempDir()
-	flags.dataDir = data
-	defer func() { flags.dataDir = "" }()
+	gopts := &globalOptions{dataDir: data}
 	e, err := app.Open(app.DataDirFlag(data), app.Options{Background: true, Serve: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if !engineRunning() {
+	if !engineRunning(gopts) {
 		t.Fatal("engineRunning() is false with an engine serving")
 	}
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "a.wav"), []byte("RIFF"), 0o644)
 	ctx := context.Background()
 	var p app.ProjectSummary
-	if err := call(ctx, "Projects.Add", &p, proj); err != nil {
+	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
 	// The engine itself knows the project: the call went through its socket.
@@ -47,13 +46,13 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 		t.Fatalf("engine projects %v %v", ps, err)
 	}
 	var st app.Status
-	if err := call(ctx, "Projects.Status", &st); err != nil || !st.Running {
+	if err := call(ctx, gopts, "Projects.Status", &st); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var files []map[string]any
-		if err := call(ctx, "Projects.Files", &files, string(p.ID), "audio"); err != nil {
+		if err := call(ctx, gopts, "Projects.Files", &files, string(p.ID), "audio"); err != nil {
 			t.Fatal(err)
 		}
 		if len(files) == 1 {
@@ -64,26 +63,25 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := call(ctx, "Projects.Nope", nil); err == nil {
+	if err := call(ctx, gopts, "Projects.Nope", nil); err == nil {
 		t.Fatal("unknown method accepted")
 	}
 }
 
 // Without an engine the CLI opens the data dir itself for one call.
 func TestCLIWithoutEngine(t *testing.T) {
-	flags.dataDir = t.TempDir()
-	defer func() { flags.dataDir = "" }()
+	gopts := &globalOptions{dataDir: t.TempDir()}
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "cover.png"), []byte("png"), 0o644)
 	var p app.ProjectSummary
-	if err := call(context.Background(), "Projects.Add", &p, proj); err != nil {
+	if err := call(context.Background(), gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
 	if p.Files != 1 {
 		t.Fatalf("indexed %d files", p.Files)
 	}
 	var st app.Status
-	if err := call(context.Background(), "Projects.Status", &st); err != nil || st.Running || st.Files != 1 {
+	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || st.Running || st.Files != 1 {
 		t.Fatalf("status %+v %v", st, err)
 	}
 }
@@ -92,10 +90,9 @@ func TestCLIWithoutEngine(t *testing.T) {
 // refuses what is not a number.
 func TestCLIRemoteLimit(t *testing.T) {
 	data := t.TempDir()
-	flags.dataDir = data
-	defer func() { flags.dataDir = "" }()
+	gopts := &globalOptions{dataDir: data}
 	run := func(args ...string) error {
-		root := rootCmd() // resets flags.dataDir: pass the test's own
+		root := newRootCommand(&globalOptions{}) // a fresh root: --data-dir gives it the test's dir
 		root.SetArgs(append([]string{"--data-dir", data}, args...))
 		root.SetOut(io.Discard)
 		return root.ExecuteContext(context.Background())
@@ -104,7 +101,7 @@ func TestCLIRemoteLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rs []app.Remote
-	if err := call(context.Background(), "Sync.RemoteList", &rs); err != nil {
+	if err := call(context.Background(), gopts, "Sync.RemoteList", &rs); err != nil {
 		t.Fatal(err)
 	}
 	if len(rs) == 0 || rs[0].Name != "local" || rs[0].BandwidthKBps != 200 {
@@ -126,7 +123,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	os.Stdout = w
 	done := make(chan []byte)
 	go func() { b, _ := io.ReadAll(r); done <- b }()
-	root := rootCmd()
+	root := newRootCommand(&globalOptions{})
 	root.SetArgs(args)
 	root.SetOut(io.Discard)
 	root.SetErr(io.Discard)
@@ -240,10 +237,9 @@ func TestCLIPreviewUnmeasurableLoudness(t *testing.T) {
 // silently ignored), and a flag a command does not take is an error.
 func TestCLISyncRulesRemote(t *testing.T) {
 	data := t.TempDir()
-	flags.dataDir = data
-	defer func() { flags.dataDir = "" }()
+	gopts := &globalOptions{dataDir: data}
 	run := func(args ...string) error {
-		root := rootCmd() // resets flags.dataDir to the flag's default
+		root := newRootCommand(&globalOptions{}) // a fresh root: --data-dir gives it the test's dir
 		root.SetArgs(append([]string{"--data-dir", data}, args...))
 		root.SetOut(io.Discard)
 		root.SetErr(io.Discard)
@@ -252,7 +248,7 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte("RIFF"), 0o644)
 	var p app.ProjectSummary
-	if err := call(context.Background(), "Projects.Add", &p, proj); err != nil {
+	if err := call(context.Background(), gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
 	if err := run("remote", "add", "studio", "file://"+t.TempDir(), "--kind", "mirror"); err != nil {
@@ -262,7 +258,7 @@ func TestCLISyncRulesRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r app.SyncRules
-	if err := call(context.Background(), "Sync.Rules", &r, string(p.ID)); err != nil {
+	if err := call(context.Background(), gopts, "Sync.Rules", &r, string(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if r.Remote != "studio" || !r.Enabled || len(r.Exclude) != 1 {
@@ -272,7 +268,7 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	if err := run("sync", "rules", string(p.ID), "--to", "local"); err != nil {
 		t.Fatal(err)
 	}
-	call(context.Background(), "Sync.Rules", &r, string(p.ID))
+	call(context.Background(), gopts, "Sync.Rules", &r, string(p.ID))
 	if r.Remote != "local" {
 		t.Fatalf("--to local: %+v", r)
 	}
@@ -305,11 +301,9 @@ func TestCLISyncRulesRemote(t *testing.T) {
 // files, and verify is clean after.
 func TestCLISyncVerifyRepair(t *testing.T) {
 	data := t.TempDir()
-	flags.dataDir = data
-	defer func() { flags.dataDir = "" }()
 	t.Setenv("ATELIER_VAULT_PASSPHRASE", "")
 	run := func(args ...string) error {
-		root := rootCmd()
+		root := newRootCommand(&globalOptions{})
 		root.SetArgs(append([]string{"--data-dir", data}, args...))
 		root.SetOut(io.Discard)
 		root.SetErr(io.Discard)

@@ -27,7 +27,7 @@ func TestCLIHelperProcess(t *testing.T) {
 			break
 		}
 	}
-	root := rootCmd()
+	root := newRootCommand(&globalOptions{})
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "atelier:", err)

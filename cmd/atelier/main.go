@@ -19,18 +19,23 @@ import (
 	"atelier/app"
 )
 
-// cliFlags are the persistent flags every command shares.
-type cliFlags struct {
+// globalOptions are the persistent flags every command shares. main makes
+// one and hands it to every command's constructor; the flags fill it in
+// before any command runs.
+type globalOptions struct {
 	dataDir string
 	json    bool
 	verbose bool
 }
 
-var flags cliFlags
+func main() { runMain() }
 
-func main() {
+// runMain runs the command line: the root and its command groups, plus extra
+// commands (a test's own; none in the real binary).
+func runMain(extra ...*cobra.Command) {
 	ctx, interrupted := interruptContext()
-	root := rootCmd()
+	var gopts globalOptions
+	root := newRootCommand(&gopts, extra...)
 	// ATELIER_CPUPROFILE=FILE writes a CPU profile of the whole command (for
 	// the benchmarks: `go tool pprof FILE`).
 	if p := os.Getenv("ATELIER_CPUPROFILE"); p != "" {
@@ -103,7 +108,10 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
-func rootCmd() *cobra.Command {
+// newRootCommand builds the command line: the persistent flags bound to
+// gopts and every command group, in order, then extra commands (tests add a
+// hidden one).
+func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "atelier",
 		Short:         "Atelier: a local-first companion for solo creators",
@@ -112,32 +120,48 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
 			level := slog.LevelWarn
-			if flags.verbose {
+			if gopts.verbose {
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		},
 	}
-	root.PersistentFlags().StringVar(&flags.dataDir, "data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
-	root.PersistentFlags().BoolVar(&flags.json, "json", false, "print machine-readable JSON")
-	root.PersistentFlags().BoolVarP(&flags.verbose, "verbose", "v", false, "log more")
+	root.PersistentFlags().StringVar(&gopts.dataDir, "data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
+	root.PersistentFlags().BoolVar(&gopts.json, "json", false, "print machine-readable JSON")
+	root.PersistentFlags().BoolVarP(&gopts.verbose, "verbose", "v", false, "log more")
 	root.Version = app.Version
-	for _, add := range commandSets {
-		add(root)
-	}
+	root.AddCommand(
+		// projects and their files
+		newProjectCommand(gopts),
+		newFilesCommand(gopts),
+		newStatusCommand(gopts),
+		newPreviewCommand(gopts),
+		// sync
+		newSyncCommand(gopts),
+		newRemoteCommand(gopts),
+		// privacy
+		newConsentCommand(gopts),
+		newAnalyticsCommand(gopts),
+		newExperimentCommand(gopts),
+		// modules
+		newKeysCommand(gopts),
+		newModuleCommand(gopts),
+		newTrustCommand(gopts),
+		newRegistryCommand(gopts),
+		newAuditCommand(gopts),
+		// the engine and its data
+		newDaemonCommand(gopts),
+		newDBCommand(gopts),
+		newDemoCommand(gopts),
+	)
+	root.AddCommand(extra...)
 	return root
 }
 
-// commandSets add each area's commands to the root; every area's file
-// registers its own in an init func, so areas never edit each other's files.
-var commandSets []func(root *cobra.Command)
-
-func register(add func(root *cobra.Command)) { commandSets = append(commandSets, add) }
-
 // dirs resolves the data and cache directories from --data-dir or the defaults.
-func dirs() (app.Dirs, error) {
-	if flags.dataDir != "" {
-		return app.DataDirFlag(flags.dataDir), nil
+func dirs(gopts *globalOptions) (app.Dirs, error) {
+	if gopts.dataDir != "" {
+		return app.DataDirFlag(gopts.dataDir), nil
 	}
 	return app.DefaultDirs()
 }

@@ -15,8 +15,8 @@ func printJSON(v any) error {
 }
 
 // output prints v as JSON with --json, and otherwise calls human.
-func output(v any, human func(w io.Writer)) error {
-	if flags.json {
+func output(gopts *globalOptions, v any, human func(w io.Writer)) error {
+	if gopts.json {
 		return printJSON(v)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)

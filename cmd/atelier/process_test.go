@@ -27,17 +27,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv("ATELIER_TEST_MAIN") == "1" {
 		// A command that ignores its context, standing in for work that
 		// does not stop quickly enough after the first signal.
-		register(func(root *cobra.Command) {
-			root.AddCommand(&cobra.Command{Use: "test-stuck", Hidden: true, RunE: func(cmd *cobra.Command, args []string) error {
-				os.Stdout.WriteString("stuck\n")
-				select {}
-			}})
-		})
-		main()
+		runMain(&cobra.Command{Use: "test-stuck", Hidden: true, RunE: func(cmd *cobra.Command, args []string) error {
+			os.Stdout.WriteString("stuck\n")
+			select {}
+		}})
 		os.Exit(0)
 	}
 	// No test may reach the real user dirs (a test whose --data-dir was
-	// reset by rootCmd once wrote into ~/.config/atelier): the default data
+	// reset by the root command once wrote into ~/.config/atelier): the default data
 	// dir is a temporary one.
 	home, err := os.MkdirTemp("", "atelier-cli-test-")
 	if err != nil {
@@ -201,17 +198,16 @@ func TestCommandsRightAfterDaemonStart(t *testing.T) {
 		}
 	}
 	// The daemon itself is the engine they talk to (and it is still up).
-	flags.dataDir = data
-	defer func() { flags.dataDir = "" }()
+	gopts := &globalOptions{dataDir: data}
 	deadline := time.Now().Add(10 * time.Second)
-	for !engineRunning() {
+	for !engineRunning(gopts) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the daemon is not serving: %s", dout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	var st app.Status
-	if err := call(context.Background(), "Projects.Status", &st); err != nil || !st.Running {
+	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}
 }

@@ -20,15 +20,14 @@ func TestCLIRemoteTestPassphraseFile(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "") // no keyring: the file is the only source
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	data := t.TempDir()
-	flags.dataDir = data
-	defer func() { flags.dataDir = "" }()
+	gopts := &globalOptions{dataDir: data}
 	dir := t.TempDir()
 	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
 	os.WriteFile(good, []byte("correct horse battery staple\n"), 0o600)
 	os.WriteFile(bad, []byte("not the passphrase\n"), 0o600)
 	run := func(args ...string) (string, error) {
 		os.Unsetenv("ATELIER_VAULT_PASSPHRASE")
-		root := rootCmd() // binds flags.dataDir, resetting it: --data-dir sets it again
+		root := newRootCommand(&globalOptions{}) // a fresh root: --data-dir gives it the test's dir
 		var out bytes.Buffer
 		root.SetArgs(append([]string{"--data-dir", data}, args...))
 		root.SetOut(&out)
@@ -59,16 +58,15 @@ func TestCLIRemoteTestPassphraseFile(t *testing.T) {
 
 	// With an engine running, a passphrase file given to the test is only
 	// tried: a wrong one does not replace the one the engine syncs with.
-	flags.dataDir = data
 	e, err := app.Open(app.DataDirFlag(data), app.Options{Background: true, Serve: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if !engineRunning() {
+	if !engineRunning(gopts) {
 		t.Fatal("engineRunning() is false with an engine serving")
 	}
-	if err := call(context.Background(), "Sync.Unlock", nil, "vault1", "correct horse battery staple", false); err != nil {
+	if err := call(context.Background(), gopts, "Sync.Unlock", nil, "vault1", "correct horse battery staple", false); err != nil {
 		t.Fatal(err)
 	}
 	if err := runRemoteTest(t, run, &r, "vault1", "--passphrase-file", bad); err == nil || r.OK || !strings.Contains(r.Vault, "locked") {
@@ -93,7 +91,6 @@ func runRemoteTest(t *testing.T, run func(...string) (string, error), v any, arg
 	os.Stdout = f
 	_, rerr := run(append([]string{"--json", "remote", "test"}, args...)...)
 	os.Stdout = old
-	flags.json = false
 	b, _ := os.ReadFile(f.Name())
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("remote test %v printed %q (%v); error %v", args, b, err, rerr)

@@ -16,9 +16,8 @@ import (
 // restores and keeps the replaced file as "NAME (before restore DATE).EXT".
 func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 	data := t.TempDir()
-	flags.dataDir = data
-	t.Setenv("ATELIER_HOME", data) // rootCmd() resets flags.dataDir: never the user's own data dir
-	defer func() { flags.dataDir = ""; flags.json = false }()
+	gopts := &globalOptions{dataDir: data}
+	t.Setenv("ATELIER_HOME", data) // a root without --data-dir would use ATELIER_HOME: never the user's own data dir
 	t.Setenv("ATELIER_VAULT_PASSPHRASE", "a passphrase for the cli test")
 	ctx := context.Background()
 	run := func(args ...string) (string, error) {
@@ -30,17 +29,15 @@ func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 		saved := os.Stdout
 		os.Stdout = out
 		defer func() { os.Stdout = saved }()
-		flags.json = false
-		root := rootCmd()
+		root := newRootCommand(&globalOptions{})
 		root.SetArgs(append([]string{"--data-dir", data}, args...))
 		root.SetOut(io.Discard)
 		root.SetErr(io.Discard)
 		err = root.ExecuteContext(ctx)
-		flags.dataDir = data
 		b, _ := os.ReadFile(out.Name())
 		return string(b), err
 	}
-	if err := call(ctx, "Privacy.Grant", nil, "sync.cloud", "test"); err != nil {
+	if err := call(ctx, gopts, "Privacy.Grant", nil, "sync.cloud", "test"); err != nil {
 		t.Fatal(err)
 	}
 	proj := filepath.Join(t.TempDir(), "album")
@@ -48,7 +45,7 @@ func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 	os.WriteFile(filepath.Join(proj, "mix.wav"), []byte("mix v1"), 0o644)
 	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("notes"), 0o644)
 	var p app.ProjectSummary
-	if err := call(ctx, "Projects.Add", &p, proj); err != nil {
+	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
 	id := string(p.ID)

@@ -22,9 +22,8 @@ import (
 	"atelier/humanize"
 )
 
-func init() {
-	register(func(root *cobra.Command) { root.AddCommand(previewCmd()) })
-}
+// `atelier preview`: render a waveform or thumbnail, report metadata and
+// loudness, cut a clip, or show the engine's render queue.
 
 // previewReport is what `atelier preview FILE --json` prints.
 type previewReport struct {
@@ -36,14 +35,16 @@ type previewReport struct {
 	Elapsed  float64             `json:"elapsedSeconds"`
 }
 
-func previewCmd() *cobra.Command {
-	var (
-		out           string
-		zoom, bits    int
-		split         bool
-		width, height int
-		workers       int
-	)
+type previewOptions struct {
+	out           string
+	zoom, bits    int
+	split         bool
+	width, height int
+	workers       int
+}
+
+func newPreviewCommand(gopts *globalOptions) *cobra.Command {
+	var opts previewOptions
 	c := &cobra.Command{
 		Use:   "preview FILE",
 		Short: "Render a waveform (.dat, .json, .png) or thumbnail, or report metadata and loudness",
@@ -59,45 +60,53 @@ func previewCmd() *cobra.Command {
 			"  atelier preview clip song.mp3 --start 30s --length 20s -o teaser.mp3",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return previewRun(cmd.Context(), args[0], out, zoom, bits, split, width, height, workers)
+			return runPreview(cmd.Context(), gopts, opts, args[0])
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "write the waveform (.dat, .json, .png) or thumbnail (.jpg, .png) here")
-	c.Flags().IntVar(&zoom, "zoom", 256, "samples per pixel of .dat/.json output")
-	c.Flags().IntVar(&bits, "bits", 8, "8 or 16 bits per value in .dat/.json output")
-	c.Flags().BoolVar(&split, "split-channels", false, "one waveform per channel instead of their mean")
-	c.Flags().IntVar(&width, "width", 0, "PNG width (default 1200) or thumbnail bound")
-	c.Flags().IntVar(&height, "height", 0, "PNG height (default 160) or thumbnail bound")
-	c.Flags().IntVar(&workers, "workers", 0, "parallel MP3 decode segments (0 = all cores, 1 = sequential)")
-	c.AddCommand(previewClipCmd(), previewStatsCmd())
+	c.Flags().StringVarP(&opts.out, "output", "o", "", "write the waveform (.dat, .json, .png) or thumbnail (.jpg, .png) here")
+	c.Flags().IntVar(&opts.zoom, "zoom", 256, "samples per pixel of .dat/.json output")
+	c.Flags().IntVar(&opts.bits, "bits", 8, "8 or 16 bits per value in .dat/.json output")
+	c.Flags().BoolVar(&opts.split, "split-channels", false, "one waveform per channel instead of their mean")
+	c.Flags().IntVar(&opts.width, "width", 0, "PNG width (default 1200) or thumbnail bound")
+	c.Flags().IntVar(&opts.height, "height", 0, "PNG height (default 160) or thumbnail bound")
+	c.Flags().IntVar(&opts.workers, "workers", 0, "parallel MP3 decode segments (0 = all cores, 1 = sequential)")
+	c.AddCommand(newPreviewClipCommand(gopts), newPreviewStatsCommand(gopts))
 	return c
 }
 
-func previewStatsCmd() *cobra.Command {
+func newPreviewStatsCommand(gopts *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "stats",
 		Short: "Show the render queue of the running engine (pending, running, done, failed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var st app.QueueStats
-			if err := call(cmd.Context(), "Library.Stats", &st); err != nil {
-				return err
-			}
-			return output(st, func(w io.Writer) {
-				fmt.Fprintf(w, "pending\t%d\n", st.Pending)
-				fmt.Fprintf(w, "running\t%d\n", st.Running)
-				fmt.Fprintf(w, "done\t%d\n", st.Done)
-				fmt.Fprintf(w, "failed\t%d\n", st.Failed)
-				fmt.Fprintf(w, "cancelled\t%d\n", st.Canceled)
-				fmt.Fprintf(w, "workers\t%d\n", st.Workers)
-				fmt.Fprintf(w, "cache\t%s\n", st.CacheDir)
-			})
+			return runPreviewStats(cmd.Context(), gopts)
 		},
 	}
 }
 
-func previewClipCmd() *cobra.Command {
-	var out, start, length string
+func runPreviewStats(ctx context.Context, gopts *globalOptions) error {
+	var st app.QueueStats
+	if err := call(ctx, gopts, "Library.Stats", &st); err != nil {
+		return err
+	}
+	return output(gopts, st, func(w io.Writer) {
+		fmt.Fprintf(w, "pending\t%d\n", st.Pending)
+		fmt.Fprintf(w, "running\t%d\n", st.Running)
+		fmt.Fprintf(w, "done\t%d\n", st.Done)
+		fmt.Fprintf(w, "failed\t%d\n", st.Failed)
+		fmt.Fprintf(w, "cancelled\t%d\n", st.Canceled)
+		fmt.Fprintf(w, "workers\t%d\n", st.Workers)
+		fmt.Fprintf(w, "cache\t%s\n", st.CacheDir)
+	})
+}
+
+type previewClipOptions struct {
+	out, start, length string
+}
+
+func newPreviewClipCommand(gopts *globalOptions) *cobra.Command {
+	var opts previewClipOptions
 	c := &cobra.Command{
 		Use:   "clip FILE.mp3",
 		Short: "Cut a teaser out of an MP3 at frame boundaries, without re-encoding",
@@ -106,41 +115,45 @@ func previewClipCmd() *cobra.Command {
 			"so gapless players (browsers, ffmpeg, mpg123) start exactly at the cut. Times: 30s, 1m30s, 1:30 or 90.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return fmt.Errorf("say where the clip goes with -o teaser.mp3")
-			}
-			st, err := previewParseTime(start)
-			if err != nil {
-				return fmt.Errorf("--start: %w", err)
-			}
-			ln, err := previewParseTime(length)
-			if err != nil {
-				return fmt.Errorf("--length: %w", err)
-			}
-			data, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			clip, info, err := mp3.Clip(data, st, ln)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if err := previewWriteFile(out, func(w io.Writer) error { _, err := w.Write(clip); return err }); err != nil {
-				return err
-			}
-			return output(info, func(w io.Writer) {
-				fmt.Fprintf(w, "wrote\t%s\n", out)
-				fmt.Fprintf(w, "start\t%s\n", previewDur(info.Start.Seconds()))
-				fmt.Fprintf(w, "length\t%s\n", previewDur(info.Length.Seconds()))
-				fmt.Fprintf(w, "frames\t%d (%d of pre-roll)\n", info.Frames, info.Preroll)
-				fmt.Fprintf(w, "size\t%s\n", humanize.Bytes(int64(info.Bytes)))
-			})
+			return runPreviewClip(gopts, opts, args[0])
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "the clip's file (required)")
-	c.Flags().StringVar(&start, "start", "0s", "where the clip starts")
-	c.Flags().StringVar(&length, "length", "20s", "how long the clip is")
+	c.Flags().StringVarP(&opts.out, "output", "o", "", "the clip's file (required)")
+	c.Flags().StringVar(&opts.start, "start", "0s", "where the clip starts")
+	c.Flags().StringVar(&opts.length, "length", "20s", "how long the clip is")
 	return c
+}
+
+func runPreviewClip(gopts *globalOptions, opts previewClipOptions, file string) error {
+	if opts.out == "" {
+		return fmt.Errorf("say where the clip goes with -o teaser.mp3")
+	}
+	st, err := previewParseTime(opts.start)
+	if err != nil {
+		return fmt.Errorf("--start: %w", err)
+	}
+	ln, err := previewParseTime(opts.length)
+	if err != nil {
+		return fmt.Errorf("--length: %w", err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	clip, info, err := mp3.Clip(data, st, ln)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if err := previewWriteFile(opts.out, func(w io.Writer) error { _, err := w.Write(clip); return err }); err != nil {
+		return err
+	}
+	return output(gopts, info, func(w io.Writer) {
+		fmt.Fprintf(w, "wrote\t%s\n", opts.out)
+		fmt.Fprintf(w, "start\t%s\n", previewDur(info.Start.Seconds()))
+		fmt.Fprintf(w, "length\t%s\n", previewDur(info.Length.Seconds()))
+		fmt.Fprintf(w, "frames\t%d (%d of pre-roll)\n", info.Frames, info.Preroll)
+		fmt.Fprintf(w, "size\t%s\n", humanize.Bytes(int64(info.Bytes)))
+	})
 }
 
 // previewParseTime accepts 30s, 1m30s, 1:30, 1:02:03 and plain seconds (90, 12.5).
@@ -167,7 +180,8 @@ func previewParseTime(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("%q is not a time: use 30s, 1m30s, 1:30 or 90", s)
 }
 
-func previewRun(ctx context.Context, file, out string, zoom, bits int, split bool, width, height, workers int) error {
+func runPreview(ctx context.Context, gopts *globalOptions, opts previewOptions, file string) error {
+	out, zoom, bits, split, width, height := opts.out, opts.zoom, opts.bits, opts.split, opts.width, opts.height
 	if bits != 8 && bits != 16 {
 		return fmt.Errorf("--bits must be 8 or 16")
 	}
@@ -185,9 +199,9 @@ func previewRun(ctx context.Context, file, out string, zoom, bits int, split boo
 	start := time.Now()
 	rep := previewReport{File: file, Output: out}
 	if thumb.Sniff(head) != "" && audio.Sniff(head) != "mp3" {
-		return previewImage(file, out, width, height, &rep, start)
+		return previewImage(gopts, file, out, width, height, &rep, start)
 	}
-	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: workers}, Zoom: zoom, Split: split})
+	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: opts.workers}, Zoom: zoom, Split: split})
 	if err != nil {
 		return err
 	}
@@ -223,14 +237,14 @@ func previewRun(ctx context.Context, file, out string, zoom, bits int, split boo
 	for _, w := range a.Info.Warnings {
 		fmt.Fprintln(os.Stderr, "atelier: warning:", w)
 	}
-	if out != "" && !flags.json {
+	if out != "" && !gopts.json {
 		fmt.Fprintf(os.Stderr, "wrote %s (%d points at %d samples per pixel) in %.2fs\n", out, a.Waveform.Length(), zoom, rep.Elapsed)
 		return nil
 	}
-	return output(rep, func(w io.Writer) { previewPrintAudio(w, &rep) })
+	return output(gopts, rep, func(w io.Writer) { previewPrintAudio(w, &rep) })
 }
 
-func previewImage(file, out string, width, height int, rep *previewReport, start time.Time) error {
+func previewImage(gopts *globalOptions, file, out string, width, height int, rep *previewReport, start time.Time) error {
 	size := max(width, height)
 	if size == 0 {
 		size = thumb.Large
@@ -261,7 +275,7 @@ func previewImage(file, out string, width, height int, rep *previewReport, start
 		}
 	}
 	rep.Elapsed = time.Since(start).Seconds()
-	return output(rep, func(w io.Writer) {
+	return output(gopts, rep, func(w io.Writer) {
 		fmt.Fprintf(w, "file\t%s\n", file)
 		fmt.Fprintf(w, "format\t%s\n", info.Format)
 		fmt.Fprintf(w, "size\t%d × %d\n", info.Width, info.Height)
