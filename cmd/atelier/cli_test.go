@@ -91,12 +91,7 @@ func TestCLIWithoutEngine(t *testing.T) {
 func TestCLIRemoteLimit(t *testing.T) {
 	data := t.TempDir()
 	gopts := &globalOptions{dataDir: data}
-	run := func(args ...string) error {
-		root := newRootCommand(&globalOptions{}) // a fresh root: --data-dir gives it the test's dir
-		root.SetArgs(append([]string{"--data-dir", data}, args...))
-		root.SetOut(io.Discard)
-		return root.ExecuteContext(context.Background())
-	}
+	run := cliIn(data)
 	if err := run("remote", "limit", "local", "200"); err != nil {
 		t.Fatal(err)
 	}
@@ -238,13 +233,7 @@ func TestCLIPreviewUnmeasurableLoudness(t *testing.T) {
 func TestCLISyncRulesRemote(t *testing.T) {
 	data := t.TempDir()
 	gopts := &globalOptions{dataDir: data}
-	run := func(args ...string) error {
-		root := newRootCommand(&globalOptions{}) // a fresh root: --data-dir gives it the test's dir
-		root.SetArgs(append([]string{"--data-dir", data}, args...))
-		root.SetOut(io.Discard)
-		root.SetErr(io.Discard)
-		return root.ExecuteContext(context.Background())
-	}
+	run := cliIn(data)
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte("RIFF"), 0o644)
 	var p app.ProjectSummary
@@ -302,13 +291,7 @@ func TestCLISyncRulesRemote(t *testing.T) {
 func TestCLISyncVerifyRepair(t *testing.T) {
 	data := t.TempDir()
 	t.Setenv("ATELIER_VAULT_PASSPHRASE", "")
-	run := func(args ...string) error {
-		root := newRootCommand(&globalOptions{})
-		root.SetArgs(append([]string{"--data-dir", data}, args...))
-		root.SetOut(io.Discard)
-		root.SetErr(io.Discard)
-		return root.ExecuteContext(context.Background())
-	}
+	run := cliIn(data)
 	proj := filepath.Join(t.TempDir(), "ep")
 	os.MkdirAll(proj, 0o755)
 	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte(strings.Repeat("take one ", 5000)), 0o644)
@@ -343,5 +326,17 @@ func TestCLISyncVerifyRepair(t *testing.T) {
 	}
 	if err := run("sync", "verify", "ep", "--passphrase-file", pass); err != nil {
 		t.Fatalf("verify after repair: %v", err)
+	}
+}
+
+// cliIn returns a runner of `atelier --data-dir DATA ARGS...` on a fresh root
+// each time, its help and usage output discarded.
+func cliIn(data string) func(args ...string) error {
+	return func(args ...string) error {
+		root := newRootCommand(&globalOptions{})
+		root.SetArgs(append([]string{"--data-dir", data}, args...))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		return root.ExecuteContext(context.Background())
 	}
 }
