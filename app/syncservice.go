@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -191,12 +190,12 @@ type syncSettings struct {
 }
 
 var (
-	syncRemotes   = localdb.NewTable[Remote]("sync/remote/")
-	syncRules     = localdb.NewTable[SyncRules]("sync/rules/")
-	syncOutbox    = localdb.NewTable[outboxEntry]("sync/outbox/")
-	syncConflicts = localdb.NewTable[vault.Conflict]("sync/conflict/")
-	syncSettingsT = localdb.NewTable[syncSettings]("sync/settings/")
-	syncRuns      = localdb.NewTable[ProjectRun]("sync/lastrun/")
+	syncRemotes   = localdb.NewTable[Remote](syncKeys.remote)
+	syncRules     = localdb.NewTable[SyncRules](syncKeys.rules)
+	syncOutbox    = localdb.NewTable[outboxEntry](syncKeys.outbox)
+	syncConflicts = localdb.NewTable[vault.Conflict](syncKeys.conflict)
+	syncSettingsT = localdb.NewTable[syncSettings](syncKeys.settings)
+	syncRuns      = localdb.NewTable[ProjectRun](syncKeys.lastRun)
 )
 
 // SyncProgressEvent carries SyncProgress.
@@ -297,7 +296,7 @@ func newSyncService(e *Engine) (*SyncService, error) {
 		return nil, err
 	}
 	e.Privacy.onErase("sync.cloud", func(ctx context.Context) error {
-		for _, p := range []string{"sync/outbox/", "sync/state/", "sync/lastrun/", "sync/conflict/"} {
+		for _, p := range syncErasable() {
 			if err := e.DB.DropPrefix(p); err != nil {
 				return err
 			}
@@ -674,7 +673,7 @@ func (s *SyncService) RemoteRemove(name string) error {
 		return err
 	}
 	s.emitStatus()
-	return s.e.DB.DropPrefix("sync/state/" + r.Name + "/")
+	return s.e.DB.DropPrefix(syncStatePrefix(r.Name))
 }
 
 // RemoteTest checks that a remote answers (write, read, delete a probe) and
@@ -849,7 +848,7 @@ func (s *SyncService) vault(ctx context.Context, r Remote) (*vault.Vault, error)
 	}
 	set, _ := s.settings()
 	v, err = vault.Init(ctx, vault.Options{
-		Storage: st, State: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + r.Name + "/"}, Passphrase: pass,
+		Storage: st, State: s.syncState(r.Name), Passphrase: pass,
 		Device: set.Device, Log: s.e.Log.With("area", "sync", "remote", r.Name), Gate: s.gate, GOOS: s.goos,
 		OnCorrupt: func(obj string, err error) {
 			s.mu.Lock()
@@ -1159,7 +1158,7 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun,
 		if err != nil {
 			return err
 		}
-		mr := &mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
+		mr := &mirror.Mirror{S: st, St: s.syncState(rm.Name), Log: s.e.Log}
 		res, err := mr.Sync(ctx, job)
 		pr.Uploaded, pr.Deleted, pr.BytesSent, pr.NoChange = len(res.Uploaded), len(res.Deleted), res.BytesSent, res.NoChange
 		if err != nil {
@@ -1280,12 +1279,8 @@ func (s *SyncService) Status() (SyncStatus, error) {
 		p.Pending = s.pending(p.Project)
 		if rm, err := s.remote(p.Remote); err == nil {
 			p.Remote = rm.Name
-			b, ok, _ := (localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}).Get("head/" + p.Project)
-			if ok {
-				var h vault.Head
-				if json.Unmarshal(b, &h) == nil {
-					p.LastSnap, p.LastSeq = h.Snapshot, h.Seq
-				}
+			if h, ok, _ := vault.LocalHead(s.syncState(rm.Name), p.Project); ok {
+				p.LastSnap, p.LastSeq = h.Snapshot, h.Seq
 			}
 		}
 	}
@@ -1360,7 +1355,7 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 		if err != nil {
 			return vault.RestoreResult{}, err
 		}
-		res, err = (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, GOOS: s.goos}).Restore(ctx, id, abs, ro)
+		res, err = (&mirror.Mirror{S: st, St: s.syncState(rm.Name), GOOS: s.goos}).Restore(ctx, id, abs, ro)
 		if err != nil {
 			return res, restoreErr(abs, err)
 		}
@@ -1496,7 +1491,7 @@ func (s *SyncService) Verify(project string) (vault.VerifyResult, error) {
 		if err != nil {
 			return vault.VerifyResult{}, err
 		}
-		p, err := (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}}).Verify(ctx, id)
+		p, err := (&mirror.Mirror{S: st, St: s.syncState(rm.Name)}).Verify(ctx, id)
 		return vault.VerifyResult{Problems: p}, err
 	}
 	v, err := s.vault(ctx, rm)
@@ -1562,7 +1557,7 @@ func (s *SyncService) repairMirror(ctx context.Context, rm Remote, job vault.Job
 	if err != nil {
 		return res, err
 	}
-	mr := &mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
+	mr := &mirror.Mirror{S: st, St: s.syncState(rm.Name), Log: s.e.Log}
 	probs, err := mr.Verify(ctx, job.Project)
 	res.Verify = vault.VerifyResult{Problems: probs}
 	if err != nil || len(probs) == 0 {
