@@ -176,13 +176,6 @@ type SnapshotInfo struct {
 	Current bool      `json:"current"` // the one this device has
 }
 
-type outboxEntry struct {
-	Op   index.Op  `json:"op"`
-	Path string    `json:"path"`
-	Size int64     `json:"size"`
-	At   time.Time `json:"at"`
-}
-
 type syncSettings struct {
 	Device    string          `json:"device"`
 	Paused    bool            `json:"paused"`
@@ -192,7 +185,6 @@ type syncSettings struct {
 var (
 	syncRemotes   = localdb.NewTable[Remote](syncKeys.remote)
 	syncRules     = localdb.NewTable[SyncRules](syncKeys.rules)
-	syncOutbox    = localdb.NewTable[outboxEntry](syncKeys.outbox)
 	syncConflicts = localdb.NewTable[vault.Conflict](syncKeys.conflict)
 	syncSettingsT = localdb.NewTable[syncSettings](syncKeys.settings)
 	syncRuns      = localdb.NewTable[ProjectRun](syncKeys.lastRun)
@@ -414,18 +406,13 @@ func (s *SyncService) consider(changes []index.Change) {
 	// One rules read and compile per project, and one transaction per
 	// outboxBatch entries: an initial index of 100,000 files used to cost a
 	// read, a gitignore compile and a commit per file.
-	const outboxBatch = 2000
 	type selection struct {
 		m  *rules.Matcher
 		ok bool
 	}
 	sel := map[string]selection{}
 	now := time.Now().UTC()
-	type put struct {
-		key string
-		e   outboxEntry
-	}
-	var puts []put
+	var puts []outboxItem
 	for _, c := range changes {
 		project := string(c.Record.Project)
 		sl, seen := sel[project]
@@ -445,28 +432,16 @@ func (s *SyncService) consider(changes []index.Change) {
 			continue
 		}
 		if c.Op == index.OpRename && c.From != "" {
-			puts = append(puts, put{project + "/" + c.From, outboxEntry{Op: index.OpDelete, Path: c.From, At: now}})
+			puts = append(puts, outboxItem{project, c.From})
 		}
-		puts = append(puts, put{project + "/" + c.Record.Path, outboxEntry{Op: c.Op, Path: c.Record.Path, Size: c.Record.Size, At: now}})
+		puts = append(puts, outboxItem{project, c.Record.Path})
 	}
 	if len(puts) == 0 {
 		return
 	}
-	for len(puts) > 0 {
-		n := min(len(puts), outboxBatch)
-		err := s.e.DB.Update(func(tx *localdb.Tx) error {
-			for _, p := range puts[:n] {
-				if err := syncOutbox.Put(tx, p.key, p.e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			s.e.Log.Warn("sync outbox", "entries", n, "first", puts[0].key, "err", err)
-			return
-		}
-		puts = puts[n:]
+	if n, first, err := (outbox{s.e.DB}).mark(puts, now); err != nil {
+		s.e.Log.Warn("sync outbox", "entries", n, "first", first, "err", err)
+		return
 	}
 	s.poke()
 }
@@ -927,9 +902,7 @@ func (s *SyncService) SetRules(project string, r SyncRules) error {
 	if r.Enabled {
 		// Queue everything the new rules select; the run compares with the
 		// last snapshot, so unchanged files cost nothing.
-		s.e.DB.Update(func(tx *localdb.Tx) error {
-			return syncOutbox.Put(tx, id+"/", outboxEntry{Op: index.OpModify, At: time.Now().UTC()})
-		})
+		(outbox{s.e.DB}).mark([]outboxItem{{id, ""}}, time.Now().UTC())
 		s.poke()
 	}
 	s.emitStatus()
@@ -1000,13 +973,7 @@ func parentDir(p string) string {
 	return d
 }
 
-func (s *SyncService) pending(project string) int {
-	n := 0
-	s.e.DB.View(func(tx *localdb.Tx) error {
-		return syncOutbox.Keys(tx, project+"/", func(string) error { n++; return nil })
-	})
-	return n
-}
+func (s *SyncService) pending(project string) int { return (outbox{s.e.DB}).pending(project) }
 
 // Run syncs project now ("" = every enabled project): reconciles the
 // project with its folder first (an edit made while no engine watched is
@@ -1196,23 +1163,7 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun,
 	}
 	// The snapshot referencing everything queued before the run is committed:
 	// only now do those outbox entries go.
-	return s.e.DB.Update(func(tx *localdb.Tx) error {
-		var dels []string
-		if err := syncOutbox.Scan(tx, project+"/", func(k string, e outboxEntry) error {
-			if !e.At.After(cutoff) {
-				dels = append(dels, k)
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range dels {
-			if err := syncOutbox.Delete(tx, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return (outbox{s.e.DB}).clear(project, cutoff)
 }
 
 func (s *SyncService) setProgress(project string, p vault.Progress) {
