@@ -22,7 +22,6 @@ import (
 	"atelier/humanize"
 	"atelier/localdb"
 	"atelier/progress"
-	"atelier/sync/mirror"
 	"atelier/sync/remote"
 	"atelier/sync/rules"
 	"atelier/sync/target"
@@ -1120,46 +1119,22 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun,
 	// is in this run.
 	cutoff := time.Now().UTC()
 	pr.Selected = len(job.Files)
-	if rm.Kind == "mirror" {
-		st, err := s.storage(ctx, rm)
-		if err != nil {
-			return err
-		}
-		mr := &mirror.Mirror{S: st, St: s.syncState(rm.Name), Log: s.e.Log}
-		res, err := mr.Sync(ctx, job)
-		pr.Uploaded, pr.Deleted, pr.BytesSent, pr.NoChange = len(res.Uploaded), len(res.Deleted), res.BytesSent, res.NoChange
-		if err != nil {
-			return err
-		}
-	} else {
-		v, err := s.vault(ctx, rm)
-		if err != nil {
-			return err
-		}
-		res, err := v.Sync(ctx, job)
-		if err != nil {
-			return err
-		}
-		pr.Snapshot, pr.Seq, pr.NoChange = res.Snapshot, res.Seq, res.NoChange
-		pr.Uploaded, pr.Pulled, pr.Deleted = len(res.Uploaded), len(res.Pulled), len(res.DeletedHere)
-		pr.BytesSent, pr.BytesNew, pr.BytesDedup = res.BytesSent, res.BytesNew, res.BytesDeduped
-		pr.Conflicts = res.Conflicts
-		pr.Repaired, pr.Damaged = res.Repaired, res.Damaged
-		pr.Skipped = res.Skipped
-		for _, sk := range res.Skipped {
-			s.e.Log.Warn("sync: file not written on this device", "project", project, "path", sk.Path, "reason", sk.Reason)
-		}
-		if len(res.Conflicts) > 0 {
-			s.e.DB.Update(func(tx *localdb.Tx) error {
-				for _, c := range res.Conflicts {
-					if err := syncConflicts.Put(tx, c.Project+"/"+c.Copy, c); err != nil {
-						return err
-					}
+	if err := s.target(rm).sync(ctx, job, pr); err != nil {
+		return err
+	}
+	for _, sk := range pr.Skipped {
+		s.e.Log.Warn("sync: file not written on this device", "project", project, "path", sk.Path, "reason", sk.Reason)
+	}
+	if len(pr.Conflicts) > 0 {
+		s.e.DB.Update(func(tx *localdb.Tx) error {
+			for _, c := range pr.Conflicts {
+				if err := syncConflicts.Put(tx, c.Project+"/"+c.Copy, c); err != nil {
+					return err
 				}
-				return nil
-			})
-			s.e.Notify("Sync conflict", fmt.Sprintf("%d file(s) in %s changed on two devices; both versions were kept", len(res.Conflicts), project))
-		}
+			}
+			return nil
+		})
+		s.e.Notify("Sync conflict", fmt.Sprintf("%d file(s) in %s changed on two devices; both versions were kept", len(pr.Conflicts), project))
 	}
 	// The snapshot referencing everything queued before the run is committed:
 	// only now do those outbox entries go.
@@ -1300,28 +1275,9 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 	}
 	ctx := s.e.Context()
 	ro := vault.RestoreOptions{Overwrite: o.Overwrite, Progress: func(p vault.Progress) { s.setProgress(id, p) }}
-	var res vault.RestoreResult
-	if rm.Kind == "mirror" {
-		st, err := s.storage(ctx, rm)
-		if err != nil {
-			return vault.RestoreResult{}, err
-		}
-		res, err = (&mirror.Mirror{S: st, St: s.syncState(rm.Name), GOOS: s.goos}).Restore(ctx, id, abs, ro)
-		if err != nil {
-			return res, restoreErr(abs, err)
-		}
-	} else {
-		v, err := s.vault(ctx, rm)
-		if err != nil {
-			return vault.RestoreResult{}, err
-		}
-		snap, err := v.FindSnapshot(ctx, id, snapshotID)
-		if err != nil {
-			return vault.RestoreResult{}, restoreErr(abs, err)
-		}
-		if res, err = v.RestoreWith(ctx, snap, abs, ro); err != nil {
-			return res, restoreErr(abs, err)
-		}
+	res, err := s.target(rm).restore(ctx, id, snapshotID, abs, ro)
+	if err != nil {
+		return res, restoreErr(abs, err)
 	}
 	for _, r := range res.Renamed {
 		s.e.Log.Warn("restore: file written under a safe name", "path", r.Path, "as", r.As, "reason", r.Reason)
@@ -1383,18 +1339,10 @@ func (s *SyncService) Snapshots(project string) ([]SnapshotInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rm.Kind != "vault" {
-		return []SnapshotInfo{}, nil
-	}
-	v, err := s.vault(s.e.Context(), rm)
+	hs, cur, err := s.target(rm).snapshots(s.e.Context(), id)
 	if err != nil {
 		return nil, err
 	}
-	hs, err := v.Heads(s.e.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	cur, _, _ := v.LastSnapshot(id)
 	out := make([]SnapshotInfo, 0, len(hs))
 	for i := len(hs) - 1; i >= 0; i-- {
 		h := hs[i]
@@ -1436,24 +1384,7 @@ func (s *SyncService) Verify(project string) (vault.VerifyResult, error) {
 	if err != nil {
 		return vault.VerifyResult{}, err
 	}
-	ctx := s.e.Context()
-	if rm.Kind == "mirror" {
-		st, err := s.storage(ctx, rm)
-		if err != nil {
-			return vault.VerifyResult{}, err
-		}
-		p, err := (&mirror.Mirror{S: st, St: s.syncState(rm.Name)}).Verify(ctx, id)
-		return vault.VerifyResult{Problems: p}, err
-	}
-	v, err := s.vault(ctx, rm)
-	if err != nil {
-		return vault.VerifyResult{}, err
-	}
-	var ps []string
-	if project != "" {
-		ps = []string{id}
-	}
-	return v.Verify(ctx, ps, func(p vault.Progress) { s.setProgress(id, p) })
+	return s.target(rm).verify(s.e.Context(), id, project == "", func(p vault.Progress) { s.setProgress(id, p) })
 }
 
 // Repair verifies what the newest snapshot of project references and
@@ -1486,66 +1417,7 @@ func (s *SyncService) Repair(project string) (vault.RepairResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if rm.Kind == "mirror" {
-		return s.repairMirror(ctx, rm, job)
-	}
-	v, err := s.vault(ctx, rm)
-	if err != nil {
-		return res, err
-	}
-	res, err = v.Repair(ctx, job)
-	if err == nil {
-		s.e.Log.Info("sync repair", "project", id, "repaired", len(res.Repaired), "unrepaired", len(res.Unrepaired))
-	}
-	return res, err
-}
-
-// repairMirror publishes again what a mirror lost: Verify forgets the
-// missing or damaged files, a sync sends them, a second Verify confirms.
-func (s *SyncService) repairMirror(ctx context.Context, rm Remote, job vault.Job) (vault.RepairResult, error) {
-	res := vault.RepairResult{Repaired: []string{}, Unrepaired: []vault.Damaged{}}
-	st, err := s.storage(ctx, rm)
-	if err != nil {
-		return res, err
-	}
-	mr := &mirror.Mirror{S: st, St: s.syncState(rm.Name), Log: s.e.Log}
-	probs, err := mr.Verify(ctx, job.Project)
-	res.Verify = vault.VerifyResult{Problems: probs}
-	if err != nil || len(probs) == 0 {
-		return res, err
-	}
-	sr, err := mr.Sync(ctx, job)
-	if err != nil {
-		return res, err
-	}
-	after, err := mr.Verify(ctx, job.Project)
-	if err != nil {
-		return res, err
-	}
-	sent := map[string]bool{}
-	for _, p := range sr.Uploaded {
-		sent[job.Project+"/"+p] = true
-	}
-	bad := map[string]string{}
-	for _, p := range after {
-		for _, f := range p.Files {
-			bad[f] = p.Err
-		}
-	}
-	for _, p := range probs {
-		for _, f := range p.Files {
-			rel := strings.TrimPrefix(f, job.Project+"/")
-			switch {
-			case bad[f] != "":
-				res.Unrepaired = append(res.Unrepaired, vault.Damaged{Path: rel, Reason: bad[f]})
-			case sent[f]:
-				res.Repaired = append(res.Repaired, rel)
-			default:
-				res.Unrepaired = append(res.Unrepaired, vault.Damaged{Path: rel, Reason: "the file is not on this device (or not selected here): publish it again from a device that has it"})
-			}
-		}
-	}
-	return res, nil
+	return s.target(rm).repair(ctx, job)
 }
 
 // Conflicts lists the conflict copies sync made that are still open.
