@@ -12,6 +12,9 @@ import (
 // what was queued before it read the files.
 type outbox struct{ db *localdb.DB }
 
+// outbox is the service's outbox, over the engine's database.
+func (s *SyncService) outbox() outbox { return outbox{s.e.DB} }
+
 // outboxEntry is one pending flag. Entries written by older versions also
 // carry "op", "path" and "size", which nothing read: decoding ignores them,
 // and such an entry counts as pending like any other.

@@ -438,7 +438,7 @@ func (s *SyncService) consider(changes []index.Change) {
 	if len(puts) == 0 {
 		return
 	}
-	if n, first, err := (outbox{s.e.DB}).mark(puts, now); err != nil {
+	if n, first, err := s.outbox().mark(puts, now); err != nil {
 		s.e.Log.Warn("sync outbox", "entries", n, "first", first, "err", err)
 		return
 	}
@@ -901,7 +901,7 @@ func (s *SyncService) SetRules(project string, r SyncRules) error {
 	if r.Enabled {
 		// Queue everything the new rules select; the run compares with the
 		// last snapshot, so unchanged files cost nothing.
-		(outbox{s.e.DB}).mark([]outboxItem{{id, ""}}, time.Now().UTC())
+		s.outbox().mark([]outboxItem{{id, ""}}, time.Now().UTC())
 		s.poke()
 	}
 	s.emitStatus()
@@ -972,7 +972,7 @@ func parentDir(p string) string {
 	return d
 }
 
-func (s *SyncService) pending(project string) int { return (outbox{s.e.DB}).pending(project) }
+func (s *SyncService) pending(project string) int { return s.outbox().pending(project) }
 
 // Run syncs project now ("" = every enabled project): reconciles the
 // project with its folder first (an edit made while no engine watched is
@@ -1138,7 +1138,7 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun,
 	}
 	// The snapshot referencing everything queued before the run is committed:
 	// only now do those outbox entries go.
-	return (outbox{s.e.DB}).clear(project, cutoff)
+	return s.outbox().clear(project, cutoff)
 }
 
 func (s *SyncService) setProgress(project string, p vault.Progress) {
