@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -23,7 +22,6 @@ import (
 	"atelier/humanize"
 	"atelier/localdb"
 	"atelier/progress"
-	"atelier/sync/mirror"
 	"atelier/sync/remote"
 	"atelier/sync/rules"
 	"atelier/sync/target"
@@ -177,13 +175,6 @@ type SnapshotInfo struct {
 	Current bool      `json:"current"` // the one this device has
 }
 
-type outboxEntry struct {
-	Op   index.Op  `json:"op"`
-	Path string    `json:"path"`
-	Size int64     `json:"size"`
-	At   time.Time `json:"at"`
-}
-
 type syncSettings struct {
 	Device    string          `json:"device"`
 	Paused    bool            `json:"paused"`
@@ -191,12 +182,11 @@ type syncSettings struct {
 }
 
 var (
-	syncRemotes   = localdb.NewTable[Remote]("sync/remote/")
-	syncRules     = localdb.NewTable[SyncRules]("sync/rules/")
-	syncOutbox    = localdb.NewTable[outboxEntry]("sync/outbox/")
-	syncConflicts = localdb.NewTable[vault.Conflict]("sync/conflict/")
-	syncSettingsT = localdb.NewTable[syncSettings]("sync/settings/")
-	syncRuns      = localdb.NewTable[ProjectRun]("sync/lastrun/")
+	syncRemotes   = localdb.NewTable[Remote](syncKeys.remote)
+	syncRules     = localdb.NewTable[SyncRules](syncKeys.rules)
+	syncConflicts = localdb.NewTable[vault.Conflict](syncKeys.conflict)
+	syncSettingsT = localdb.NewTable[syncSettings](syncKeys.settings)
+	syncRuns      = localdb.NewTable[ProjectRun](syncKeys.lastRun)
 )
 
 // SyncProgressEvent carries SyncProgress.
@@ -297,7 +287,7 @@ func newSyncService(e *Engine) (*SyncService, error) {
 		return nil, err
 	}
 	e.Privacy.onErase("sync.cloud", func(ctx context.Context) error {
-		for _, p := range []string{"sync/outbox/", "sync/state/", "sync/lastrun/", "sync/conflict/"} {
+		for _, p := range syncErasable() {
 			if err := e.DB.DropPrefix(p); err != nil {
 				return err
 			}
@@ -415,18 +405,13 @@ func (s *SyncService) consider(changes []index.Change) {
 	// One rules read and compile per project, and one transaction per
 	// outboxBatch entries: an initial index of 100,000 files used to cost a
 	// read, a gitignore compile and a commit per file.
-	const outboxBatch = 2000
 	type selection struct {
 		m  *rules.Matcher
 		ok bool
 	}
 	sel := map[string]selection{}
 	now := time.Now().UTC()
-	type put struct {
-		key string
-		e   outboxEntry
-	}
-	var puts []put
+	var puts []outboxItem
 	for _, c := range changes {
 		project := string(c.Record.Project)
 		sl, seen := sel[project]
@@ -446,28 +431,16 @@ func (s *SyncService) consider(changes []index.Change) {
 			continue
 		}
 		if c.Op == index.OpRename && c.From != "" {
-			puts = append(puts, put{project + "/" + c.From, outboxEntry{Op: index.OpDelete, Path: c.From, At: now}})
+			puts = append(puts, outboxItem{project, c.From})
 		}
-		puts = append(puts, put{project + "/" + c.Record.Path, outboxEntry{Op: c.Op, Path: c.Record.Path, Size: c.Record.Size, At: now}})
+		puts = append(puts, outboxItem{project, c.Record.Path})
 	}
 	if len(puts) == 0 {
 		return
 	}
-	for len(puts) > 0 {
-		n := min(len(puts), outboxBatch)
-		err := s.e.DB.Update(func(tx *localdb.Tx) error {
-			for _, p := range puts[:n] {
-				if err := syncOutbox.Put(tx, p.key, p.e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			s.e.Log.Warn("sync outbox", "entries", n, "first", puts[0].key, "err", err)
-			return
-		}
-		puts = puts[n:]
+	if n, first, err := s.outbox().mark(puts, now); err != nil {
+		s.e.Log.Warn("sync outbox", "entries", n, "first", first, "err", err)
+		return
 	}
 	s.poke()
 }
@@ -674,7 +647,7 @@ func (s *SyncService) RemoteRemove(name string) error {
 		return err
 	}
 	s.emitStatus()
-	return s.e.DB.DropPrefix("sync/state/" + r.Name + "/")
+	return s.e.DB.DropPrefix(syncStatePrefix(r.Name))
 }
 
 // RemoteTest checks that a remote answers (write, read, delete a probe) and
@@ -849,7 +822,7 @@ func (s *SyncService) vault(ctx context.Context, r Remote) (*vault.Vault, error)
 	}
 	set, _ := s.settings()
 	v, err = vault.Init(ctx, vault.Options{
-		Storage: st, State: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + r.Name + "/"}, Passphrase: pass,
+		Storage: st, State: s.syncState(r.Name), Passphrase: pass,
 		Device: set.Device, Log: s.e.Log.With("area", "sync", "remote", r.Name), Gate: s.gate, GOOS: s.goos,
 		OnCorrupt: func(obj string, err error) {
 			s.mu.Lock()
@@ -928,9 +901,7 @@ func (s *SyncService) SetRules(project string, r SyncRules) error {
 	if r.Enabled {
 		// Queue everything the new rules select; the run compares with the
 		// last snapshot, so unchanged files cost nothing.
-		s.e.DB.Update(func(tx *localdb.Tx) error {
-			return syncOutbox.Put(tx, id+"/", outboxEntry{Op: index.OpModify, At: time.Now().UTC()})
-		})
+		s.outbox().mark([]outboxItem{{id, ""}}, time.Now().UTC())
 		s.poke()
 	}
 	s.emitStatus()
@@ -1001,13 +972,7 @@ func parentDir(p string) string {
 	return d
 }
 
-func (s *SyncService) pending(project string) int {
-	n := 0
-	s.e.DB.View(func(tx *localdb.Tx) error {
-		return syncOutbox.Keys(tx, project+"/", func(string) error { n++; return nil })
-	})
-	return n
-}
+func (s *SyncService) pending(project string) int { return s.outbox().pending(project) }
 
 // Run syncs project now ("" = every enabled project): reconciles the
 // project with its folder first (an edit made while no engine watched is
@@ -1154,66 +1119,26 @@ func (s *SyncService) doRun(ctx context.Context, project string, pr *ProjectRun,
 	// is in this run.
 	cutoff := time.Now().UTC()
 	pr.Selected = len(job.Files)
-	if rm.Kind == "mirror" {
-		st, err := s.storage(ctx, rm)
-		if err != nil {
-			return err
-		}
-		mr := &mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
-		res, err := mr.Sync(ctx, job)
-		pr.Uploaded, pr.Deleted, pr.BytesSent, pr.NoChange = len(res.Uploaded), len(res.Deleted), res.BytesSent, res.NoChange
-		if err != nil {
-			return err
-		}
-	} else {
-		v, err := s.vault(ctx, rm)
-		if err != nil {
-			return err
-		}
-		res, err := v.Sync(ctx, job)
-		if err != nil {
-			return err
-		}
-		pr.Snapshot, pr.Seq, pr.NoChange = res.Snapshot, res.Seq, res.NoChange
-		pr.Uploaded, pr.Pulled, pr.Deleted = len(res.Uploaded), len(res.Pulled), len(res.DeletedHere)
-		pr.BytesSent, pr.BytesNew, pr.BytesDedup = res.BytesSent, res.BytesNew, res.BytesDeduped
-		pr.Conflicts = res.Conflicts
-		pr.Repaired, pr.Damaged = res.Repaired, res.Damaged
-		pr.Skipped = res.Skipped
-		for _, sk := range res.Skipped {
-			s.e.Log.Warn("sync: file not written on this device", "project", project, "path", sk.Path, "reason", sk.Reason)
-		}
-		if len(res.Conflicts) > 0 {
-			s.e.DB.Update(func(tx *localdb.Tx) error {
-				for _, c := range res.Conflicts {
-					if err := syncConflicts.Put(tx, c.Project+"/"+c.Copy, c); err != nil {
-						return err
-					}
+	if err := s.target(rm).sync(ctx, job, pr); err != nil {
+		return err
+	}
+	for _, sk := range pr.Skipped {
+		s.e.Log.Warn("sync: file not written on this device", "project", project, "path", sk.Path, "reason", sk.Reason)
+	}
+	if len(pr.Conflicts) > 0 {
+		s.e.DB.Update(func(tx *localdb.Tx) error {
+			for _, c := range pr.Conflicts {
+				if err := syncConflicts.Put(tx, c.Project+"/"+c.Copy, c); err != nil {
+					return err
 				}
-				return nil
-			})
-			s.e.Notify("Sync conflict", fmt.Sprintf("%d file(s) in %s changed on two devices; both versions were kept", len(res.Conflicts), project))
-		}
+			}
+			return nil
+		})
+		s.e.Notify("Sync conflict", fmt.Sprintf("%d file(s) in %s changed on two devices; both versions were kept", len(pr.Conflicts), project))
 	}
 	// The snapshot referencing everything queued before the run is committed:
 	// only now do those outbox entries go.
-	return s.e.DB.Update(func(tx *localdb.Tx) error {
-		var dels []string
-		if err := syncOutbox.Scan(tx, project+"/", func(k string, e outboxEntry) error {
-			if !e.At.After(cutoff) {
-				dels = append(dels, k)
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range dels {
-			if err := syncOutbox.Delete(tx, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.outbox().clear(project, cutoff)
 }
 
 func (s *SyncService) setProgress(project string, p vault.Progress) {
@@ -1280,12 +1205,8 @@ func (s *SyncService) Status() (SyncStatus, error) {
 		p.Pending = s.pending(p.Project)
 		if rm, err := s.remote(p.Remote); err == nil {
 			p.Remote = rm.Name
-			b, ok, _ := (localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}).Get("head/" + p.Project)
-			if ok {
-				var h vault.Head
-				if json.Unmarshal(b, &h) == nil {
-					p.LastSnap, p.LastSeq = h.Snapshot, h.Seq
-				}
+			if h, ok, _ := vault.LocalHead(s.syncState(rm.Name), p.Project); ok {
+				p.LastSnap, p.LastSeq = h.Snapshot, h.Seq
 			}
 		}
 	}
@@ -1354,28 +1275,9 @@ func (s *SyncService) Restore(project, toDir, snapshotID string, o RestoreOption
 	}
 	ctx := s.e.Context()
 	ro := vault.RestoreOptions{Overwrite: o.Overwrite, Progress: func(p vault.Progress) { s.setProgress(id, p) }}
-	var res vault.RestoreResult
-	if rm.Kind == "mirror" {
-		st, err := s.storage(ctx, rm)
-		if err != nil {
-			return vault.RestoreResult{}, err
-		}
-		res, err = (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, GOOS: s.goos}).Restore(ctx, id, abs, ro)
-		if err != nil {
-			return res, restoreErr(abs, err)
-		}
-	} else {
-		v, err := s.vault(ctx, rm)
-		if err != nil {
-			return vault.RestoreResult{}, err
-		}
-		snap, err := v.FindSnapshot(ctx, id, snapshotID)
-		if err != nil {
-			return vault.RestoreResult{}, restoreErr(abs, err)
-		}
-		if res, err = v.RestoreWith(ctx, snap, abs, ro); err != nil {
-			return res, restoreErr(abs, err)
-		}
+	res, err := s.target(rm).restore(ctx, id, snapshotID, abs, ro)
+	if err != nil {
+		return res, restoreErr(abs, err)
 	}
 	for _, r := range res.Renamed {
 		s.e.Log.Warn("restore: file written under a safe name", "path", r.Path, "as", r.As, "reason", r.Reason)
@@ -1437,18 +1339,10 @@ func (s *SyncService) Snapshots(project string) ([]SnapshotInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rm.Kind != "vault" {
-		return []SnapshotInfo{}, nil
-	}
-	v, err := s.vault(s.e.Context(), rm)
+	hs, cur, err := s.target(rm).snapshots(s.e.Context(), id)
 	if err != nil {
 		return nil, err
 	}
-	hs, err := v.Heads(s.e.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	cur, _, _ := v.LastSnapshot(id)
 	out := make([]SnapshotInfo, 0, len(hs))
 	for i := len(hs) - 1; i >= 0; i-- {
 		h := hs[i]
@@ -1490,24 +1384,7 @@ func (s *SyncService) Verify(project string) (vault.VerifyResult, error) {
 	if err != nil {
 		return vault.VerifyResult{}, err
 	}
-	ctx := s.e.Context()
-	if rm.Kind == "mirror" {
-		st, err := s.storage(ctx, rm)
-		if err != nil {
-			return vault.VerifyResult{}, err
-		}
-		p, err := (&mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}}).Verify(ctx, id)
-		return vault.VerifyResult{Problems: p}, err
-	}
-	v, err := s.vault(ctx, rm)
-	if err != nil {
-		return vault.VerifyResult{}, err
-	}
-	var ps []string
-	if project != "" {
-		ps = []string{id}
-	}
-	return v.Verify(ctx, ps, func(p vault.Progress) { s.setProgress(id, p) })
+	return s.target(rm).verify(s.e.Context(), id, project == "", func(p vault.Progress) { s.setProgress(id, p) })
 }
 
 // Repair verifies what the newest snapshot of project references and
@@ -1540,66 +1417,7 @@ func (s *SyncService) Repair(project string) (vault.RepairResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if rm.Kind == "mirror" {
-		return s.repairMirror(ctx, rm, job)
-	}
-	v, err := s.vault(ctx, rm)
-	if err != nil {
-		return res, err
-	}
-	res, err = v.Repair(ctx, job)
-	if err == nil {
-		s.e.Log.Info("sync repair", "project", id, "repaired", len(res.Repaired), "unrepaired", len(res.Unrepaired))
-	}
-	return res, err
-}
-
-// repairMirror publishes again what a mirror lost: Verify forgets the
-// missing or damaged files, a sync sends them, a second Verify confirms.
-func (s *SyncService) repairMirror(ctx context.Context, rm Remote, job vault.Job) (vault.RepairResult, error) {
-	res := vault.RepairResult{Repaired: []string{}, Unrepaired: []vault.Damaged{}}
-	st, err := s.storage(ctx, rm)
-	if err != nil {
-		return res, err
-	}
-	mr := &mirror.Mirror{S: st, St: localdb.Prefixed{DB: s.e.DB, Prefix: "sync/state/" + rm.Name + "/"}, Log: s.e.Log}
-	probs, err := mr.Verify(ctx, job.Project)
-	res.Verify = vault.VerifyResult{Problems: probs}
-	if err != nil || len(probs) == 0 {
-		return res, err
-	}
-	sr, err := mr.Sync(ctx, job)
-	if err != nil {
-		return res, err
-	}
-	after, err := mr.Verify(ctx, job.Project)
-	if err != nil {
-		return res, err
-	}
-	sent := map[string]bool{}
-	for _, p := range sr.Uploaded {
-		sent[job.Project+"/"+p] = true
-	}
-	bad := map[string]string{}
-	for _, p := range after {
-		for _, f := range p.Files {
-			bad[f] = p.Err
-		}
-	}
-	for _, p := range probs {
-		for _, f := range p.Files {
-			rel := strings.TrimPrefix(f, job.Project+"/")
-			switch {
-			case bad[f] != "":
-				res.Unrepaired = append(res.Unrepaired, vault.Damaged{Path: rel, Reason: bad[f]})
-			case sent[f]:
-				res.Repaired = append(res.Repaired, rel)
-			default:
-				res.Unrepaired = append(res.Unrepaired, vault.Damaged{Path: rel, Reason: "the file is not on this device (or not selected here): publish it again from a device that has it"})
-			}
-		}
-	}
-	return res, nil
+	return s.target(rm).repair(ctx, job)
 }
 
 // Conflicts lists the conflict copies sync made that are still open.

@@ -442,8 +442,13 @@ func (v *Vault) cache(s *Snapshot) {
 }
 
 // localHead is the last snapshot this device committed or pulled for project.
-func (v *Vault) localHead(project string) (Head, bool, error) {
-	b, ok, err := v.st.Get("head/" + project)
+func (v *Vault) localHead(project string) (Head, bool, error) { return LocalHead(v.st, project) }
+
+// LocalHead is the last snapshot this device committed or pulled for
+// project, read from a vault's local state alone (no storage, no
+// passphrase): what a status display shows without opening the vault.
+func LocalHead(st State, project string) (Head, bool, error) {
+	b, ok, err := st.Get("head/" + project)
 	if err != nil || !ok {
 		return Head{}, false, err
 	}
