@@ -1,0 +1,27 @@
+// The Library service over the adapter (lib/backend.ts): the render queue
+// that the views share, kept current by the engine's "previewProgress"
+// event, and typed wrappers for the calls the views make.
+
+import { writable } from 'svelte/store'
+import { call, onEvent } from '../backend'
+import type { Detail, Item, Progress } from '../../views/library/types'
+
+/** The preview render queue, as the last "previewProgress" event gave it. */
+export const previewQueue = writable<Progress | null>(null)
+
+/** followPreviewQueue keeps previewQueue current and hands each progress to
+ * fn as well; it returns the unsubscribe function. */
+export function followPreviewQueue(fn?: (p: Progress) => void): () => void {
+  return onEvent('previewProgress', (p: Progress) => {
+    previewQueue.set(p)
+    fn?.(p)
+  })
+}
+
+export const list = (project: string, kind: string): Promise<Item[]> => call<Item[]>('Library.List', project, kind)
+export const detail = (project: string, path: string): Promise<Detail> => call<Detail>('Library.Detail', project, path)
+/** focus moves the given files to the front of the render queue. */
+export const focus = (project: string, paths: string[]): Promise<void> => call<void>('Library.Focus', project, paths)
+export const stats = (): Promise<any> => call<any>('Library.Stats')
+export const clip = (project: string, path: string, start: number, length: number): Promise<any> =>
+  call<any>('Library.Clip', project, path, start, length)

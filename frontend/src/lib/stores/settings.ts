@@ -1,0 +1,20 @@
+// The Settings service over the adapter (lib/backend.ts): the settings that
+// the views share and typed wrappers for the calls the views make.
+
+import { writable } from 'svelte/store'
+import { call } from '../backend'
+
+/** The last Settings.Get; null before the first one. */
+export const settings = writable<any>(null)
+
+/** loadSettings fetches the settings, publishes them in the store and returns them. */
+export async function loadSettings(): Promise<any> {
+  const s = await call('Settings.Get')
+  settings.set(s)
+  return s
+}
+
+export const setStartAtLogin = (on: boolean): Promise<void> => call<void>('Settings.SetStartAtLogin', on)
+/** clearPreviews removes the rendered previews and resolves to the bytes freed. */
+export const clearPreviews = (): Promise<number> => call<number>('Settings.ClearPreviews')
+export const completeOnboarding = (): Promise<void> => call<void>('Settings.CompleteOnboarding')
