@@ -4,7 +4,7 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
-import type { Detail, Item, Progress } from '../../views/library/types'
+import type { Detail, Item, Progress } from '../types/library'
 
 /** The preview render queue, as the last "previewProgress" event gave it. */
 export const previewQueue = writable<Progress | null>(null)

@@ -4,7 +4,7 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
-import type { Purpose } from '../../views/privacy/types'
+import type { Purpose } from '../types/privacy'
 
 /** The purposes and their consent, as the last Privacy.Purposes gave them. */
 export const purposes = writable<Purpose[]>([])

@@ -1,15 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { get } from 'svelte/store'
 
-const handlers = new Map<string, (data: any) => void>()
-const call = vi.fn()
-vi.mock('../backend', () => ({
-  call: (...a: any[]) => call(...a),
-  onEvent: (name: string, fn: (data: any) => void) => {
-    handlers.set(name, fn)
-    return () => handlers.delete(name)
-  },
-}))
+vi.mock('../backend', () => import('./backendmock'))
+import { callMock as call, handlers } from './backendmock'
 
 import { followSync, loadSyncStatus, pause, resume, syncStatus } from './sync'
 

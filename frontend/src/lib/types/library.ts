@@ -1,4 +1,4 @@
-// Shapes of the Library service's answers, as the Library view's parts use them.
+// Shapes of the Library service's answers, as the Library store and view use them.
 
 export interface Item {
   path: string
