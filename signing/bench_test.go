@@ -47,7 +47,7 @@ func BenchmarkVerifyArchive(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := material(b, arc)
-	pol := policyWithPEM(b, pub)
+	pol, _ := policyWithPEM(b, "bench", pub, "@bench/*")
 	fi, _ := os.Stat(arc)
 	b.SetBytes(fi.Size())
 	for i := 0; i < b.N; i++ {

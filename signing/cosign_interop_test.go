@@ -23,7 +23,6 @@ import (
 	"atelier/signing/keys"
 	"atelier/signing/manifest"
 	"atelier/signing/sign"
-	"atelier/signing/trust"
 )
 
 const cosignPass = "interop-passphrase-1"
@@ -164,11 +163,7 @@ func TestAtelierVerifiesCosign(t *testing.T) {
 		t.Fatalf("import cosign's private key: %v", err)
 	}
 	pubRaw, _ := os.ReadFile(filepath.Join(dir, "cosign.pub"))
-	tk, err := trust.NewKey("cosign", pubRaw, []string{"@alice/*"}, time.Time{}, time.Time{}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol := trust.Policy{Keys: map[string]trust.Key{tk.ID: tk}, Modules: map[string]trust.Module{}}
+	pol, keyID := policyWithPEM(t, "cosign", pubRaw, "@alice/*")
 
 	// An archive packed by Atelier, signed and attested by cosign.
 	src := writeModule(t, man("@alice/reverb", "1.0.0"), map[string]string{"hall.json": "{}"})
@@ -186,7 +181,7 @@ func TestAtelierVerifiesCosign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.SignatureChecked || res.StatementType != sign.StatementV01 || res.KeyID != tk.ID {
+	if !res.SignatureChecked || res.StatementType != sign.StatementV01 || res.KeyID != keyID {
 		t.Fatalf("result = %+v", res)
 	}
 	// cosign's own Sigstore bundle (v0.3, DSSE, key hint) verifies too.
@@ -223,11 +218,7 @@ func TestAtelierVerifiesCosignBlobBundle(t *testing.T) {
 	dir := t.TempDir()
 	priv, pub := atelierKeys(t, dir)
 	pubRaw, _ := os.ReadFile(pub)
-	tk, err := trust.NewKey("atelier", pubRaw, []string{"@alice/*"}, time.Time{}, time.Time{}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol := trust.Policy{Keys: map[string]trust.Key{tk.ID: tk}, Modules: map[string]trust.Module{}}
+	pol, keyID := policyWithPEM(t, "atelier", pubRaw, "@alice/*")
 	src := writeModule(t, man("@alice/reverb", "1.0.0"), map[string]string{"hall.json": "{}"})
 	arc := filepath.Join(dir, "alice-reverb-1.0.0.tgz")
 	if _, err := packFile(src, arc); err != nil {
@@ -242,7 +233,7 @@ func TestAtelierVerifiesCosignBlobBundle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cosign sign-blob bundle: %v\n%s", err, raw)
 	}
-	if res.KeyID != tk.ID || !res.SignatureChecked || res.StatementType != "" {
+	if res.KeyID != keyID || !res.SignatureChecked || res.StatementType != "" {
 		t.Fatalf("result = %+v", res)
 	}
 	b, _ := os.ReadFile(arc)

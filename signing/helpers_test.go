@@ -201,11 +201,13 @@ func packFile(src, out string) (pack.Result, error) {
 	return pack.PackFile(context.Background(), src, out)
 }
 
-func policyWithPEM(t testing.TB, pub []byte) trust.Policy {
+// policyWithPEM is a trust policy pinning one PEM public key, named name,
+// for the module scope given, and that key's ID.
+func policyWithPEM(t testing.TB, name string, pub []byte, scope string) (trust.Policy, string) {
 	t.Helper()
-	tk, err := trust.NewKey("bench", pub, []string{"@bench/*"}, time.Time{}, time.Time{}, now)
+	tk, err := trust.NewKey(name, pub, []string{scope}, time.Time{}, time.Time{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return trust.Policy{Keys: map[string]trust.Key{tk.ID: tk}, Modules: map[string]trust.Module{}}
+	return trust.Policy{Keys: map[string]trust.Key{tk.ID: tk}, Modules: map[string]trust.Module{}}, tk.ID
 }
