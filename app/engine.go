@@ -114,7 +114,7 @@ func Open(dirs Dirs, opts Options) (*Engine, error) {
 			e.Close()
 			return nil, err
 		}
-		h := api.Handler(api.NewRegistry(e.Services()), e.hub, "", lg)
+		h := e.socketHandler(lg) // the API, and /files/ for an attached desktop app (attach.go)
 		e.Go(func(ctx context.Context) {
 			if err := api.Serve(ctx, l, h); err != nil {
 				lg.Error("local API stopped", "err", err)
@@ -185,13 +185,13 @@ func (e *Engine) Services() map[string]any {
 // and long-running methods take one, so the frontend calls
 // window.go.app.Bridge.Call("Service.Method", args) instead of per-method bindings.
 func (e *Engine) Bindings() []any {
-	return []any{&Bridge{e: e, reg: api.NewRegistry(e.Services())}}
+	return []any{NewBridge(e.ctx, api.NewRegistry(e.Services()).Call)}
 }
 
 // Bridge is the desktop frontend's way into the services (see Bindings).
 type Bridge struct {
-	e   *Engine
-	reg *api.Registry
+	ctx  context.Context
+	call CallFunc // the engine's registry, or a running engine's socket (attach.go)
 }
 
 // Call invokes "Service.Method" with JSON-encoded args, under the engine's
@@ -200,7 +200,7 @@ type Bridge struct {
 // frontend as a bare string): the result, or the error with its kind and the
 // message meant for the app, so both transports give the frontend one shape.
 func (b *Bridge) Call(method string, args []json.RawMessage) api.Reply {
-	res, err := b.reg.Call(b.e.ctx, method, args)
+	res, err := b.call(b.ctx, method, args)
 	if err != nil {
 		return api.ErrorReply(err)
 	}

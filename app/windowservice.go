@@ -10,6 +10,7 @@ type windowService struct{ e *Engine }
 func (w windowService) Focus() error {
 	sh := w.e.desktop()
 	if sh == nil {
+		w.e.Emit(FocusEvent, nil) // a desktop window attached to this engine shows itself (attach.go)
 		return errors.New("this engine has no window (it is `atelier daemon`)")
 	}
 	sh.Show()

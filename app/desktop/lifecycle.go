@@ -1,0 +1,153 @@
+package desktop
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Window is what the lifecycle needs of the desktop window (the Wails
+// runtime in main.go, a fake in tests).
+type Window interface {
+	Show()
+	Hide()
+	// Quit ends the window's loop; the window asks BeforeClose first.
+	Quit()
+}
+
+// Lifecycle decides what closing, opening and quitting do. Closing the
+// window hides it while a tray host shows Atelier's icon, so the engine goes
+// on; where no tray host runs, Atelier says so once and closing quits.
+// Quitting is explicit (the tray's Quit, Ctrl+Q) and lets the engine finish
+// or checkpoint the work under way, with a notice naming it.
+type Lifecycle struct {
+	Win Window
+	// Host answers nil while a tray host runs (tray.HostPresent).
+	Host func(ctx context.Context) error
+	// Busy names the work a quit would interrupt, "" when none (Busy).
+	Busy func(ctx context.Context) string
+	// Notice tells the creator something: the window's status line and a
+	// desktop notification.
+	Notice func(title, body string)
+	// Quitting is told when the app starts to quit (the tray shows it).
+	Quitting func()
+	// Hidden and Shown are told when the window hides and shows (the
+	// engine's background work yields while the window is hidden).
+	Hidden, Shown func()
+	Log           *slog.Logger
+
+	quitting atomic.Bool
+	noTray   sync.Once
+	hidden   atomic.Bool
+}
+
+func (l *Lifecycle) log() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
+	}
+	return slog.Default()
+}
+
+// BeforeClose is the window's close button (and the last step of Quit): it
+// answers true to keep the app running with the window hidden, false to
+// let it quit.
+func (l *Lifecycle) BeforeClose(ctx context.Context) (prevent bool) {
+	if !l.quitting.Load() {
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := l.Host(hctx)
+		cancel()
+		if err == nil {
+			l.log().Info("window closed: hidden; Atelier keeps working (quit from the tray or with Ctrl+Q)")
+			l.hide()
+			return true
+		}
+		l.sayNoTray(err)
+		l.quitting.Store(true)
+	}
+	l.finishing(ctx)
+	return false
+}
+
+// Quit quits explicitly: the tray's Quit, Ctrl+Q.
+func (l *Lifecycle) Quit() {
+	l.quitting.Store(true)
+	l.Win.Quit()
+}
+
+// IsQuitting says whether a quit has begun.
+func (l *Lifecycle) IsQuitting() bool { return l.quitting.Load() }
+
+// Open shows the window: the tray's Open, a second launch of the app.
+func (l *Lifecycle) Open() {
+	l.Win.Show()
+	if l.hidden.Swap(false) && l.Shown != nil {
+		l.Shown()
+	}
+}
+
+// IsHidden says whether the window is hidden (closed into the tray, or
+// started hidden at login).
+func (l *Lifecycle) IsHidden() bool { return l.hidden.Load() }
+
+func (l *Lifecycle) hide() {
+	l.Win.Hide()
+	if !l.hidden.Swap(true) && l.Hidden != nil {
+		l.Hidden()
+	}
+}
+
+// Started runs once the window's page has loaded. Without a tray host it
+// says, once, that closing quits; an app started hidden (at login) waits up
+// to wait for a tray host (panels start late) and shows its window when
+// none comes, rather than run with no way to reach it.
+func (l *Lifecycle) Started(ctx context.Context, hidden bool, wait time.Duration) {
+	if hidden && !l.hidden.Swap(true) && l.Hidden != nil {
+		l.Hidden()
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := l.Host(hctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if !hidden || !time.Now().Before(deadline) {
+			l.sayNoTray(err)
+			if hidden {
+				l.log().Info("started hidden, but no tray host came: showing the window", "waited", wait)
+				l.Open()
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (l *Lifecycle) sayNoTray(err error) {
+	l.noTray.Do(func() {
+		l.log().Info("no tray host: closing the window quits Atelier", "why", err)
+		l.Notice("No system tray here", "Closing the window quits Atelier, and its background work stops until you open it again. "+
+			"A tray (on GNOME, the AppIndicator extension) keeps Atelier working with the window closed; "+
+			"`systemctl --user enable --now atelier` runs it without a window.")
+	})
+}
+
+func (l *Lifecycle) finishing(ctx context.Context) {
+	if l.Quitting != nil {
+		l.Quitting()
+	}
+	bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	what := l.Busy(bctx)
+	cancel()
+	if what != "" {
+		l.log().Info("quitting once the work under way is safe", "work", what)
+		l.Notice("Quitting after "+what, "Atelier finishes or checkpoints "+what+" before it quits; the rest continues next time.")
+	}
+}
