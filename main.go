@@ -1,9 +1,14 @@
-// Atelier's desktop app: the engine's services bound to a Wails window.
+// Atelier's desktop app: the engine's services bound to a Wails window, with
+// a status icon in the tray. Closing the window hides it while a tray host
+// shows the icon, so the engine goes on; quitting is explicit. When an engine
+// already owns the data dir (`atelier daemon`), the window attaches to it
+// over the local API instead of opening its own.
 package main
 
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +16,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -21,38 +30,145 @@ import (
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/app/desktop"
+	"atelier/app/tray"
 	"atelier/localdb"
 )
 
 //go:embed all:frontend/dist
 var assets embed.FS
 
-// wailsShell is the engine's view of the window; it exists only between
-// OnStartup and OnShutdown, when the Wails runtime may be called.
-type wailsShell struct{ ctx context.Context }
+// desktopApp is one window on one data dir: over its own engine (eng), or
+// attached to a running one (client).
+type desktopApp struct {
+	lg      *slog.Logger
+	dirs    app.Dirs
+	hidden  bool
+	eng     *app.Engine // nil when attached
+	client  *api.Client // nil when the app owns the engine
+	caller  desktop.Caller
+	life    *desktop.Lifecycle
+	stopCtx context.Context // ends when the window's app shuts down
+	stop    context.CancelFunc
 
-func (w wailsShell) Emit(event string, data any) { runtime.EventsEmit(w.ctx, event, data) }
-
-func (w wailsShell) PickFolder(title string) (string, error) {
-	return runtime.OpenDirectoryDialog(w.ctx, runtime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
+	mu       sync.Mutex
+	ctx      context.Context // the Wails context: between OnStartup and OnShutdown
+	tray     *tray.Tray
+	stopTray func()
 }
 
-func (w wailsShell) Show() {
-	runtime.WindowUnminimise(w.ctx)
-	runtime.WindowShow(w.ctx)
+// wailsCtx is the Wails runtime's context, nil outside its lifecycle (the
+// runtime calls log.Fatalf when used without one).
+func (a *desktopApp) wailsCtx() context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ctx
 }
 
-// Notify uses the freedesktop notification service through notify-send when
+// The Window the lifecycle drives: the Wails runtime.
+type wailsWindow struct{ a *desktopApp }
+
+func (w wailsWindow) Show() {
+	if ctx := w.a.wailsCtx(); ctx != nil {
+		runtime.WindowShow(ctx)
+		runtime.WindowUnminimise(ctx)
+	}
+}
+
+func (w wailsWindow) Hide() {
+	if ctx := w.a.wailsCtx(); ctx != nil {
+		runtime.WindowHide(ctx)
+	}
+}
+
+func (w wailsWindow) Quit() {
+	if ctx := w.a.wailsCtx(); ctx != nil {
+		runtime.Quit(ctx)
+	}
+}
+
+// wailsShell is the engine's view of the window (app.Shell).
+type wailsShell struct{ a *desktopApp }
+
+func (w wailsShell) Emit(event string, data any) { w.a.emit(event, data) }
+
+func (w wailsShell) PickFolder(title string) (string, error) { return w.a.pickFolder(title) }
+
+func (w wailsShell) Show() { w.a.life.Open() }
+
+func (w wailsShell) Notify(title, body string) { notify(title, body) }
+
+func (a *desktopApp) emit(event string, data any) {
+	if ctx := a.wailsCtx(); ctx != nil {
+		runtime.EventsEmit(ctx, event, data)
+	}
+	a.mu.Lock()
+	t := a.tray
+	a.mu.Unlock()
+	t.Poke()
+}
+
+func (a *desktopApp) pickFolder(title string) (string, error) {
+	ctx := a.wailsCtx()
+	if ctx == nil {
+		return "", errors.New("the window is not open")
+	}
+	return runtime.OpenDirectoryDialog(ctx, runtime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
+}
+
+// notify uses the freedesktop notification service through notify-send when
 // it is there; the frontend shows every notice in its status line either way.
-func (w wailsShell) Notify(title, body string) {
+func notify(title, body string) {
 	if p, err := exec.LookPath("notify-send"); err == nil {
-		exec.Command(p, "--app-name=Atelier", title, body).Start()
+		cmd := exec.Command(p, "--app-name=Atelier", title, body)
+		if cmd.Start() == nil {
+			go cmd.Wait()
+		}
+	}
+}
+
+// notice reaches the creator: the window's status line and a desktop
+// notification (the window may be hidden).
+func (a *desktopApp) notice(title, body string) {
+	if a.eng != nil {
+		a.eng.Notify(title, body)
+		return
+	}
+	a.emit("notice", map[string]string{"title": title, "body": body})
+	notify(title, body)
+}
+
+// The tray's menu actions.
+type trayActions struct{ a *desktopApp }
+
+func (t trayActions) Open() { t.a.life.Open() }
+func (t trayActions) Quit() { t.a.life.Quit() }
+func (t trayActions) SetSyncPaused(ctx context.Context, paused bool) error {
+	m := "Sync.Resume"
+	if paused {
+		m = "Sync.Pause"
+	}
+	return t.a.caller.Call(ctx, m, nil)
+}
+
+// localMethods are answered by the window itself rather than the engine:
+// the folder dialog opens where the window is, and quitting is the window's.
+func (a *desktopApp) localMethods() map[string]desktop.LocalMethod {
+	return map[string]desktop.LocalMethod{
+		"Projects.PickFolder": func(context.Context, []json.RawMessage) (any, error) {
+			return a.pickFolder("Choose a project folder")
+		},
+		"Window.Quit": func(context.Context, []json.RawMessage) (any, error) {
+			go a.life.Quit()
+			return nil, nil
+		},
 	}
 }
 
 func main() {
 	dataDir := flag.String("data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
 	skipOnboarding := flag.Bool("skip-onboarding", false, "do not show the first-run introduction (scripted installs)")
+	hidden := flag.Bool("hidden", false, "start with the window hidden, in the tray (start at login)")
 	flag.Parse()
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(lg)
@@ -64,56 +180,213 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	eng, err := app.Open(dirs, app.Options{Background: true, Serve: true, Logger: lg})
-	if errors.Is(err, localdb.ErrLocked) {
-		// One engine owns a data dir. If it is another Atelier window, bring
-		// it forward instead of failing.
-		if c, derr := api.Dial(app.SocketPath(dirs)); derr == nil {
-			if c.Call(context.Background(), "Window.Focus", nil) == nil {
-				lg.Info("Atelier is already running; brought its window forward")
-				return
+	// One window per data dir: a second launch shows the first one's window.
+	release, err := desktop.Claim(dirs.Data)
+	if errors.Is(err, desktop.ErrOtherWindow) {
+		if !*hidden {
+			if c, derr := api.Dial(app.SocketPath(dirs)); derr == nil {
+				// An attached window hears of it through its engine's events,
+				// so an error from a windowless engine is fine here.
+				c.Call(context.Background(), "Window.Focus", nil)
 			}
 		}
+		lg.Info("Atelier is already open on this data directory; brought its window forward", "data", dirs.Data)
+		return
 	}
 	if err != nil {
 		fail(err)
 	}
+	defer release()
+
+	a := &desktopApp{lg: lg, dirs: dirs, hidden: *hidden}
+	a.stopCtx, a.stop = context.WithCancel(context.Background())
+	if err := a.open(); err != nil {
+		fail(err)
+	}
+	a.life = &desktop.Lifecycle{
+		Win:    wailsWindow{a},
+		Host:   tray.HostPresent,
+		Busy:   func(ctx context.Context) string { return a.busy(ctx) },
+		Notice: a.notice,
+		Quitting: func() {
+			a.mu.Lock()
+			t := a.tray
+			a.mu.Unlock()
+			t.SetQuitting()
+		},
+		Log: lg,
+	}
 	if *skipOnboarding {
-		if err := eng.Settings.CompleteOnboarding(); err != nil {
+		if err := a.caller.Call(context.Background(), "Settings.CompleteOnboarding", nil); err != nil {
 			lg.Warn("skip onboarding", "err", err)
 		}
 	}
-	err = wails.Run(&options.App{
-		Title:     "Atelier",
-		Width:     1200,
-		Height:    800,
-		MinWidth:  900,
-		MinHeight: 600,
+	// SIGINT and SIGTERM quit (a logout, systemd, Ctrl-C in a terminal).
+	// Wails hears them too and asks to close, which alone would only hide
+	// the window into the tray.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		lg.Info("signal: quitting")
+		a.life.Quit()
+	}()
+	if err := a.run(); err != nil {
+		fail(err)
+	}
+}
+
+// open opens the engine on the data dir, or attaches to the engine that
+// owns it. A CLI command holds the lock for a moment: wait for it.
+func (a *desktopApp) open() error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		eng, err := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
+		if err == nil {
+			a.eng = eng
+			a.caller = desktop.Local(api.NewRegistry(eng.Services()).Call)
+			return nil
+		}
+		if !errors.Is(err, localdb.ErrLocked) {
+			return err
+		}
+		if c, derr := api.Dial(app.SocketPath(a.dirs)); derr == nil {
+			a.client, a.caller = c, c
+			a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w (no engine answers on %s: if no Atelier runs, a crashed one may have left the lock; try again in a moment)", err, app.SocketPath(a.dirs))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// busy names the work a quit would cut short; an attached window's quit
+// cuts nothing (its engine goes on).
+func (a *desktopApp) busy(ctx context.Context) string {
+	if a.eng == nil {
+		return ""
+	}
+	return desktop.Busy(ctx, a.caller)
+}
+
+func (a *desktopApp) run() error {
+	var call desktop.CallFunc
+	var files http.Handler
+	if a.eng != nil {
+		call = withLocal(api.NewRegistry(a.eng.Services()).Call, a.localMethods())
+		files = a.eng.FilesHandler()
+	} else {
+		call = desktop.Remote(a.client, a.localMethods())
+		files = desktop.FilesProxy(app.SocketPath(a.dirs))
+	}
+	bridgeCtx := a.stopCtx
+	if a.eng != nil {
+		bridgeCtx = a.eng.Context()
+	}
+	return wails.Run(&options.App{
+		Title:       "Atelier",
+		Width:       1200,
+		Height:      800,
+		MinWidth:    900,
+		MinHeight:   600,
+		StartHidden: a.hidden,
 		AssetServer: &assetserver.Options{
 			Assets: assets,
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.HasPrefix(r.URL.Path, "/files/") {
-					eng.FilesHandler().ServeHTTP(w, r)
+					files.ServeHTTP(w, r)
 					return
 				}
 				http.NotFound(w, r)
 			}),
 		},
 		BackgroundColour: &options.RGBA{R: 246, G: 245, B: 242, A: 255},
-		OnStartup: func(ctx context.Context) {
-			eng.SetShell(wailsShell{ctx: ctx})
+		OnStartup:        a.startup,
+		OnDomReady: func(ctx context.Context) {
+			go a.life.Started(a.stopCtx, a.hidden, 10*time.Second)
 		},
-		OnShutdown: func(ctx context.Context) {
-			eng.SetShell(nil)
-			if err := eng.Close(); err != nil {
-				lg.Error("shut down", "err", err)
-			}
-		},
-		Bind:  eng.Bindings(),
-		Linux: &linux.Options{ProgramName: "atelier", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+		OnBeforeClose: a.life.BeforeClose,
+		OnShutdown:    a.shutdown,
+		Bind:          []any{app.NewBridge(bridgeCtx, call)},
+		Linux:         &linux.Options{ProgramName: "atelier", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
+}
+
+func (a *desktopApp) startup(ctx context.Context) {
+	a.mu.Lock()
+	a.ctx = ctx
+	a.mu.Unlock()
+	if a.eng != nil {
+		a.eng.SetShell(wailsShell{a})
+	} else {
+		go desktop.Follow(a.stopCtx, app.SocketPath(a.dirs), a.fromEngine, a.engineConnected, a.lg)
+	}
+	t, stop, err := tray.Start(a.stopCtx, tray.Options{Source: desktop.StatusSource{C: a.caller}, Actions: trayActions{a}, Logger: a.lg})
 	if err != nil {
-		fail(err)
+		a.lg.Info("no status icon", "err", err)
+		return
+	}
+	a.mu.Lock()
+	a.tray, a.stopTray = t, stop
+	a.mu.Unlock()
+}
+
+// fromEngine is an event of the engine an attached window follows.
+func (a *desktopApp) fromEngine(name string, data any) {
+	switch name {
+	case app.FocusEvent:
+		a.life.Open()
+		return
+	case "notice":
+		if a.life.IsHidden() {
+			if m, ok := data.(map[string]any); ok {
+				title, _ := m["title"].(string)
+				body, _ := m["body"].(string)
+				notify(title, body)
+			}
+		}
+	}
+	a.emit(name, data)
+}
+
+func (a *desktopApp) engineConnected(ok bool, err error) {
+	if ok {
+		a.notice("Connected again", "The Atelier engine answers again.")
+		return
+	}
+	a.notice("The Atelier engine stopped", "This window shows the engine of `atelier daemon`, which no longer answers ("+err.Error()+"). "+
+		"Start it again (systemctl --user start atelier), or quit and reopen Atelier to run the engine in the app.")
+}
+
+func (a *desktopApp) shutdown(ctx context.Context) {
+	a.mu.Lock()
+	a.ctx = nil
+	stopTray := a.stopTray
+	a.mu.Unlock()
+	a.stop()
+	if a.eng != nil {
+		a.eng.SetShell(nil)
+		a.lg.Info("shutting down: finishing the work under way")
+		if err := a.eng.Close(); err != nil {
+			a.lg.Error("shut down", "err", err)
+		} else {
+			a.lg.Info("stopped cleanly")
+		}
+	}
+	if stopTray != nil {
+		stopTray()
+	}
+}
+
+// withLocal answers the window's own methods before the engine's registry.
+func withLocal(call desktop.CallFunc, local map[string]desktop.LocalMethod) desktop.CallFunc {
+	return func(ctx context.Context, method string, args []json.RawMessage) (any, error) {
+		if fn, ok := local[method]; ok {
+			return fn(ctx, args)
+		}
+		return call(ctx, method, args)
 	}
 }
 

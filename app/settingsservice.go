@@ -93,7 +93,7 @@ func (s *SettingsService) SetStartAtLogin(on bool) error {
 		exe = self
 	}
 	entry := "[Desktop Entry]\nType=Application\nName=Atelier\nComment=Watch your project folders in the background\n" +
-		"Exec=" + exe + "\nIcon=atelier\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+		"Exec=" + exe + " --hidden\nIcon=atelier\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}

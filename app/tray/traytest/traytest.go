@@ -171,9 +171,13 @@ func (w *Watcher) Items() []Item {
 }
 
 // WaitItem waits for an item to register and returns the latest one.
-func (w *Watcher) WaitItem(ctx context.Context) (Item, error) {
+func (w *Watcher) WaitItem(ctx context.Context) (Item, error) { return w.WaitItemAfter(ctx, 0) }
+
+// WaitItemAfter waits for more than n items to have registered (n is
+// len(Items()) before an app starts) and returns the latest one.
+func (w *Watcher) WaitItemAfter(ctx context.Context, n int) (Item, error) {
 	for {
-		if its := w.Items(); len(its) > 0 {
+		if its := w.Items(); len(its) > n {
 			return its[len(its)-1], nil
 		}
 		select {
