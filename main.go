@@ -214,7 +214,11 @@ func main() {
 			a.mu.Unlock()
 			t.SetQuitting()
 		},
-		Log: lg,
+		// Hidden, the app is a background companion: its work yields to
+		// the creator's foreground apps (CPU policy and I/O priority).
+		Hidden: func() { yield(lg, true) },
+		Shown:  func() { yield(lg, false) },
+		Log:    lg,
 	}
 	if *skipOnboarding {
 		if err := a.caller.Call(context.Background(), "Settings.CompleteOnboarding", nil); err != nil {
@@ -378,6 +382,14 @@ func (a *desktopApp) shutdown(ctx context.Context) {
 	if stopTray != nil {
 		stopTray()
 	}
+}
+
+func yield(lg *slog.Logger, background bool) {
+	if err := desktop.Background(background); err != nil {
+		lg.Warn("set the background priority", "background", background, "err", err)
+		return
+	}
+	lg.Debug("background priority", "on", background)
 }
 
 // withLocal answers the window's own methods before the engine's registry.

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package desktop
+
+// Background is a no-op outside Linux.
+func Background(on bool) error { return nil }
