@@ -243,6 +243,12 @@ func main() {
 // open opens the engine on the data dir, or attaches to the engine that
 // owns it. A CLI command holds the lock for a moment: wait for it.
 func (a *desktopApp) open() error {
+	// An engine that answers on the socket owns the data dir: attach
+	// straight away, without touching the database.
+	if c, err := api.Dial(app.SocketPath(a.dirs)); err == nil {
+		a.attach(c)
+		return nil
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		eng, err := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
@@ -255,8 +261,7 @@ func (a *desktopApp) open() error {
 			return err
 		}
 		if c, derr := api.Dial(app.SocketPath(a.dirs)); derr == nil {
-			a.client, a.caller = c, c
-			a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs))
+			a.attach(c)
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -264,6 +269,11 @@ func (a *desktopApp) open() error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func (a *desktopApp) attach(c *api.Client) {
+	a.client, a.caller = c, c
+	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs))
 }
 
 // busy names the work a quit would cut short; an attached window's quit
