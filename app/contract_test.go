@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	syncsvc "atelier/app/sync"
+
 	"atelier/app/api"
 	"atelier/app/apierr"
 	"atelier/localdb"
@@ -166,7 +168,7 @@ func TestRestoreRefusalKinds(t *testing.T) {
 	other := t.TempDir()
 	writeFiles(t, other, map[string]string{"notes.txt": "someone else's notes"})
 	for _, dir := range []string{root, other} {
-		_, err := e.Sync.Restore(id, dir, "", RestoreOptions{})
+		_, err := e.Sync.Restore(id, dir, "", syncsvc.RestoreOptions{})
 		ui := apierr.UIMessage(err)
 		if !errors.Is(err, apierr.Conflict) || !strings.Contains(err.Error(), "--overwrite") {
 			t.Errorf("restore into %s: %v (kind %s)", dir, err, apierr.KindOf(err))
@@ -175,11 +177,11 @@ func TestRestoreRefusalKinds(t *testing.T) {
 			t.Errorf("restore into %s: app wording %q", dir, ui)
 		}
 	}
-	_, err := e.Sync.Restore(id, t.TempDir(), "ffffffffffff", RestoreOptions{})
+	_, err := e.Sync.Restore(id, t.TempDir(), "ffffffffffff", syncsvc.RestoreOptions{})
 	if !errors.Is(err, apierr.NotFound) || !strings.Contains(err.Error(), `no snapshot "ffffffffffff"`) {
 		t.Errorf("unknown snapshot: %v (kind %s)", err, apierr.KindOf(err))
 	}
-	if _, err := e.Sync.Restore(id, "", "", RestoreOptions{}); !errors.Is(err, apierr.InvalidInput) || strings.Contains(apierr.UIMessage(err), "--to") {
+	if _, err := e.Sync.Restore(id, "", "", syncsvc.RestoreOptions{}); !errors.Is(err, apierr.InvalidInput) || strings.Contains(apierr.UIMessage(err), "--to") {
 		t.Errorf("no target: %v (ui %q)", err, apierr.UIMessage(err))
 	}
 }

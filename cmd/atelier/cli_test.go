@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"atelier/app/projects"
+	syncsvc "atelier/app/sync"
+
 	"atelier/app"
 )
 
@@ -36,7 +39,7 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "a.wav"), []byte("RIFF"), 0o644)
 	ctx := context.Background()
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].ID != p.ID {
 		t.Fatalf("engine projects %v %v", ps, err)
 	}
-	var st app.Status
+	var st projects.Status
 	if err := call(ctx, gopts, "Projects.Status", &st); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}
@@ -73,14 +76,14 @@ func TestCLIWithoutEngine(t *testing.T) {
 	gopts := &globalOptions{dataDir: t.TempDir()}
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "cover.png"), []byte("png"), 0o644)
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(context.Background(), gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
 	if p.Files != 1 {
 		t.Fatalf("indexed %d files", p.Files)
 	}
-	var st app.Status
+	var st projects.Status
 	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || st.Running || st.Files != 1 {
 		t.Fatalf("status %+v %v", st, err)
 	}
@@ -95,7 +98,7 @@ func TestCLIRemoteLimit(t *testing.T) {
 	if err := run("remote", "limit", "local", "200"); err != nil {
 		t.Fatal(err)
 	}
-	var rs []app.Remote
+	var rs []syncsvc.Remote
 	if err := call(context.Background(), gopts, "Sync.RemoteList", &rs); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +239,7 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	run := cliIn(data)
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte("RIFF"), 0o644)
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(context.Background(), gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +249,7 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	if err := run("sync", "rules", string(p.ID), "--enable", "--remote", "studio", "--exclude", "renders/"); err != nil {
 		t.Fatal(err)
 	}
-	var r app.SyncRules
+	var r syncsvc.SyncRules
 	if err := call(context.Background(), gopts, "Sync.Rules", &r, string(p.ID)); err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/cobra"
+	"atelier/app/modules"
 
-	"atelier/app"
+	"github.com/spf13/cobra"
 )
 
 // `atelier audit`: the module audit log.
@@ -31,7 +31,7 @@ func newAuditCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runAudit(ctx context.Context, gopts *globalOptions, opts auditOptions) error {
-	var es []app.AuditEntry
+	var es []modules.AuditEntry
 	if err := call(ctx, gopts, "Modules.Audit", &es, opts.limit); err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/app/demo"
+	"atelier/app/projects"
 )
 
 // `atelier demo WORKSPACE`: a generated project and a data dir that knows it.
@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 	os.Setenv("ATELIER_HOME", filepath.Join(ws, "home"))
 	home := *gopts
 	home.dataDir = "" // WORKSPACE/home, through ATELIER_HOME
-	var ps []app.ProjectSummary
+	var ps []projects.ProjectSummary
 	if err := call(ctx, &home, "Projects.List", &ps); err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 			return nil
 		}
 	}
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(ctx, &home, "Projects.Add", &p, proj); err != nil && !strings.Contains(err.Error(), "already a project") {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/modules"
 	"atelier/atomicfile"
 	"atelier/signing/keys"
 	"atelier/signing/trust"
@@ -53,7 +53,7 @@ func runKeysGenerate(ctx context.Context, gopts *globalOptions, opts keysGenerat
 	if err != nil {
 		return err
 	}
-	var k app.KeyInfo
+	var k modules.KeyInfo
 	if err := call(ctx, gopts, "Modules.KeysGenerate", &k, name, string(pass)); err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func newKeysListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runKeysList(ctx context.Context, gopts *globalOptions) error {
-	var ks []app.KeyInfo
+	var ks []modules.KeyInfo
 	if err := call(ctx, gopts, "Modules.KeysList", &ks); err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func newKeysExportCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runKeysExport(ctx context.Context, gopts *globalOptions, opts keysExportOptions, name string) error {
-	var k app.KeyExport
+	var k modules.KeyExport
 	if err := call(ctx, gopts, "Modules.KeysExport", &k, name, opts.private); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func runKeysImport(ctx context.Context, gopts *globalOptions, opts keysImportOpt
 	if err != nil {
 		return err
 	}
-	var k app.KeyInfo
+	var k modules.KeyInfo
 	if err := call(ctx, gopts, "Modules.KeysImport", &k, name, string(raw), string(pass)); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"atelier/app"
+	"atelier/app/modules"
 	"atelier/humanize"
 	"atelier/signing"
 	"atelier/signing/manifest"
@@ -173,7 +174,7 @@ func runModuleVerify(ctx context.Context, gopts *globalOptions, archive string) 
 	if err != nil {
 		return err
 	}
-	var r app.VerifyResult
+	var r modules.VerifyResult
 	if err := call(ctx, gopts, "Modules.Verify", &r, abs); err != nil {
 		return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 	}
@@ -207,7 +208,7 @@ func runModuleInstall(ctx context.Context, gopts *globalOptions, opts moduleInst
 			return err
 		}
 	}
-	var r app.VerifyResult
+	var r modules.VerifyResult
 	if err := call(ctx, gopts, method, &r, arg, opts.approve); err != nil {
 		return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 	}
@@ -240,7 +241,7 @@ func newModuleListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleList(ctx context.Context, gopts *globalOptions) error {
-	var ms []app.InstalledModule
+	var ms []modules.InstalledModule
 	if err := call(ctx, gopts, "Modules.Installed", &ms); err != nil {
 		return err
 	}
@@ -268,7 +269,7 @@ func newModuleCheckCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleCheck(ctx context.Context, gopts *globalOptions, name string) error {
-	var m app.InstalledModule
+	var m modules.InstalledModule
 	if err := call(ctx, gopts, "Modules.Check", &m, name); err != nil {
 		return err
 	}
@@ -319,7 +320,7 @@ func newModuleSearchCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleSearch(ctx context.Context, gopts *globalOptions, q string) error {
-	var hits []app.SearchHit
+	var hits []modules.SearchHit
 	if err := call(ctx, gopts, "Modules.Search", &hits, q); err != nil {
 		return err
 	}
@@ -335,7 +336,7 @@ func runModuleSearch(ctx context.Context, gopts *globalOptions, q string) error 
 	})
 }
 
-func modulesPrintResult(w io.Writer, r app.VerifyResult) {
+func modulesPrintResult(w io.Writer, r modules.VerifyResult) {
 	if r.Status == "needs-approval" {
 		fmt.Fprintf(w, "%s %s is signed by %s and trusted, and asks for permissions not granted before (+):\n", r.Module, r.Version, r.Publisher)
 	} else {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/app/index"
+	"atelier/app/projects"
 	"atelier/humanize"
 )
 
@@ -40,7 +40,7 @@ func newProjectAddCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runProjectAdd(ctx context.Context, gopts *globalOptions, folder string) error {
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(ctx, gopts, "Projects.Add", &p, folder); err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func newProjectListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runProjectList(ctx context.Context, gopts *globalOptions) error {
-	var ps []app.ProjectSummary
+	var ps []projects.ProjectSummary
 	if err := call(ctx, gopts, "Projects.List", &ps); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func newProjectRescanCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runProjectRescan(ctx context.Context, gopts *globalOptions, project string) error {
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(ctx, gopts, "Projects.Rescan", &p, project); err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runProjectRescan(ctx context.Context, gopts *globalOptions, project string)
 	})
 }
 
-func projectsState(p app.ProjectSummary) string {
+func projectsState(p projects.ProjectSummary) string {
 	switch {
 	case p.Indexing && p.Progress.Total > 0:
 		return fmt.Sprintf("indexing %d%%", p.Progress.Done*100/p.Progress.Total)

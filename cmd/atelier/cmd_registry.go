@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/modules"
 	"atelier/signing/registry"
 )
 
@@ -82,7 +82,7 @@ func runRegistryAdd(ctx context.Context, gopts *globalOptions, src string) error
 		}
 		src = abs
 	}
-	var r app.RegistryInfo
+	var r modules.RegistryInfo
 	if err := call(ctx, gopts, "Modules.RegistryAdd", &r, src); err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func newRegistryListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRegistryList(ctx context.Context, gopts *globalOptions) error {
-	var rs []app.RegistryInfo
+	var rs []modules.RegistryInfo
 	if err := call(ctx, gopts, "Modules.Registries", &rs); err != nil {
 		return err
 	}

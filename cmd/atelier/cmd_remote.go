@@ -8,9 +8,9 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/spf13/cobra"
+	syncsvc "atelier/app/sync"
 
-	"atelier/app"
+	"github.com/spf13/cobra"
 )
 
 // `atelier remote`: where sync sends files.
@@ -57,7 +57,7 @@ func newRemoteAddCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRemoteAdd(ctx context.Context, gopts *globalOptions, opts remoteAddOptions, args []string) error {
-	spec := app.RemoteSpec{Name: args[0], URL: args[1], Kind: opts.kind, AccessKey: opts.accessKey, BandwidthKBps: opts.bandwidth, Default: opts.makeDefault}
+	spec := syncsvc.RemoteSpec{Name: args[0], URL: args[1], Kind: opts.kind, AccessKey: opts.accessKey, BandwidthKBps: opts.bandwidth, Default: opts.makeDefault}
 	if opts.passFile != "" {
 		p, err := syncReadSecret(opts.passFile)
 		if err != nil {
@@ -77,7 +77,7 @@ func runRemoteAdd(ctx context.Context, gopts *globalOptions, opts remoteAddOptio
 	if (spec.AccessKey == "") != (spec.SecretKey == "") {
 		return errors.New("give both --access-key and --secret-key-file, or neither (then the provider's chain is used)")
 	}
-	var r app.Remote
+	var r syncsvc.Remote
 	if err := call(ctx, gopts, "Sync.RemoteAdd", &r, spec); err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func newRemoteListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRemoteList(ctx context.Context, gopts *globalOptions) error {
-	var rs []app.Remote
+	var rs []syncsvc.Remote
 	if err := call(ctx, gopts, "Sync.RemoteList", &rs); err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func runTestRemote(ctx context.Context, gopts *globalOptions, opts remoteTestOpt
 	if err != nil {
 		return err
 	}
-	var r app.RemoteTestResult
+	var r syncsvc.RemoteTestResult
 	if err := call(ctx, gopts, "Sync.RemoteTest", &r, name, pass); err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func runRemoteLimit(ctx context.Context, gopts *globalOptions, name, limit strin
 	if err != nil || kibps < 0 {
 		return fmt.Errorf("limit %q: give KiB per second as a whole number, 0 for no limit", limit)
 	}
-	var r app.Remote
+	var r syncsvc.Remote
 	if err := call(ctx, gopts, "Sync.RemoteSetLimit", &r, name, kibps); err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/projects"
 	"atelier/humanize"
 )
 
@@ -25,7 +25,7 @@ func newStatusCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runStatus(ctx context.Context, gopts *globalOptions) error {
-	var st app.Status
+	var st projects.Status
 	if err := call(ctx, gopts, "Projects.Status", &st); err != nil {
 		return err
 	}

@@ -6,9 +6,10 @@ import (
 	"io"
 	"time"
 
+	syncsvc "atelier/app/sync"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/humanize"
 	"atelier/sync/vault"
 )
@@ -65,7 +66,7 @@ func runSyncRun(ctx context.Context, gopts *globalOptions, opts syncRunOptions, 
 		return err
 	}
 	p := optionalArg(args)
-	var res app.SyncRunResult
+	var res syncsvc.SyncRunResult
 	err := syncCallProgress(ctx, gopts, "Sync.Run", &res, p)
 	if len(res.Projects) == 0 && err != nil {
 		return err
@@ -113,7 +114,7 @@ func newSyncStatusCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runSyncStatus(ctx context.Context, gopts *globalOptions) error {
-	var st app.SyncStatus
+	var st syncsvc.SyncStatus
 	if err := call(ctx, gopts, "Sync.Status", &st); err != nil {
 		return err
 	}
@@ -209,7 +210,7 @@ func runSyncSnapshots(ctx context.Context, gopts *globalOptions, opts syncSnapsh
 	if err := syncUnlockProjects(ctx, gopts, opts.passFile, args); err != nil {
 		return err
 	}
-	var ss []app.SnapshotInfo
+	var ss []syncsvc.SnapshotInfo
 	if err := call(ctx, gopts, "Sync.Snapshots", &ss, args[0]); err != nil {
 		return err
 	}

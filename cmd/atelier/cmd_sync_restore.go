@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	syncsvc "atelier/app/sync"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/humanize"
 	"atelier/sync/vault"
 )
@@ -51,7 +52,7 @@ func runSyncRestore(ctx context.Context, gopts *globalOptions, opts syncRestoreO
 		return err
 	}
 	var res vault.RestoreResult
-	if err := syncCallProgress(ctx, gopts, "Sync.Restore", &res, args[0], opts.to, opts.snapshot, app.RestoreOptions{Overwrite: opts.overwrite}); err != nil {
+	if err := syncCallProgress(ctx, gopts, "Sync.Restore", &res, args[0], opts.to, opts.snapshot, syncsvc.RestoreOptions{Overwrite: opts.overwrite}); err != nil {
 		return err
 	}
 	return output(gopts, res, func(w io.Writer) {

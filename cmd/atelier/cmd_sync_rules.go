@@ -7,9 +7,10 @@ import (
 	"io"
 	"strings"
 
+	syncsvc "atelier/app/sync"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/humanize"
 )
 
@@ -51,7 +52,7 @@ func newSyncRulesCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runSyncRules(ctx context.Context, gopts *globalOptions, opts syncRulesOptions, project string) error {
-	var r app.SyncRules
+	var r syncsvc.SyncRules
 	if err := call(ctx, gopts, "Sync.Rules", &r, project); err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func runSyncRules(ctx context.Context, gopts *globalOptions, opts syncRulesOptio
 			return err
 		}
 	}
-	var pv app.SyncPreview
+	var pv syncsvc.SyncPreview
 	if err := call(ctx, gopts, "Sync.Preview", &pv, project); err != nil {
 		return err
 	}

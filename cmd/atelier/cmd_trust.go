@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/modules"
 	"atelier/signing/keys"
 	"atelier/signing/trust"
 )
@@ -83,7 +83,7 @@ func newTrustListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runTrustList(ctx context.Context, gopts *globalOptions) error {
-	var p app.PolicyView
+	var p modules.PolicyView
 	if err := call(ctx, gopts, "Modules.Policy", &p); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/projects"
 	"atelier/localdb"
 )
 
@@ -206,7 +206,7 @@ func TestCommandsRightAfterDaemonStart(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var st app.Status
+	var st projects.Status
 	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}

@@ -12,9 +12,10 @@ import (
 	"strings"
 	"sync"
 
+	syncsvc "atelier/app/sync"
+
 	"golang.org/x/term"
 
-	"atelier/app"
 	"atelier/app/api"
 )
 
@@ -27,11 +28,11 @@ func syncCallProgress(ctx context.Context, gopts *globalOptions, method string, 
 	var mu sync.Mutex
 	shown := false
 	show := func(ev api.Event) {
-		if ev.Name != app.SyncProgressEvent {
+		if ev.Name != syncsvc.SyncProgressEvent {
 			return
 		}
 		b, _ := json.Marshal(ev.Data)
-		var p app.SyncProgress
+		var p syncsvc.SyncProgress
 		if json.Unmarshal(b, &p) != nil {
 			return
 		}
@@ -144,14 +145,14 @@ func syncUnlockProjects(ctx context.Context, gopts *globalOptions, passFile stri
 	remotes := map[string]bool{}
 	if len(projects) > 0 {
 		for _, p := range projects {
-			var r app.SyncRules
+			var r syncsvc.SyncRules
 			if err := call(ctx, gopts, "Sync.Rules", &r, p); err != nil {
 				return err
 			}
 			remotes[r.Remote] = true
 		}
 	} else {
-		var st app.SyncStatus
+		var st syncsvc.SyncStatus
 		if err := call(ctx, gopts, "Sync.Status", &st); err != nil {
 			return err
 		}

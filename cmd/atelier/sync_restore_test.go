@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"atelier/app"
+	"atelier/app/projects"
 )
 
 // `atelier sync restore PROJECT --to DIR` refuses a non-empty folder (the
@@ -44,7 +44,7 @@ func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 	os.MkdirAll(proj, 0o755)
 	os.WriteFile(filepath.Join(proj, "mix.wav"), []byte("mix v1"), 0o644)
 	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("notes"), 0o644)
-	var p app.ProjectSummary
+	var p projects.ProjectSummary
 	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
 		t.Fatal(err)
 	}
