@@ -22,9 +22,11 @@ import (
 	"atelier/localdb"
 )
 
-// clientSources are where the clients of the service surface live: the CLI,
-// the frontend, the end-to-end suites, and the Go tests (which may call a
-// bound method directly, e.Sync.Restore(...)).
+// clientSources are where the clients of the service surface live: the CLI
+// (through the typed client app/client: cl.Sync.Restore(ctx, ...)), the
+// frontend ("Sync.Restore" through the Bridge), the end-to-end suites, and
+// the Go tests (which may call a bound method directly, e.Sync.Restore(...)).
+// app/client itself is not a client: it has a method for every route.
 var clientSources = []struct {
 	dir  string
 	exts []string
@@ -39,9 +41,10 @@ var clientSources = []struct {
 
 // TestEveryMethodHasAClient is the surface's contract: every route the
 // registry serves (the methods Wails, the local API and the CLI share) is
-// called by some client, by its "Service.Method" name or, in Go tests,
-// directly. A method nobody calls is a dead public route: unexport it, or
-// move it off the bound type.
+// called by some client, by its "Service.Method" name or, in Go, as
+// .Service.Method( on the typed client or the service itself. A method
+// nobody calls is a dead public route: unexport it, or move it off the
+// bound type.
 func TestEveryMethodHasAClient(t *testing.T) {
 	e := openEngine(t, DirsUnder(t.TempDir()), false)
 	defer e.Close()

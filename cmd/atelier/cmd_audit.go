@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"atelier/app/client"
+
 	"atelier/app/modules"
 
 	"github.com/spf13/cobra"
@@ -32,7 +34,7 @@ func newAuditCommand(gopts *globalOptions) *cobra.Command {
 
 func runAudit(ctx context.Context, gopts *globalOptions, opts auditOptions) error {
 	var es []modules.AuditEntry
-	if err := call(ctx, gopts, "Modules.Audit", &es, opts.limit); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { es, err = cl.Modules.Audit(ctx, opts.limit); return }); err != nil {
 		return err
 	}
 	return output(gopts, es, func(w io.Writer) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/demo"
@@ -45,7 +47,7 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 	home := *gopts
 	home.dataDir = "" // WORKSPACE/home, through ATELIER_HOME
 	var ps []projects.ProjectSummary
-	if err := call(ctx, &home, "Projects.List", &ps); err != nil {
+	if err := do(ctx, &home, func(cl *client.Client) (err error) { ps, err = cl.Projects.List(ctx); return }); err != nil {
 		return err
 	}
 	for _, p := range ps {
@@ -54,7 +56,7 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 		}
 	}
 	var p projects.ProjectSummary
-	if err := call(ctx, &home, "Projects.Add", &p, proj); err != nil && !strings.Contains(err.Error(), "already a project") {
+	if err := do(ctx, &home, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil && !strings.Contains(err.Error(), "already a project") {
 		return err
 	}
 	fmt.Printf("Registered %s in %s\n", p.Name, filepath.Join(ws, "home"))

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/modules"
@@ -54,7 +56,7 @@ func runKeysGenerate(ctx context.Context, gopts *globalOptions, opts keysGenerat
 		return err
 	}
 	var k modules.KeyInfo
-	if err := call(ctx, gopts, "Modules.KeysGenerate", &k, name, string(pass)); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { k, err = cl.Modules.KeysGenerate(ctx, name, string(pass)); return }); err != nil {
 		return err
 	}
 	return output(gopts, k, func(w io.Writer) {
@@ -75,7 +77,7 @@ func newKeysListCommand(gopts *globalOptions) *cobra.Command {
 
 func runKeysList(ctx context.Context, gopts *globalOptions) error {
 	var ks []modules.KeyInfo
-	if err := call(ctx, gopts, "Modules.KeysList", &ks); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ks, err = cl.Modules.KeysList(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, ks, func(w io.Writer) {
@@ -112,7 +114,7 @@ func newKeysExportCommand(gopts *globalOptions) *cobra.Command {
 
 func runKeysExport(ctx context.Context, gopts *globalOptions, opts keysExportOptions, name string) error {
 	var k modules.KeyExport
-	if err := call(ctx, gopts, "Modules.KeysExport", &k, name, opts.private); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { k, err = cl.Modules.KeysExport(ctx, name, opts.private); return }); err != nil {
 		return err
 	}
 	if gopts.json {
@@ -164,7 +166,10 @@ func runKeysImport(ctx context.Context, gopts *globalOptions, opts keysImportOpt
 		return err
 	}
 	var k modules.KeyInfo
-	if err := call(ctx, gopts, "Modules.KeysImport", &k, name, string(raw), string(pass)); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) {
+		k, err = cl.Modules.KeysImport(ctx, name, string(raw), string(pass))
+		return
+	}); err != nil {
 		return err
 	}
 	return output(gopts, k, func(w io.Writer) { fmt.Fprintf(w, "Imported key %s (%s).\n", k.Name, k.ID[:12]) })

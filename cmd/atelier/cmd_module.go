@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -175,7 +177,7 @@ func runModuleVerify(ctx context.Context, gopts *globalOptions, archive string) 
 		return err
 	}
 	var r modules.VerifyResult
-	if err := call(ctx, gopts, "Modules.Verify", &r, abs); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Modules.Verify(ctx, abs); return }); err != nil {
 		return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 	}
 	return output(gopts, r, func(w io.Writer) { modulesPrintResult(w, r) })
@@ -201,21 +203,25 @@ func newModuleInstallCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleInstall(ctx context.Context, gopts *globalOptions, opts moduleInstallOptions, arg string) error {
-	method := "Modules.InstallByName"
+	install := func(c *client.Client, approve bool) (modules.VerifyResult, error) {
+		return c.Modules.InstallByName(ctx, arg, approve)
+	}
 	if fi, err := os.Stat(arg); err == nil && fi.Mode().IsRegular() {
-		method = "Modules.Install"
+		install = func(c *client.Client, approve bool) (modules.VerifyResult, error) {
+			return c.Modules.Install(ctx, arg, approve)
+		}
 		if arg, err = filepath.Abs(arg); err != nil {
 			return err
 		}
 	}
 	var r modules.VerifyResult
-	if err := call(ctx, gopts, method, &r, arg, opts.approve); err != nil {
+	if err := do(ctx, gopts, func(c *client.Client) (err error) { r, err = install(c, opts.approve); return }); err != nil {
 		return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 	}
 	if r.Status == "needs-approval" && !gopts.json {
 		modulesPrintResult(os.Stderr, r)
 		if opts.yes || modulesConfirm("Grant these permissions and install?") {
-			if err := call(ctx, gopts, method, &r, arg, true); err != nil {
+			if err := do(ctx, gopts, func(c *client.Client) (err error) { r, err = install(c, true); return }); err != nil {
 				return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 			}
 		}
@@ -242,7 +248,7 @@ func newModuleListCommand(gopts *globalOptions) *cobra.Command {
 
 func runModuleList(ctx context.Context, gopts *globalOptions) error {
 	var ms []modules.InstalledModule
-	if err := call(ctx, gopts, "Modules.Installed", &ms); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ms, err = cl.Modules.Installed(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, ms, func(w io.Writer) {
@@ -270,7 +276,7 @@ func newModuleCheckCommand(gopts *globalOptions) *cobra.Command {
 
 func runModuleCheck(ctx context.Context, gopts *globalOptions, name string) error {
 	var m modules.InstalledModule
-	if err := call(ctx, gopts, "Modules.Check", &m, name); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { m, err = cl.Modules.Check(ctx, name); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, m, func(w io.Writer) { fmt.Fprintf(w, "%s %s: %s\n", m.Name, m.Version, m.Verification) }); err != nil {
@@ -301,7 +307,7 @@ func newModuleRemoveCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleRemove(ctx context.Context, gopts *globalOptions, opts moduleRemoveOptions, name string) error {
-	if err := call(ctx, gopts, "Modules.Remove", nil, name, opts.forget); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Modules.Remove(ctx, name, opts.forget) }); err != nil {
 		return err
 	}
 	fmt.Printf("Removed %s.\n", name)
@@ -321,7 +327,7 @@ func newModuleSearchCommand(gopts *globalOptions) *cobra.Command {
 
 func runModuleSearch(ctx context.Context, gopts *globalOptions, q string) error {
 	var hits []modules.SearchHit
-	if err := call(ctx, gopts, "Modules.Search", &hits, q); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { hits, err = cl.Modules.Search(ctx, q); return }); err != nil {
 		return err
 	}
 	return output(gopts, hits, func(w io.Writer) {

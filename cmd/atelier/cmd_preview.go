@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/library"
@@ -87,7 +89,7 @@ func newPreviewStatsCommand(gopts *globalOptions) *cobra.Command {
 
 func runPreviewStats(ctx context.Context, gopts *globalOptions) error {
 	var st library.QueueStats
-	if err := call(ctx, gopts, "Library.Stats", &st); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Library.Stats(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, st, func(w io.Writer) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/index"
@@ -41,7 +43,7 @@ func newProjectAddCommand(gopts *globalOptions) *cobra.Command {
 
 func runProjectAdd(ctx context.Context, gopts *globalOptions, folder string) error {
 	var p projects.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Add", &p, folder); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, folder); return }); err != nil {
 		return err
 	}
 	return output(gopts, p, func(w io.Writer) {
@@ -68,7 +70,7 @@ func newProjectListCommand(gopts *globalOptions) *cobra.Command {
 
 func runProjectList(ctx context.Context, gopts *globalOptions) error {
 	var ps []projects.ProjectSummary
-	if err := call(ctx, gopts, "Projects.List", &ps); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ps, err = cl.Projects.List(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, ps, func(w io.Writer) {
@@ -105,7 +107,7 @@ func runProjectRemove(ctx context.Context, gopts *globalOptions, opts projectRem
 	if !opts.yes && !confirm(fmt.Sprintf("Forget project %s? Its index and previews go; the folder itself stays.", project)) {
 		return fmt.Errorf("not removed (pass --yes to skip the question)")
 	}
-	if err := call(ctx, gopts, "Projects.Remove", nil, project); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Projects.Remove(ctx, project) }); err != nil {
 		return err
 	}
 	fmt.Printf("Removed %s.\n", project)
@@ -125,7 +127,7 @@ func newProjectRescanCommand(gopts *globalOptions) *cobra.Command {
 
 func runProjectRescan(ctx context.Context, gopts *globalOptions, project string) error {
 	var p projects.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Rescan", &p, project); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Rescan(ctx, project); return }); err != nil {
 		return err
 	}
 	return output(gopts, p, func(w io.Writer) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 
+	"atelier/app/client"
+
 	syncsvc "atelier/app/sync"
 
 	"github.com/spf13/cobra"
@@ -78,7 +80,7 @@ func runRemoteAdd(ctx context.Context, gopts *globalOptions, opts remoteAddOptio
 		return errors.New("give both --access-key and --secret-key-file, or neither (then the provider's chain is used)")
 	}
 	var r syncsvc.Remote
-	if err := call(ctx, gopts, "Sync.RemoteAdd", &r, spec); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.RemoteAdd(ctx, spec); return }); err != nil {
 		return err
 	}
 	if r.Warning != "" {
@@ -102,7 +104,7 @@ func newRemoteListCommand(gopts *globalOptions) *cobra.Command {
 
 func runRemoteList(ctx context.Context, gopts *globalOptions) error {
 	var rs []syncsvc.Remote
-	if err := call(ctx, gopts, "Sync.RemoteList", &rs); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { rs, err = cl.Sync.RemoteList(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, rs, func(w io.Writer) {
@@ -143,7 +145,7 @@ func runTestRemote(ctx context.Context, gopts *globalOptions, opts remoteTestOpt
 		return err
 	}
 	var r syncsvc.RemoteTestResult
-	if err := call(ctx, gopts, "Sync.RemoteTest", &r, name, pass); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.RemoteTest(ctx, name, pass); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, r, func(w io.Writer) {
@@ -173,7 +175,7 @@ func newRemoteRemoveCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRemoteRemove(ctx context.Context, gopts *globalOptions, name string) error {
-	if err := call(ctx, gopts, "Sync.RemoteRemove", nil, name); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Sync.RemoteRemove(ctx, name) }); err != nil {
 		return err
 	}
 	return output(gopts, map[string]string{"removed": name}, func(w io.Writer) { fmt.Fprintf(w, "removed %s\n", name) })
@@ -196,7 +198,7 @@ func runRemoteLimit(ctx context.Context, gopts *globalOptions, name, limit strin
 		return fmt.Errorf("limit %q: give KiB per second as a whole number, 0 for no limit", limit)
 	}
 	var r syncsvc.Remote
-	if err := call(ctx, gopts, "Sync.RemoteSetLimit", &r, name, kibps); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.RemoteSetLimit(ctx, name, kibps); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/projects"
@@ -26,7 +28,7 @@ func newStatusCommand(gopts *globalOptions) *cobra.Command {
 
 func runStatus(ctx context.Context, gopts *globalOptions) error {
 	var st projects.Status
-	if err := call(ctx, gopts, "Projects.Status", &st); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Projects.Status(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, st, func(w io.Writer) {

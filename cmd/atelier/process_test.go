@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/projects"
@@ -207,7 +209,7 @@ func TestCommandsRightAfterDaemonStart(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	var st projects.Status
-	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || !st.Running {
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) { st, err = cl.Projects.Status(context.Background()); return }); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"atelier/app/client"
+
 	"atelier/app/projects"
 )
 
@@ -37,7 +39,7 @@ func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 		b, _ := os.ReadFile(out.Name())
 		return string(b), err
 	}
-	if err := call(ctx, gopts, "Privacy.Grant", nil, "sync.cloud", "test"); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { _, err := cl.Privacy.Grant(ctx, "sync.cloud", "test"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	proj := filepath.Join(t.TempDir(), "album")
@@ -45,7 +47,7 @@ func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 	os.WriteFile(filepath.Join(proj, "mix.wav"), []byte("mix v1"), 0o644)
 	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("notes"), 0o644)
 	var p projects.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil {
 		t.Fatal(err)
 	}
 	id := string(p.ID)
