@@ -46,7 +46,7 @@ type desktopApp struct {
 	hidden  bool
 	eng     *app.Engine // nil when attached
 	client  *api.Client // nil when the app owns the engine
-	caller  desktop.Caller
+	caller  api.Caller
 	life    *desktop.Lifecycle
 	stopCtx context.Context // ends when the window's app shuts down
 	stop    context.CancelFunc
@@ -254,7 +254,7 @@ func (a *desktopApp) open() error {
 		eng, err := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
 		if err == nil {
 			a.eng = eng
-			a.caller = desktop.Local(api.NewRegistry(eng.Services()).Call)
+			a.caller = api.Local{Registry: api.NewRegistry(eng.Services())}
 			return nil
 		}
 		if !errors.Is(err, localdb.ErrLocked) {

@@ -19,6 +19,7 @@ import (
 	"atelier/app/api"
 	"atelier/app/apierr"
 	"atelier/app/desktop"
+	"atelier/app/projects"
 	"atelier/app/tray"
 )
 
@@ -56,7 +57,20 @@ func TestAttachedWindowUsesTheRunningEngine(t *testing.T) {
 		events = append(events, name)
 		mu.Unlock()
 	}, func(ok bool, err error) { connected <- ok }, eng.Log)
-	time.Sleep(200 * time.Millisecond) // the stream is up
+	// The stream is up once an event comes through (Resume emits "sync").
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c.Call(ctx, "Sync.Resume", nil)
+		time.Sleep(50 * time.Millisecond)
+		mu.Lock()
+		n := len(events)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no event reached the attached window's stream")
+		}
+	}
 
 	picked := filepath.Join(t.TempDir(), "picked")
 	bridge := app.NewBridge(ctx, desktop.Remote(c, map[string]desktop.LocalMethod{
@@ -94,11 +108,11 @@ func TestAttachedWindowUsesTheRunningEngine(t *testing.T) {
 		mu.Lock()
 		got := strings.Join(events, ",")
 		mu.Unlock()
-		if strings.Contains(got, app.ProjectsEvent) {
+		if strings.Contains(got, projects.ProjectsEvent) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q event reached the attached window; got %s", app.ProjectsEvent, got)
+			t.Fatalf("no %q event reached the attached window; got %s", projects.ProjectsEvent, got)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -148,7 +162,7 @@ func TestAttachedWindowUsesTheRunningEngine(t *testing.T) {
 		t.Errorf("paused: %+v", st)
 	}
 	// And the same answers in-process.
-	local := desktop.StatusSource{C: desktop.Local(api.NewRegistry(eng.Services()).Call)}
+	local := desktop.StatusSource{C: api.Local{Registry: api.NewRegistry(eng.Services())}}
 	if st, err := local.State(ctx); err != nil || st.Status != tray.Paused {
 		t.Errorf("in-process: %+v %v", st, err)
 	}

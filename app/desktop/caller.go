@@ -4,14 +4,14 @@
 // tray's view of the engine, the one-desktop-per-data-dir lock, and the
 // pieces of an attached window (calls, events and files over the socket).
 //
-// It knows the engine only through a Caller ("Service.Method" with JSON
-// arguments), the same surface the CLI and the browser UI use.
+// It knows the engine only through an api.Caller ("Service.Method" with
+// JSON arguments: api.Local in process, api.Client over the socket), the
+// same surface the CLI and the browser UI use.
 package desktop
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"atelier/app/api"
 )
@@ -19,37 +19,6 @@ import (
 // CallFunc runs "Service.Method" with JSON-encoded arguments (the shape of
 // api.Registry.Call and app.CallFunc).
 type CallFunc = func(ctx context.Context, method string, args []json.RawMessage) (any, error)
-
-// Caller runs "Service.Method" and decodes its result into out (may be nil).
-// *api.Client is one; Local makes one of the engine's own registry.
-type Caller interface {
-	Call(ctx context.Context, method string, out any, args ...any) error
-}
-
-// Local is a Caller over an in-process CallFunc (the engine's registry).
-func Local(call CallFunc) Caller { return localCaller{call} }
-
-type localCaller struct{ call CallFunc }
-
-func (l localCaller) Call(ctx context.Context, method string, out any, args ...any) error {
-	raw := make([]json.RawMessage, len(args))
-	for i, a := range args {
-		b, err := json.Marshal(a)
-		if err != nil {
-			return fmt.Errorf("call %s: argument %d: %w", method, i+1, err)
-		}
-		raw[i] = b
-	}
-	res, err := l.call(ctx, method, raw)
-	if err != nil || out == nil {
-		return err
-	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("call %s: encode the result: %w", method, err)
-	}
-	return json.Unmarshal(b, out)
-}
 
 // LocalMethod answers one "Service.Method" in the desktop app itself
 // instead of on the engine it is attached to (a native folder dialog must

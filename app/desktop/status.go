@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/api"
 	"atelier/app/tray"
 )
 
@@ -13,7 +14,7 @@ import (
 // rendering previews, syncing), sync paused, or needs attention (sync
 // problems or conflicts, a failed sync run, a project no longer watched),
 // read through the same methods the status line of the window uses.
-type StatusSource struct{ C Caller }
+type StatusSource struct{ C api.Caller }
 
 // The fields of the engine's answers the tray reads.
 type (
@@ -120,7 +121,7 @@ func stateOf(ps projectsStatus, ss syncStatus, qs queueStats) tray.State {
 
 // Busy says what work would be cut short by quitting now ("" when none):
 // the quit notice names it while the engine finishes or checkpoints it.
-func Busy(ctx context.Context, c Caller) string {
+func Busy(ctx context.Context, c api.Caller) string {
 	var ss syncStatus
 	if err := c.Call(ctx, "Sync.Status", &ss); err != nil || !ss.Running {
 		return ""
