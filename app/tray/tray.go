@@ -222,7 +222,11 @@ func (t *Tray) SetQuitting() {
 	}
 	t.mu.Lock()
 	t.quitting = true
+	t.last.Quitting = true
+	st := t.last
 	t.mu.Unlock()
+	// Shown now: the app may stop refreshing the tray before the next poke.
+	t.surf.Show(Render(st, t.opts.Now()))
 	t.Poke()
 }
 
