@@ -216,9 +216,10 @@ func main() {
 		},
 		// Hidden, the app is a background companion: its work yields to
 		// the creator's foreground apps (CPU policy and I/O priority).
-		Hidden: func() { yield(lg, true) },
-		Shown:  func() { yield(lg, false) },
-		Log:    lg,
+		FirstTime: func(key string) bool { return desktop.FirstTime(dirs.Data, key) },
+		Hidden:    func() { yield(lg, true) },
+		Shown:     func() { yield(lg, false) },
+		Log:       lg,
 	}
 	if *skipOnboarding {
 		if err := a.caller.Call(context.Background(), "Settings.CompleteOnboarding", nil); err != nil {

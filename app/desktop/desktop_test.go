@@ -188,3 +188,26 @@ func TestStartedHiddenWaitsForALateTrayThenShows(t *testing.T) {
 		t.Errorf("no tray: shows %d, notices %v", shows, ns.list())
 	}
 }
+
+func TestNoTrayNoticeOncePerDataDir(t *testing.T) {
+	dir := t.TempDir()
+	if !FirstTime(dir, "no-tray") || FirstTime(dir, "no-tray") || !FirstTime(dir, "other") {
+		t.Fatal("FirstTime does not remember")
+	}
+	// Two launches on one data dir: the second one does not say it again,
+	// and its close button still quits.
+	data := t.TempDir()
+	var ns notices
+	for launch := 0; launch < 2; launch++ {
+		l := &Lifecycle{Win: &fakeWindow{}, Notice: ns.add, Busy: func(context.Context) string { return "" },
+			Host:      func(context.Context) error { return tray.ErrNoHost },
+			FirstTime: func(key string) bool { return FirstTime(data, key) }}
+		l.Started(context.Background(), false, 0)
+		if l.BeforeClose(context.Background()) {
+			t.Fatalf("launch %d: close hid the window without a tray", launch)
+		}
+	}
+	if n := ns.list(); len(n) != 1 {
+		t.Errorf("notices over two launches: %v", n)
+	}
+}

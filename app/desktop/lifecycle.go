@@ -2,7 +2,11 @@ package desktop
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +40,11 @@ type Lifecycle struct {
 	// Hidden and Shown are told when the window hides and shows (the
 	// engine's background work yields while the window is hidden).
 	Hidden, Shown func()
-	Log           *slog.Logger
+	// FirstTime, when set, says whether a notice is new to this data dir
+	// (FirstTime below): the no-tray notice is then given once, not at
+	// every launch.
+	FirstTime func(key string) bool
+	Log       *slog.Logger
 
 	quitting atomic.Bool
 	noTray   sync.Once
@@ -133,6 +141,9 @@ func (l *Lifecycle) Started(ctx context.Context, hidden bool, wait time.Duration
 func (l *Lifecycle) sayNoTray(err error) {
 	l.noTray.Do(func() {
 		l.log().Info("no tray host: closing the window quits Atelier", "why", err)
+		if l.FirstTime != nil && !l.FirstTime("no-tray") {
+			return
+		}
 		l.Notice("No system tray here", "Closing the window quits Atelier, and its background work stops until you open it again. "+
 			"A tray (on GNOME, the AppIndicator extension) keeps Atelier working with the window closed; "+
 			"`systemctl --user enable --now atelier` runs it without a window.")
@@ -150,4 +161,18 @@ func (l *Lifecycle) finishing(ctx context.Context) {
 		l.log().Info("quitting once the work under way is safe", "work", what)
 		l.Notice("Quitting after "+what, "Atelier finishes or checkpoints "+what+" before it quits; the rest continues next time.")
 	}
+}
+
+// FirstTime says whether the notice key is new to the data dir, and marks
+// it as given (a file DATA/desktop-said-KEY). Errors count as new: a notice
+// given twice beats one never given.
+func FirstTime(dataDir, key string) bool {
+	f, err := os.OpenFile(filepath.Join(dataDir, "desktop-said-"+key), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false
+	}
+	if err == nil {
+		f.Close()
+	}
+	return true
 }
