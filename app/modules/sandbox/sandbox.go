@@ -34,6 +34,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -123,6 +124,15 @@ type Runner struct {
 
 	mu       sync.Mutex
 	compiled map[[32]byte]wazero.CompiledModule
+	sums     map[fileID][32]byte // program files seen unchanged since hashed
+}
+
+// fileID identifies a program file's version without reading it.
+type fileID struct {
+	path  string
+	size  int64
+	mtime int64
+	ino   uint64
 }
 
 // New makes a Runner. Close it when done.
@@ -155,7 +165,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("start the module sandbox: %w", err)
 	}
-	return &Runner{rt: rt, cache: cache, log: log, mem: mem, compiled: map[[32]byte]wazero.CompiledModule{}}, nil
+	return &Runner{rt: rt, cache: cache, log: log, mem: mem, compiled: map[[32]byte]wazero.CompiledModule{}, sums: map[fileID][32]byte{}}, nil
 }
 
 // Close releases the runtime and the compiled modules.
@@ -472,6 +482,13 @@ func lastLine(s string) string {
 	return ": " + s
 }
 
+func inode(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
+}
+
 func isOutOfMemory(stderr string, err error) bool {
 	if strings.Contains(stderr, "out of memory") {
 		return true
@@ -493,6 +510,17 @@ func (r *Runner) compile(ctx context.Context, m Module) (wazero.CompiledModule, 
 		return nil, fmt.Errorf("program %s of %s: %w (build it with GOOS=wasip1 GOARCH=wasm go build -o %s, or set main in %s)", prog, m.Manifest.Name, err, prog, manifest.FileName)
 	}
 	defer f.Close()
+	var id fileID
+	if fi, err := f.Stat(); err == nil {
+		id = fileID{path: filepath.Join(m.Dir, prog), size: fi.Size(), mtime: fi.ModTime().UnixNano(), ino: inode(fi)}
+		r.mu.Lock()
+		sum, seen := r.sums[id]
+		c, ok := r.compiled[sum]
+		r.mu.Unlock()
+		if seen && ok {
+			return c, nil
+		}
+	}
 	wasm, err := io.ReadAll(io.LimitReader(f, MaxProgramSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s of %s: %w", prog, m.Manifest.Name, err)
@@ -502,6 +530,9 @@ func (r *Runner) compile(ctx context.Context, m Module) (wazero.CompiledModule, 
 	}
 	sum := sha256.Sum256(wasm)
 	r.mu.Lock()
+	if id.path != "" {
+		r.sums[id] = sum
+	}
 	c, ok := r.compiled[sum]
 	r.mu.Unlock()
 	if ok {
