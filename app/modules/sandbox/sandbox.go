@@ -6,7 +6,9 @@
 //	analytics:rollups  the rollups the run was given at /rollups, read-only
 //	previews:read      rendered previews at /previews, read-only
 //
-// and nothing else: no other file, no network, no host function but WASI's.
+// and nothing else: no other file, no host function but WASI's, and no
+// network but HostModule's http_get to the hosts of granted net:HOST
+// permissions, every request logged in the record.
 // A permission is effective only if the manifest declares it and the creator
 // granted it. Every mount is an os.Root, so a link planted in a folder that
 // points out of it is refused. A run is bounded in time (the module is closed
@@ -165,6 +167,10 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("start the module sandbox: %w", err)
 	}
+	if err := instantiateHost(ctx, rt); err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("start the module sandbox: %w", err)
+	}
 	return &Runner{rt: rt, cache: cache, log: log, mem: mem, compiled: map[[32]byte]wazero.CompiledModule{}, sums: map[fileID][32]byte{}}, nil
 }
 
@@ -217,7 +223,8 @@ type Record struct {
 	Used        []string      `json:"used"`        // effective permissions the run exercised
 	Files       []WrittenFile `json:"files"`       // left in the output folder
 	Output      string        `json:"output,omitempty"`
-	Denied      []string      `json:"denied,omitempty"` // accesses the sandbox refused
+	Denied      []string      `json:"denied,omitempty"`  // accesses the sandbox refused
+	Network     []string      `json:"network,omitempty"` // every request through http_get, with its destination
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"duration"`
 	Outcome     string        `json:"outcome"`
@@ -284,9 +291,20 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 	if err != nil {
 		return refuse("%v", err)
 	}
+	var hosts []string
+	for _, p := range perms {
+		if h, ok := strings.CutPrefix(p, manifest.PermNetworkPrefix); ok {
+			hosts = append(hosts, h)
+		}
+	}
 	for _, f := range compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
-		if mod != wasi_snapshot_preview1.ModuleName {
+		switch {
+		case mod == wasi_snapshot_preview1.ModuleName:
+		case mod == HostModule && hostFuncs[name] && len(hosts) > 0:
+		case mod == HostModule && hostFuncs[name]:
+			return refuse("%s imports %s.%s, the network, but no net:HOST permission is granted; it cannot run", mf.Name, mod, name)
+		default:
 			return refuse("%s imports %s.%s, a host function none of its granted permissions provides; it cannot run", mf.Name, mod, name)
 		}
 	}
@@ -297,6 +315,11 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 	defer cancelTime()
 
 	state := newRunState(lim.OutputBytes, lim.OutputFiles, cancel)
+	var netLog *netState
+	if len(hosts) > 0 {
+		netLog = newNetState(hosts, lim.OutputBytes)
+		runCtx = context.WithValue(runCtx, netKey{}, netLog)
+	}
 	fsc := wazero.NewFSConfig()
 	var roots []*os.Root
 	defer func() {
@@ -403,6 +426,11 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 		rec.Used = append(rec.Used, p)
 	}
 	rec.Denied = append(rec.Denied, state.denied...)
+	if netLog != nil {
+		netLog.mu.Lock()
+		rec.Network = append(rec.Network, netLog.log...)
+		netLog.mu.Unlock()
+	}
 	written := make([]string, 0, len(state.written))
 	for _, rel := range state.written {
 		written = append(written, rel)

@@ -3,7 +3,10 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,6 +290,55 @@ func TestHostileNetwork(t *testing.T) {
 	case <-accepted:
 		t.Errorf("the module connected to the host")
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestNetworkOnlyToGrantedHosts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, "http://127.0.0.1:1/elsewhere", http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "hello from the host")
+	}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
+	wasm := sandboxtest.Build(t, "./testdata/fetch")
+	dir := t.TempDir()
+	sandboxtest.Install(t, wasm, dir, manifest.DefaultMain)
+	m := Module{Manifest: manifest.Manifest{Name: "@test/fetch", Version: "1.0.0", Kind: manifest.KindAction, License: "MIT", Permissions: []string{manifest.PermScriptRun, "net:localhost"}}, Dir: dir}
+	granted := "http://localhost:" + port + "/ok"
+	rec, err := runner(t).Run(context.Background(), m, Request{Args: []string{granted, srv.URL + "/by-ip", "http://localhost:" + port + "/redirect", "https://example.com/"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec.Log)
+	}
+	for _, want := range []string{
+		"GOT " + granted + ": 200 \"hello from the host\"",
+		"REFUSED " + srv.URL + "/by-ip: code 1",
+		"REFUSED http://localhost:" + port + "/redirect: code 2",
+		"REFUSED https://example.com/: code 1",
+	} {
+		if !strings.Contains(rec.Report, want) {
+			t.Errorf("missing %q in\n%s", want, rec.Report)
+		}
+	}
+	netlog := strings.Join(rec.Network, "\n")
+	for _, want := range []string{"GET " + granted + ": 200, 19 bytes", "refused GET https://example.com/: host example.com is not granted", "refused redirect to http://127.0.0.1:1/elsewhere"} {
+		if !strings.Contains(netlog, want) {
+			t.Errorf("the record's network log lacks %q:\n%s", want, netlog)
+		}
+	}
+	// The same program without a net permission does not start.
+	m.Manifest.Permissions = []string{manifest.PermScriptRun}
+	rec, err = runner(t).Run(context.Background(), m, Request{Args: []string{granted}})
+	if err == nil || rec.Outcome != OutcomeRefused || !strings.Contains(rec.Message, "no net:HOST permission") {
+		t.Fatalf("fetch without a net permission: %+v", rec)
+	}
+	// Granted by the manifest but not by the creator: the same.
+	m.Manifest.Permissions = []string{manifest.PermScriptRun, "net:localhost"}
+	m.Granted = []string{manifest.PermScriptRun}
+	if rec, err = runner(t).Run(context.Background(), m, Request{Args: []string{granted}}); err == nil || rec.Outcome != OutcomeRefused {
+		t.Fatalf("fetch with net declared but not granted: %+v", rec)
 	}
 }
 
