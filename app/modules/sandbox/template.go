@@ -60,27 +60,76 @@ func ApplyTemplate(ctx context.Context, m Module, dest string) ([]string, error)
 	defer dst.Close()
 	abs, _ := filepath.Abs(dest)
 	repl := strings.NewReplacer("{{project}}", filepath.Base(abs), "{{date}}", time.Now().Format("2006-01-02"))
+	written, err := copyTree(ctx, m, src, TemplateDir, dst, repl, false)
+	if err != nil {
+		return written, fmt.Errorf("new project %s from %s: %w", dest, m.Manifest.Name, err)
+	}
+	return written, nil
+}
+
+// PresetDir is the folder inside a preset module installed into the folder
+// the creator picked for its folder:LABEL permission.
+const PresetDir = "preset"
+
+// InstallPreset copies a preset module's preset/ folder into dest, the folder
+// the creator picked for it (links and special files refused, nothing
+// written outside dest). A file already there is replaced only with replace
+// (an update of the same preset); otherwise it is an error naming it.
+func InstallPreset(ctx context.Context, m Module, dest string, replace bool) ([]string, error) {
+	if m.Manifest.Kind != manifest.KindPreset {
+		return nil, fmt.Errorf("%s is a %s module, not a preset", m.Manifest.Name, kindName(m.Manifest.Kind))
+	}
+	src, err := os.OpenRoot(m.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("preset %s: %w (reinstall the module)", m.Manifest.Name, err)
+	}
+	defer src.Close()
+	if fi, err := src.Stat(PresetDir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("preset %s has no %s/ folder: a preset module ships its files there", m.Manifest.Name, PresetDir)
+	}
+	dst, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, fmt.Errorf("preset folder %s: %w (pick the folder again)", dest, err)
+	}
+	defer dst.Close()
+	written, err := copyTree(ctx, m, src, PresetDir, dst, nil, replace)
+	if err != nil {
+		return written, fmt.Errorf("install preset %s into %s: %w", m.Manifest.Name, dest, err)
+	}
+	return written, nil
+}
+
+// copyTree copies src/sub into dst file by file, refusing links and special
+// files, filling in text files with repl (if not nil), and replacing files
+// already in dst only if replace is set.
+func copyTree(ctx context.Context, m Module, src *os.Root, sub string, dst *os.Root, repl *strings.Replacer, replace bool) ([]string, error) {
 	var written []string
 	var total int64
-	err = fs.WalkDir(src.FS(), TemplateDir, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(src.FS(), sub, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(p, TemplateDir), "/")
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, sub), "/")
 		if rel == "" {
 			return nil
 		}
 		switch {
 		case d.IsDir():
-			return dst.Mkdir(rel, 0o755)
+			if err := dst.Mkdir(rel, 0o755); err != nil {
+				if fi, serr := dst.Lstat(rel); serr == nil && fi.IsDir() {
+					return nil // already there (a preset's folder, on update)
+				}
+				return err
+			}
+			return nil
 		case !d.Type().IsRegular():
-			return fmt.Errorf("template %s: %s is a link or a special file; a template holds only files and folders", m.Manifest.Name, p)
+			return fmt.Errorf("%s: %s is a link or a special file; a module holds only files and folders", m.Manifest.Name, p)
 		}
 		if len(written) >= maxTemplateFiles {
-			return fmt.Errorf("template %s has more than %d files", m.Manifest.Name, maxTemplateFiles)
+			return fmt.Errorf("%s has more than %d files", m.Manifest.Name, maxTemplateFiles)
 		}
 		data, err := fs.ReadFile(src.FS(), p)
 		if err != nil {
@@ -88,12 +137,22 @@ func ApplyTemplate(ctx context.Context, m Module, dest string) ([]string, error)
 		}
 		total += int64(len(data))
 		if total > maxTemplateBytes {
-			return fmt.Errorf("template %s is over %d MiB", m.Manifest.Name, maxTemplateBytes>>20)
+			return fmt.Errorf("%s is over %d MiB", m.Manifest.Name, maxTemplateBytes>>20)
 		}
-		if textExt[strings.ToLower(path.Ext(rel))] {
+		if repl != nil && textExt[strings.ToLower(path.Ext(rel))] {
 			data = []byte(repl.Replace(string(data)))
 		}
-		f, err := dst.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		if replace {
+			if fi, err := dst.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
+				return fmt.Errorf("%s is a link or a folder: not replaced", rel)
+			}
+			flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		}
+		f, err := dst.OpenFile(rel, flag, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists there: remove it, or update the module to replace it", rel)
+		}
 		if err != nil {
 			return err
 		}
@@ -107,8 +166,5 @@ func ApplyTemplate(ctx context.Context, m Module, dest string) ([]string, error)
 		written = append(written, rel)
 		return nil
 	})
-	if err != nil {
-		return written, fmt.Errorf("new project %s from %s: %w", dest, m.Manifest.Name, err)
-	}
-	return written, nil
+	return written, err
 }
