@@ -468,3 +468,13 @@ func TestCompilationCacheWarmStart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRecordSummary(t *testing.T) {
+	rec := &Record{Outcome: OutcomeOutput, Message: "stopped: too much", Duration: 1500 * time.Millisecond, Used: []string{"module:write"}, Files: []WrittenFile{{Path: "a"}, {Path: "b"}, {Path: "c"}, {Path: "d"}, {Path: "e"}, {Path: "f"}}, Denied: []string{"open /project/x: it leads outside /project"}, Network: []string{"GET https://a.example.com/: 200, 3 bytes"}}
+	got := rec.Summary()
+	for _, want := range []string{"output-limit (stopped: too much) in 1.5s", "used module:write", "wrote 6 file(s): a, b, c, d, e, and 1 more", "refused 1 access(es), first: open /project/x", "network: GET https://a.example.com/"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary %q lacks %q", got, want)
+		}
+	}
+}
