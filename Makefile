@@ -46,8 +46,8 @@ modules:
 	GO=$(GO) scripts/build-modules.sh $(BIN)/modules
 
 ## demo: generate the demo project and register it
-demo: cli
-	@$(BIN)/atelier demo $(DEMO_HOME)
+demo: cli modules
+	@$(BIN)/atelier demo --modules $(BIN)/modules $(DEMO_HOME)
 
 test-go:
 	$(GO) vet ./...
