@@ -85,6 +85,9 @@ func TestModulesRunAndTemplate(t *testing.T) {
 	if err != nil || res.Outcome != sandbox.OutcomeOK || res.Report != "2 files, 6 bytes\n" || res.Signer != "studio" {
 		t.Fatalf("run: %+v %v", res, err)
 	}
+	if ms, _ := s.Installed(); len(ms) != 1 || ms[0].Kind != manifest.KindAction {
+		t.Fatalf("installed kind: %+v", ms)
+	}
 	if len(res.Files) != 1 || res.Output == "" || !strings.HasPrefix(res.Output, e.Dirs.Data) {
 		t.Fatalf("output %q files %+v", res.Output, res.Files)
 	}
