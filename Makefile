@@ -8,7 +8,7 @@ VERSION := $(shell grep -m1 -o '"productVersion": "[^"]*"' wails.json | cut -d'"
 LDFLAGS := -X atelier/app.Version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: check-tree test-fuzz test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
+.PHONY: modules check-tree test-fuzz test-package run test deps deps-test frontend cli desktop demo bench package clean test-go test-frontend test-window test-browser test-cosign
 
 ## run: install what is missing, build, and start the desktop app on a demo workspace
 run: deps desktop cli demo
@@ -41,9 +41,13 @@ cli:
 desktop: frontend
 	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -ldflags "$(LDFLAGS)" -o atelier-desktop
 
+## modules: build the studio's first-party modules for wasip1 into build/bin/modules
+modules:
+	GO=$(GO) scripts/build-modules.sh $(BIN)/modules
+
 ## demo: generate the demo project and register it
-demo: cli
-	@$(BIN)/atelier demo $(DEMO_HOME)
+demo: cli modules
+	@$(BIN)/atelier demo --modules $(BIN)/modules $(DEMO_HOME)
 
 test-go:
 	$(GO) vet ./...

@@ -173,6 +173,14 @@ func (x ModulesClient) KeysList(ctx context.Context) ([]modules.KeyInfo, error) 
 	return out, err
 }
 
+// NewProject makes a new project folder from an installed template module
+// (dir must not exist or be empty). Registering it is the Projects service's.
+func (x ModulesClient) NewProject(ctx context.Context, template string, dir string) (modules.NewProjectResult, error) {
+	var out modules.NewProjectResult
+	err := x.c.Call(ctx, "Modules.NewProject", &out, template, dir)
+	return out, err
+}
+
 // Policy returns the trust policy: pinned keys and what is remembered per module.
 func (x ModulesClient) Policy(ctx context.Context) (modules.PolicyView, error) {
 	var out modules.PolicyView
@@ -211,6 +219,23 @@ func (x ModulesClient) Remove(ctx context.Context, name string, forget bool) err
 func (x ModulesClient) Revoke(ctx context.Context, key string, reason string) (trust.Key, error) {
 	var out trust.Key
 	err := x.c.Call(ctx, "Modules.Revoke", &out, key, reason)
+	return out, err
+}
+
+// Run runs an installed action on a project folder (or only the given paths
+// inside it) in the sandbox, with the permissions the creator approved, and
+// records the run in the audit log.
+func (x ModulesClient) Run(ctx context.Context, name string, project string, paths []string) (modules.RunResult, error) {
+	var out modules.RunResult
+	err := x.c.Call(ctx, "Modules.Run", &out, name, project, paths)
+	return out, err
+}
+
+// RunDev runs an unpacked module folder (an author's work in progress) with
+// the permissions its manifest declares, as a user's Atelier would apply them.
+func (x ModulesClient) RunDev(ctx context.Context, dir string, project string, paths []string) (modules.RunResult, error) {
+	var out modules.RunResult
+	err := x.c.Call(ctx, "Modules.RunDev", &out, dir, project, paths)
 	return out, err
 }
 

@@ -141,7 +141,7 @@ func (s *Service) install(p string, approve bool, source string) (VerifyResult, 
 	rec := trust.Record(prev, known, inst.Manifest, inst.KeyID, now)
 	im := InstalledModule{
 		Name: inst.Manifest.Name, Version: inst.Manifest.Version, Description: inst.Manifest.Description,
-		Author: inst.Manifest.Author, License: inst.Manifest.License, Publisher: inst.KeyName, KeyID: inst.KeyID,
+		Author: inst.Manifest.Author, License: inst.Manifest.License, Kind: inst.Manifest.Kind, Publisher: inst.KeyName, KeyID: inst.KeyID,
 		Permissions: append([]string{}, inst.Manifest.Permissions...), Dir: inst.Dir, ArchiveDigest: inst.ArchiveDigest,
 		SourceDigest: inst.SourceDigest, StatementType: inst.StatementType, Source: source, InstalledAt: now,
 	}

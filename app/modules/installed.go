@@ -24,7 +24,8 @@ type InstalledModule struct {
 	Description   string    `json:"description"`
 	Author        string    `json:"author"`
 	License       string    `json:"license"`
-	Publisher     string    `json:"publisher"` // name of the trusted key that signed it
+	Kind          string    `json:"kind,omitempty"` // action, panel, template, preset; empty: a plain file module
+	Publisher     string    `json:"publisher"`      // name of the trusted key that signed it
 	KeyID         string    `json:"keyId"`
 	Permissions   []string  `json:"permissions"`
 	Dir           string    `json:"dir"`

@@ -49,7 +49,9 @@ type Service struct {
 
 	keysDir    string
 	modulesDir string
+	runsDir    string // each run's output folder: runs/PUBLISHER-NAME/TIME
 	auditSeq   atomic.Uint64
+	run        runnerOnce
 }
 
 // Tables under mod/.
@@ -65,7 +67,7 @@ var (
 // New opens the modules feature: the bound service and the engine's Control of it.
 func New(c Config) (*Service, *Control, error) {
 	s := &Service{db: c.DB, log: c.Log, host: c.Host, record: c.Record, cacheDir: c.CacheDir,
-		keysDir: filepath.Join(c.DataDir, "keys"), modulesDir: filepath.Join(c.DataDir, "modules")}
+		keysDir: filepath.Join(c.DataDir, "keys"), modulesDir: filepath.Join(c.DataDir, "modules"), runsDir: filepath.Join(c.DataDir, "runs")}
 	if err := c.DB.Migrate("mod", []localdb.Migration{{Version: 1, Name: "trust policy, installed modules, registries, audit"}}); err != nil {
 		return nil, nil, err
 	}
@@ -82,4 +84,9 @@ func (s *Service) start(ctx context.Context) {
 	}
 }
 
-func (s *Service) close() error { return nil }
+func (s *Service) close() error {
+	if s.run.r != nil {
+		return s.run.r.Close(context.Background())
+	}
+	return nil
+}

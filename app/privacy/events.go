@@ -90,6 +90,8 @@ var eventDefs = []*EventDef{
 		count("rows"), enum("platform", "spotify", "apple", "youtube", "bandcamp", "soundcloud", "distrokid", "generic", "other")}},
 	{Name: "data.exported", Description: "all data was exported"},
 	{Name: "search.used", Description: "a search was run", Fields: []FieldDef{count("results")}},
+	// Append only: an event's id is its index.
+	{Name: "module.run", Description: "a module ran in the sandbox", Fields: []FieldDef{enum("outcome", "ok", "failed", "time-limit", "memory-limit", "output-limit", "cancelled", "refused"), duration("ms")}},
 }
 
 var eventByName = map[string]*EventDef{}

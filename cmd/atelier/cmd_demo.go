@@ -17,22 +17,31 @@ import (
 
 // `atelier demo WORKSPACE`: a generated project and a data dir that knows it.
 
+type demoOptions struct {
+	modules string
+}
+
 func newDemoCommand(gopts *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var opts demoOptions
+	c := &cobra.Command{
 		Use:   "demo WORKSPACE",
 		Short: "Create a demo workspace: a generated project and a data dir that knows it",
 		Long: "Writes WORKSPACE/project (short audio sketches, cover art, notes) and registers it\n" +
-			"in WORKSPACE/home, the data dir `make run` uses (ATELIER_HOME=WORKSPACE/home).",
+			"in WORKSPACE/home, the data dir `make run` uses (ATELIER_HOME=WORKSPACE/home).\n" +
+			"Then makes the studio's signing key, trusts it for @studio/*, and signs and installs\n" +
+			"the first-party modules built by `make modules`.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDemo(cmd.Context(), gopts, args[0])
+			return runDemo(cmd.Context(), gopts, opts, args[0])
 		},
 	}
+	c.Flags().StringVar(&opts.modules, "modules", "", "folder of the staged first-party modules (default: modules/ beside this program, where `make modules` puts them)")
+	return c
 }
 
 // runDemo writes the demo project and registers it in WORKSPACE/home, which
 // it makes the data dir of this run.
-func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error {
+func runDemo(ctx context.Context, gopts *globalOptions, opts demoOptions, workspace string) error {
 	ws, err := filepath.Abs(workspace)
 	if err != nil {
 		return err
@@ -50,15 +59,24 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 	if err := do(ctx, &home, func(cl *client.Client) (err error) { ps, err = cl.Projects.List(ctx); return }); err != nil {
 		return err
 	}
+	known := false
 	for _, p := range ps {
-		if p.Root == proj {
-			return nil
+		known = known || p.Root == proj
+	}
+	if !known {
+		var p projects.ProjectSummary
+		if err := do(ctx, &home, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil && !strings.Contains(err.Error(), "already a project") {
+			return err
 		}
+		fmt.Printf("Registered %s in %s\n", p.Name, filepath.Join(ws, "home"))
 	}
-	var p projects.ProjectSummary
-	if err := do(ctx, &home, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil && !strings.Contains(err.Error(), "already a project") {
-		return err
+	staged := opts.modules
+	if staged == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		staged = filepath.Join(filepath.Dir(exe), "modules")
 	}
-	fmt.Printf("Registered %s in %s\n", p.Name, filepath.Join(ws, "home"))
-	return nil
+	return demoStudioModules(ctx, &home, ws, staged)
 }

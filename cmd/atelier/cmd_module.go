@@ -21,6 +21,9 @@ import (
 	"atelier/signing"
 	"atelier/signing/manifest"
 	"atelier/signing/pack"
+
+	"atelier/app/modules/sandbox"
+	"atelier/atomicfile"
 )
 
 // `atelier module`: make, pack, sign, verify, install and manage modules.
@@ -37,19 +40,20 @@ func newModuleCommand(gopts *globalOptions) *cobra.Command {
 		newModuleCheckCommand(gopts),
 		newModuleRemoveCommand(gopts),
 		newModuleSearchCommand(gopts),
+		newModuleRunCommand(gopts),
 	)
 	return c
 }
 
 type moduleInitOptions struct {
-	name, version, license, author string
+	name, version, license, author, kind string
 }
 
 func newModuleInitCommand(gopts *globalOptions) *cobra.Command {
 	var opts moduleInitOptions
 	c := &cobra.Command{
-		Use:   "init DIR",
-		Short: "Start a module: write atelier-module.json in DIR",
+		Use:   "init DIR [--kind action|panel|template|preset]",
+		Short: "Start a module: write atelier-module.json in DIR (with --kind, a working skeleton of that kind)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runModuleInit(opts, args[0])
@@ -59,6 +63,7 @@ func newModuleInitCommand(gopts *globalOptions) *cobra.Command {
 	c.Flags().StringVar(&opts.version, "version", "0.1.0", "semantic version")
 	c.Flags().StringVar(&opts.license, "license", "CC-BY-4.0", "SPDX license")
 	c.Flags().StringVar(&opts.author, "author", "", "author")
+	c.Flags().StringVar(&opts.kind, "kind", "", "write a working skeleton of this kind: "+strings.Join(manifest.KindNames(), ", "))
 	return c
 }
 
@@ -75,6 +80,9 @@ func runModuleInit(opts moduleInitOptions, dir string) error {
 		abs, _ := filepath.Abs(dir)
 		name = "@me/" + strings.ToLower(strings.ReplaceAll(filepath.Base(abs), " ", "-"))
 	}
+	if opts.kind != "" {
+		return runModuleInitKind(opts, dir, name)
+	}
 	m := manifest.Manifest{Name: name, Version: opts.version, License: opts.license, Author: opts.author, Description: "", Permissions: []string{}}
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("%w (set it with --name, --version or --license)", err)
@@ -83,6 +91,44 @@ func runModuleInit(opts moduleInitOptions, dir string) error {
 		return err
 	}
 	fmt.Printf("Wrote %s for %s %s.\nAdd your files, list the permissions it needs, then `atelier module pack %s`.\n", p, m.Name, m.Version, dir)
+	return nil
+}
+
+// runModuleInitKind writes a skeleton of opts.kind: for an action or a
+// panel, a Go program that builds for wasip1 and runs under the sandbox.
+func runModuleInitKind(opts moduleInitOptions, dir, name string) error {
+	files, err := sandbox.Skeleton(opts.kind, name, opts.version, opts.license, opts.author)
+	if err != nil {
+		return fmt.Errorf("%w (set it with --kind, --name, --version or --license)", err)
+	}
+	paths := sandbox.SkeletonPaths(files)
+	for _, p := range paths {
+		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+			return fmt.Errorf("%s already exists in %s: start the module in a new folder", p, dir)
+		}
+	}
+	for _, p := range paths {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(p, ".sh") {
+			mode = 0o755
+		}
+		if err := atomicfile.WriteFile(full, files[p], mode); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("Wrote %s %s module %s in %s: %s.\n", map[bool]string{true: "an", false: "a"}[opts.kind == manifest.KindAction], opts.kind, name, dir, strings.Join(paths, ", "))
+	switch opts.kind {
+	case manifest.KindAction:
+		fmt.Printf("Build it with %s/build.sh, try it with `atelier module run --dev %s PROJECT`, then `atelier module pack %s`.\n", dir, dir, dir)
+	case manifest.KindPanel:
+		fmt.Printf("Build it with %s/build.sh, then `atelier module pack %s`.\n", dir, dir)
+	default:
+		fmt.Printf("Add your files, then `atelier module pack %s`.\n", dir)
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"atelier/app/index"
+	"atelier/app/modules"
 	"atelier/app/projects"
 	"atelier/humanize"
 )
@@ -26,6 +28,7 @@ func newProjectCommand(gopts *globalOptions) *cobra.Command {
 		newProjectListCommand(gopts),
 		newProjectRemoveCommand(gopts),
 		newProjectRescanCommand(gopts),
+		newProjectNewCommand(gopts),
 	)
 	return c
 }
@@ -54,6 +57,47 @@ func runProjectAdd(ctx context.Context, gopts *globalOptions, folder string) err
 			fmt.Fprintf(w, "Indexed %d files, %s.\n", p.Files, humanize.Bytes(p.Bytes))
 		}
 		projectsPrintProblems(w, p.Problems)
+	})
+}
+
+type projectNewOptions struct {
+	template string
+}
+
+func newProjectNewCommand(gopts *globalOptions) *cobra.Command {
+	var opts projectNewOptions
+	c := &cobra.Command{
+		Use:   "new --template NAME FOLDER",
+		Short: "Make a new project folder from an installed template module and register it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runProjectNew(cmd.Context(), gopts, opts, args[0])
+		},
+	}
+	c.Flags().StringVar(&opts.template, "template", "", "installed template module, e.g. @studio/podcast-episode (`atelier module list`)")
+	c.MarkFlagRequired("template")
+	return c
+}
+
+func runProjectNew(ctx context.Context, gopts *globalOptions, opts projectNewOptions, folder string) error {
+	abs, err := filepath.Abs(folder)
+	if err != nil {
+		return err
+	}
+	var made modules.NewProjectResult
+	var p projects.ProjectSummary
+	err = do(ctx, gopts, func(cl *client.Client) (err error) {
+		if made, err = cl.Modules.NewProject(ctx, opts.template, abs); err != nil {
+			return err
+		}
+		p, err = cl.Projects.Add(ctx, abs)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return output(gopts, map[string]any{"template": made, "project": p}, func(w io.Writer) {
+		fmt.Fprintf(w, "Made %s from %s %s (%d files) and added it as %s.\n", made.Dir, made.Template, made.Version, len(made.Files), p.Name)
 	})
 }
 

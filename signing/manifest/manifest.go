@@ -1,6 +1,14 @@
 // Package manifest reads and checks atelier-module.json, the manifest every
-// module carries: its name, version, description, license, author and the
-// permissions it requests from a fixed vocabulary.
+// module carries: its name, version, kind, description, license, author and
+// the permissions it requests from a fixed vocabulary.
+//
+// A kind says what the module is for and which permissions it may ask for:
+// a template is a project skeleton, a preset is files installed into a folder
+// the creator picks, an action is a WebAssembly program run on a project, and
+// a panel is a WebAssembly program that turns analytics rollups into a chart.
+// A manifest without a kind (every manifest written before kinds existed) is
+// a plain file module: it is checked against the vocabulary as before and
+// packs to the same bytes as before.
 package manifest
 
 import (
@@ -24,8 +32,14 @@ const MaxSize = 64 << 10
 
 // Manifest is atelier-module.json.
 type Manifest struct {
-	Name        string   `json:"name"`    // @publisher/name
-	Version     string   `json:"version"` // semver, e.g. 1.2.0
+	Name    string `json:"name"`    // @publisher/name
+	Version string `json:"version"` // semver, e.g. 1.2.0
+	// Kind is template, preset, action or panel; empty for a plain file
+	// module (the default, and every manifest written before kinds).
+	Kind string `json:"kind,omitempty"`
+	// Main is the WebAssembly program (wasip1) an action or a panel runs,
+	// a slash-separated path inside the module; empty means DefaultMain.
+	Main        string   `json:"main,omitempty"`
 	Description string   `json:"description"`
 	License     string   `json:"license"` // SPDX expression
 	Author      string   `json:"author"`
@@ -40,6 +54,7 @@ const (
 	PermAnalyticsRead  = "analytics:rollups" // read local analytics rollups (never raw events)
 	PermPreviewsRead   = "previews:read"     // read rendered previews
 	PermNetworkPrefix  = "net:"              // network to one listed host
+	PermFolderPrefix   = "folder:"           // preset: install into the folder the creator picks for LABEL
 	maxPermissions     = 64
 	maxDescriptionSize = 4096
 )
@@ -47,15 +62,16 @@ const (
 // Vocabulary describes every fixed permission, for consent dialogs.
 var Vocabulary = map[string]string{
 	PermProjectRead:   "read the files of the current project",
-	PermModuleWrite:   "write inside its own module folder",
-	PermScriptRun:     "run a script it ships",
+	PermModuleWrite:   "write inside its own module folder (for an action: its output folder)",
+	PermScriptRun:     "run a program it ships, in the sandbox",
 	PermAnalyticsRead: "read local analytics rollups",
 	PermPreviewsRead:  "read rendered previews",
 }
 
 var (
-	nameRE = regexp.MustCompile(`^@[a-z0-9][a-z0-9-]{0,38}/[a-z0-9][a-z0-9._-]{0,63}$`)
-	hostRE = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$`)
+	nameRE  = regexp.MustCompile(`^@[a-z0-9][a-z0-9-]{0,38}/[a-z0-9][a-z0-9._-]{0,63}$`)
+	labelRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+	hostRE  = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$`)
 )
 
 // Describe explains a permission in words for the consent dialog.
@@ -65,6 +81,9 @@ func Describe(p string) string {
 	}
 	if h, ok := strings.CutPrefix(p, PermNetworkPrefix); ok {
 		return "connect to " + h
+	}
+	if l, ok := strings.CutPrefix(p, PermFolderPrefix); ok {
+		return "install files into the folder you choose for " + l
 	}
 	return "unknown permission"
 }
@@ -108,7 +127,15 @@ func (m Manifest) Validate() error {
 		}
 		seen[p] = true
 	}
-	return nil
+	if m.Main != "" && m.Kind != KindAction && m.Kind != KindPanel {
+		return fmt.Errorf("main %q: only an action or a panel runs a program; remove main or set kind", m.Main)
+	}
+	if m.Main != "" {
+		if err := checkMain(m.Main); err != nil {
+			return err
+		}
+	}
+	return checkKind(m.Kind, m.Permissions)
 }
 
 // CheckPermission refuses anything outside the vocabulary.
@@ -122,12 +149,18 @@ func CheckPermission(p string) error {
 		}
 		return fmt.Errorf("permission %q: network permissions name one lowercase host, e.g. net:example.com", p)
 	}
+	if l, ok := strings.CutPrefix(p, PermFolderPrefix); ok {
+		if labelRE.MatchString(l) {
+			return nil
+		}
+		return fmt.Errorf("permission %q: a folder permission names the folder in lowercase letters, digits and '-', e.g. folder:daw-presets", p)
+	}
 	known := make([]string, 0, len(Vocabulary)+1)
 	for k := range Vocabulary {
 		known = append(known, k)
 	}
 	sort.Strings(known)
-	known = append(known, "net:HOST")
+	known = append(known, "net:HOST", "folder:LABEL")
 	return fmt.Errorf("unknown permission %q: use one of %s", p, strings.Join(known, ", "))
 }
 

@@ -38,3 +38,7 @@ export const trust = (name: string, pem: string, scopes: any, from: any, until: 
 export const revoke = (id: string, reason: string): Promise<void> => call<void>('Modules.Revoke', id, reason)
 export const keysGenerate = (name: string, passphrase: string): Promise<any> => call('Modules.KeysGenerate', name, passphrase)
 export const keysExport = (name: string, priv: boolean): Promise<any> => call('Modules.KeysExport', name, priv)
+/** Runs an installed action on a project folder (or some of its files) in the sandbox. */
+export const run = (name: string, project: string, paths: string[]): Promise<any> => call('Modules.Run', name, project, paths)
+/** Makes a new project folder from an installed template. */
+export const newProject = (template: string, dir: string): Promise<any> => call('Modules.NewProject', template, dir)

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"atelier/app/modules/sandbox"
+	"atelier/app/modules/sandbox/sandboxtest"
+	"atelier/signing"
+	"atelier/signing/manifest"
+	"atelier/signing/pack"
+)
+
+// modulesSignedSkeleton writes a module of kind from sandbox.Skeleton, builds
+// its program for an action, with perms if given, then packs and signs it.
+func modulesSignedSkeleton(t *testing.T, priv *ecdsa.PrivateKey, kind, name, version string, perms ...string) string {
+	t.Helper()
+	files, err := sandbox.Skeleton(kind, name, version, "MIT", "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	for p, b := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755)
+		os.WriteFile(filepath.Join(src, p), b, 0o644)
+	}
+	raw, _ := os.ReadFile(filepath.Join(src, manifest.FileName))
+	m, err := manifest.Parse(raw, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perms != nil {
+		m.Permissions = perms
+		os.WriteFile(filepath.Join(src, manifest.FileName), m.Marshal(), 0o644)
+	}
+	if m.Runs() {
+		sandboxtest.Install(t, sandboxtest.Build(t, src), src, m.Program())
+		for _, f := range []string{"main.go", "go.mod", "build.sh", ".gitignore"} {
+			os.Remove(filepath.Join(src, f)) // the signed module ships its program, not its source
+		}
+	}
+	out := filepath.Join(t.TempDir(), pack.ArchiveName(m))
+	if _, err := pack.PackFile(context.Background(), src, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := signing.SignArchive(context.Background(), out, priv, Version, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// An installed, signed action runs on a project in the sandbox with the
+// permissions approved at install; the run is in the audit log; an update
+// that asks for more waits for approval (the old version keeps running with
+// its old grant); a revoked key stops it; a template makes a project.
+func TestModulesRunAndTemplate(t *testing.T) {
+	e := modulesEngine(t)
+	s := e.Modules
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Install(modulesSignedSkeleton(t, priv, manifest.KindAction, "@studio/count", "1.0.0"), true); err != nil || r.Status != "installed" {
+		t.Fatalf("install: %+v %v", r, err)
+	}
+	proj := t.TempDir()
+	os.WriteFile(filepath.Join(proj, "a.wav"), []byte("1234"), 0o644)
+	os.WriteFile(filepath.Join(proj, "b.txt"), []byte("12"), 0o644)
+	ctx := context.Background()
+	res, err := s.Run(ctx, "@studio/count", proj, nil)
+	if err != nil || res.Outcome != sandbox.OutcomeOK || res.Report != "2 files, 6 bytes\n" || res.Signer != "studio" {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	if ms, _ := s.Installed(); len(ms) != 1 || ms[0].Kind != manifest.KindAction {
+		t.Fatalf("installed kind: %+v", ms)
+	}
+	if len(res.Files) != 1 || res.Output == "" || !strings.HasPrefix(res.Output, e.Dirs.Data) {
+		t.Fatalf("output %q files %+v", res.Output, res.Files)
+	}
+	if b, _ := os.ReadFile(filepath.Join(res.Output, "summary.txt")); string(b) != "2 files, 6 bytes\n" {
+		t.Fatalf("summary.txt %q", b)
+	}
+	res, err = s.Run(ctx, "@studio/count", proj, []string{"b.txt"})
+	if err != nil || res.Report != "1 files, 2 bytes\n" {
+		t.Fatalf("run on a selection: %+v %v", res, err)
+	}
+	audit, _ := s.Audit(10)
+	if audit[0].Action != "run" || audit[0].Subject != "@studio/count" || audit[0].Outcome != "ok" || !strings.Contains(audit[0].Detail, "wrote 1 file(s): summary.txt") || audit[0].KeyID != ki.ID {
+		t.Fatalf("audit %+v", audit[0])
+	}
+
+	// 1.1.0 asks for the network too: not installed without approval, and
+	// 1.0.0 keeps running with what was granted.
+	up := modulesSignedSkeleton(t, priv, manifest.KindAction, "@studio/count", "1.1.0", manifest.PermScriptRun, manifest.PermProjectRead, manifest.PermModuleWrite, "net:example.com")
+	if r, err := s.Install(up, false); err != nil || r.Status != "needs-approval" {
+		t.Fatalf("update with more permissions: %+v %v", r, err)
+	}
+	if res, err := s.Run(ctx, "@studio/count", proj, nil); err != nil || res.Version != "1.0.0" || strings.Contains(strings.Join(res.Permissions, ","), "net:") {
+		t.Fatalf("run after a refused update: %+v %v", res, err)
+	}
+
+	// Not an action, not installed, a missing project: refused, and said why.
+	if r, err := s.Install(modulesSignedSkeleton(t, priv, manifest.KindTemplate, "@studio/ep", "1.0.0"), true); err != nil || r.Status != "installed" {
+		t.Fatalf("install template: %+v %v", r, err)
+	}
+	if _, err := s.Run(ctx, "@studio/ep", proj, nil); err == nil || !strings.Contains(err.Error(), "template module, not action") {
+		t.Fatalf("running a template: %v", err)
+	}
+	if _, err := s.Run(ctx, "@studio/nope", proj, nil); err == nil || !strings.Contains(err.Error(), "no installed module") {
+		t.Fatalf("running what is not installed: %v", err)
+	}
+	if _, err := s.Run(ctx, "@studio/count", filepath.Join(proj, "missing"), nil); err == nil {
+		t.Fatal("a missing project folder was accepted")
+	}
+
+	made, err := s.NewProject(ctx, "@studio/ep", filepath.Join(t.TempDir(), "Episode 1"))
+	if err != nil || len(made.Files) != 1 {
+		t.Fatalf("new project: %+v %v", made, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(made.Dir, "README.md")); !strings.HasPrefix(string(b), "# Episode 1\n") {
+		t.Fatalf("README %q", b)
+	}
+
+	// A revoked key: the module no longer runs.
+	if _, err := s.Revoke("studio", "lost laptop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, "@studio/count", proj, nil); err == nil || !strings.Contains(err.Error(), "key revoked") {
+		t.Fatalf("run with a revoked key: %v", err)
+	}
+}
