@@ -25,9 +25,9 @@ import (
 
 // Info describes an audio file.
 type Info struct {
-	Format        string   `json:"format"` // "mp3", "wav", "flac", "aiff", "aifc", "ogg-vorbis", "ogg-opus", "m4a", ...: media.Format IDs
+	Format        string   `json:"format"`            // "mp3", "wav", "flac", "aiff", "aifc", "ogg-vorbis", "ogg-opus", "m4a", ...: media.Format IDs
 	Decoder       string   `json:"decoder,omitempty"` // "ffmpeg" when decoded by ffmpeg, else in process
-	Codec         string   `json:"codec"`  // e.g. "MPEG-1 Layer III", "PCM 24-bit", "FLAC 16-bit"
+	Codec         string   `json:"codec"`             // e.g. "MPEG-1 Layer III", "PCM 24-bit", "FLAC 16-bit"
 	SampleRate    int      `json:"sampleRate"`
 	Channels      int      `json:"channels"`
 	BitsPerSample int      `json:"bitsPerSample,omitempty"`

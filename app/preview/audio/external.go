@@ -144,4 +144,3 @@ func rawConv(p media.PCMFormat) func(b []byte, out []int32) {
 		}
 	}
 }
-
