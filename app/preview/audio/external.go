@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -32,11 +31,14 @@ func decodeExternal(ctx context.Context, path string, f media.Format, opt Option
 		}
 		return info, fmt.Errorf("%s is %s with no audio stream ffmpeg can find: the file may be damaged", name, media.Describe(f, nil))
 	}
+	if st.Channels == 0 || st.SampleRate == 0 {
+		return info, fmt.Errorf("ffmpeg finds no playable audio in %s (%s, %d channels at %d Hz): the file is damaged or truncated", name, st.Codec, st.Channels, st.SampleRate)
+	}
 	if st.Channels < 1 || st.Channels > MaxChannels {
-		return info, fmt.Errorf("%d channels: only 1 to %d are supported", st.Channels, MaxChannels)
+		return info, fmt.Errorf("%s has %d channels: only 1 to %d are supported", name, st.Channels, MaxChannels)
 	}
 	if st.SampleRate < 1 || st.SampleRate > MaxSampleRate {
-		return info, fmt.Errorf("sample rate %d Hz is out of range (1 to %d)", st.SampleRate, MaxSampleRate)
+		return info, fmt.Errorf("%s: sample rate %d Hz is out of range (1 to %d)", name, st.SampleRate, MaxSampleRate)
 	}
 	info.Codec, _, _ = strings.Cut(st.CodecName, " (") // "AAC (Advanced Audio Coding)" → "AAC"
 	if info.Codec == "" {
@@ -83,7 +85,13 @@ func decodeExternal(ctx context.Context, path string, f media.Format, opt Option
 	err = media.DecodeAudio(ctx, path, f, *st, pcm, maxSecs, opt.FFmpeg, read)
 	info.Samples = done
 	if err != nil {
-		if done == 0 || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return info, err
+		}
+		if done == 0 {
+			if !strings.Contains(err.Error(), name) {
+				err = fmt.Errorf("decode %s: %w", name, err)
+			}
 			return info, err
 		}
 		info.Warnings = append(info.Warnings, fmt.Sprintf("decoding stopped at %s: %v", fmtSecs(float64(done)/float64(rate)), err))
