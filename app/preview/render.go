@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"atelier/app/preview/audio"
+	"atelier/app/preview/media"
 	"atelier/app/preview/thumb"
 )
 
@@ -20,6 +22,7 @@ import (
 var (
 	AudioTimeout = 10 * time.Minute
 	ImageTimeout = time.Minute
+	VideoTimeout = 2 * time.Minute
 )
 
 // DecodeMemory bounds the memory the render queue's concurrent decodes hold
@@ -34,6 +37,11 @@ func EstimateMemory(j Job) int64 {
 	const base = 32 << 20
 	if j.Key.Kind == Image {
 		return base + thumb.DecodeCost(j.Path)
+	}
+	if j.Key.Kind == Video {
+		// ffmpeg decodes in its own process (bounded by its limits); here
+		// only the poster's PNG and its thumbnails.
+		return base + 64<<20
 	}
 	return base + 2*max(j.Size, 0)
 }
@@ -61,6 +69,8 @@ func (c *Cache) Render(ctx context.Context, key Key, path string, workers int) (
 		rerr = withTimeout(ctx, AudioTimeout, func(ctx context.Context) error { return renderAudio(ctx, key.Params, path, tmp, workers, &m) })
 	case Image:
 		rerr = withTimeout(ctx, ImageTimeout, func(ctx context.Context) error { return renderImage(key.Params, path, tmp, &m) })
+	case Video:
+		rerr = withTimeout(ctx, VideoTimeout, func(ctx context.Context) error { return renderVideo(ctx, key.Params, path, tmp, workers, &m) })
 	default:
 		rerr = fmt.Errorf("no renderer for %q files", key.Kind)
 	}
@@ -209,6 +219,60 @@ func renderImage(p Params, path, dir string, m *Meta) error {
 		return err
 	}
 	m.Image = &info
+	return writeThumbs(thumbs, dir, m)
+}
+
+// renderVideo probes a video with ffmpeg and makes thumbnails of its poster
+// frame. A video container holding only sound (an .mp4 of a voice memo)
+// gets an audio preview instead.
+func renderVideo(ctx context.Context, p Params, path, dir string, workers int, m *Meta) error {
+	f, head, err := sniffFile(path)
+	if err != nil {
+		return err
+	}
+	if f.Kind == media.Image || f.Kind == media.Other || !f.Known() {
+		return fmt.Errorf("%s is %s, not a video", filepath.Base(path), media.Describe(f, head))
+	}
+	if f.Kind == media.Audio && f.Native {
+		return renderAudio(ctx, DefaultParams(Audio), path, dir, workers, m)
+	}
+	size := 0
+	for _, s := range p.ThumbSizes {
+		size = max(size, s)
+	}
+	if size == 0 {
+		size = thumb.Large
+	}
+	vi, poster, probe, err := media.ProbeVideo(ctx, path, f, size, media.Limits{Timeout: VideoTimeout})
+	if errors.Is(err, media.ErrNoStream) && probe != nil && probe.Audio() != nil {
+		return renderAudio(ctx, DefaultParams(Audio), path, dir, workers, m)
+	}
+	if err != nil {
+		return err
+	}
+	m.Video = &vi
+	_, thumbs, err := thumb.Make(poster, p.ThumbSizes, thumb.Options{MaxPixels: p.MaxPixels, Ext: ".jpg"})
+	if err != nil {
+		return fmt.Errorf("%s: poster frame: %w", filepath.Base(path), err)
+	}
+	return writeThumbs(thumbs, dir, m)
+}
+
+func sniffFile(path string) (media.Format, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return media.Format{}, nil, err
+	}
+	defer f.Close()
+	head := make([]byte, media.SniffLen)
+	n, err := io.ReadFull(f, head)
+	if n == 0 && err != nil {
+		return media.Format{}, nil, fmt.Errorf("%s is empty (0 bytes): nothing to preview", filepath.Base(path))
+	}
+	return media.Sniff(head[:n]), head[:n], nil
+}
+
+func writeThumbs(thumbs []thumb.Thumb, dir string, m *Meta) error {
 	for _, t := range thumbs {
 		role := "small"
 		if t.Size >= thumb.Large {

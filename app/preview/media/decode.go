@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 )
 
@@ -70,7 +71,7 @@ func Poster(ctx context.Context, path string, f Format, st Stream, at float64, s
 				return err
 			}
 			if n > MaxPosterBytes {
-				return fmt.Errorf("the poster frame of %s is over %d MiB", path, MaxPosterBytes>>20)
+				return fmt.Errorf("the poster frame of %s is over %d MiB", filepath.Base(path), MaxPosterBytes>>20)
 			}
 			return nil
 		})
@@ -84,7 +85,7 @@ func Poster(ctx context.Context, path string, f Format, st Stream, at float64, s
 		return nil, err
 	}
 	if len(png) == 0 {
-		return nil, fmt.Errorf("ffmpeg found no picture in the video stream of %s: the file may be damaged", path)
+		return nil, fmt.Errorf("ffmpeg found no picture in the video stream of %s: the file may be damaged", filepath.Base(path))
 	}
 	return png, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -77,7 +78,7 @@ func ProbeFile(ctx context.Context, path string, f Format, lim Limits) (*Probe, 
 			return err
 		}
 		if len(b) > MaxProbeOutput {
-			return fmt.Errorf("ffprobe's report on %s is over %d KiB: the file declares too many streams", path, MaxProbeOutput>>10)
+			return fmt.Errorf("ffprobe's report on %s is over %d KiB: the file declares too many streams", filepath.Base(path), MaxProbeOutput>>10)
 		}
 		out = b
 		return nil
@@ -87,7 +88,7 @@ func ProbeFile(ctx context.Context, path string, f Format, lim Limits) (*Probe, 
 	}
 	p, err := ParseProbe(out)
 	if err != nil {
-		return nil, fmt.Errorf("read ffprobe's report on %s: %w", path, err)
+		return nil, fmt.Errorf("read ffprobe's report on %s: %w", filepath.Base(path), err)
 	}
 	return p, nil
 }

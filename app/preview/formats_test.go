@@ -1,0 +1,85 @@
+package preview
+
+import (
+	"context"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"atelier/app/preview/testmedia"
+	"atelier/app/preview/thumb"
+)
+
+func TestKindFor(t *testing.T) {
+	for name, want := range map[string]Kind{
+		"take.AIF": Audio, "a.aifc": Audio, "memo.m4a": Audio, "field.opus": Audio, "x.ogg": Audio, "a.wav": Audio,
+		"clip.MOV": Video, "a.mkv": Video, "a.webm": Video, "a.mp4": Video, "a.avi": Video,
+		"cover.jpg": Image, "notes.txt": "", "noext": "",
+	} {
+		if got := KindFor(name); got != want {
+			t.Errorf("KindFor(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestRenderNewFormats: AIFF, Ogg Vorbis, Opus and M4A render waveforms;
+// video renders poster thumbnails with its duration and size; an .mp4 with
+// only sound renders a waveform.
+func TestRenderNewFormats(t *testing.T) {
+	dir := t.TempDir()
+	c := NewCache(filepath.Join(dir, "cache"))
+	wav := testmedia.Music(t, dir, "m.wav", 44100, 2, 2)
+	enc := func(name string, args ...string) string { return testmedia.Encode(t, wav, filepath.Join(dir, name), args...) }
+	audioFiles := []string{
+		enc("m.aiff", "-c:a", "pcm_s24be"),
+		enc("m.ogg", "-c:a", "libvorbis"),
+		enc("m.opus", "-c:a", "libopus"),
+		enc("m.m4a", "-c:a", "aac"),
+	}
+	for _, p := range audioFiles {
+		k := Key{Hash: hashOf(t, p), Kind: KindFor(p), Params: DefaultParams(Audio)}
+		m, err := c.Render(context.Background(), k, p, 1)
+		if err != nil || m.Status != "ready" || m.Audio == nil || m.Files["peaks"] == "" || m.Audio.Duration < 1.9 {
+			t.Fatalf("%s: %+v, %v", filepath.Base(p), m, err)
+		}
+	}
+
+	clip := testmedia.Video(t, dir, "clip.mov", 640, 360, 3, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac")
+	k := Key{Hash: hashOf(t, clip), Kind: KindFor(clip), Params: DefaultParams(Video)}
+	m, err := c.Render(context.Background(), k, clip, 1)
+	if err != nil || m.Status != "ready" {
+		t.Fatalf("video: %+v, %v", m, err)
+	}
+	v := m.Video
+	if v == nil || v.Width != 640 || v.Height != 360 || v.Duration < 2.9 || v.Duration > 3.1 || v.Codec != "H.264" || v.AudioCodec != "AAC" || v.Format != "mov" {
+		t.Fatalf("video info %+v", v)
+	}
+	for role, want := range map[string]int{"small": thumb.Small, "large": thumb.Large} {
+		f, err := os.Open(m.Files[role])
+		if err != nil {
+			t.Fatalf("%s: %v", role, err)
+		}
+		cfg, err := jpeg.DecodeConfig(f)
+		f.Close()
+		if err != nil || max(cfg.Width, cfg.Height) != min(want, 640) {
+			t.Errorf("%s thumbnail %dx%d (%v), want longest side %d", role, cfg.Width, cfg.Height, err, min(want, 640))
+		}
+	}
+
+	soundOnly := enc("memo.mp4", "-c:a", "aac")
+	k = Key{Hash: hashOf(t, soundOnly), Kind: KindFor(soundOnly), Params: DefaultParams(Video)}
+	m, err = c.Render(context.Background(), k, soundOnly, 1)
+	if err != nil || m.Audio == nil || m.Files["waveform"] == "" {
+		t.Fatalf("sound-only mp4: %+v, %v", m, err)
+	}
+
+	fake := filepath.Join(dir, "fake.mp4")
+	os.WriteFile(fake, []byte("%PDF-1.7 not a video"), 0o600)
+	k = Key{Hash: hashOf(t, fake), Kind: Video, Params: DefaultParams(Video)}
+	m, err = c.Render(context.Background(), k, fake, 1)
+	if err == nil || m.Status != "failed" || !strings.Contains(m.Error, "PDF document") {
+		t.Fatalf("pdf named .mp4: %+v, %v", m, err)
+	}
+}
