@@ -39,9 +39,9 @@ var kindByExt = map[string]Kind{}
 
 func init() {
 	for kind, exts := range map[Kind]string{
-		Audio: "mp3 wav wave bwf flac aif aiff aifc ogg oga opus spx m4a m4b aac adts wma caf wv ape amr ac3 mka weba au mp2",
+		Audio: "mp3 wav wave bwf flac aif aiff aifc ogg oga opus spx m4a m4b aac wma alac caf wv ape amr ac3 mka weba au mp2",
 		Image: "jpg jpeg png gif webp bmp tif tiff",
-		Video: "mp4 m4v mov qt mkv webm avi mpg mpeg ts mts m2ts 3gp 3g2 flv ogv wmv",
+		Video: "mp4 m4v mov qt mkv webm avi mpg mpeg mts m2ts 3gp 3g2 flv ogv wmv",
 	} {
 		for _, e := range strings.Fields(exts) {
 			kindByExt["."+e] = kind

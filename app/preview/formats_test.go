@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"atelier/app/index"
 	"atelier/app/preview/testmedia"
 	"atelier/app/preview/thumb"
 )
@@ -31,7 +32,9 @@ func TestRenderNewFormats(t *testing.T) {
 	dir := t.TempDir()
 	c := NewCache(filepath.Join(dir, "cache"))
 	wav := testmedia.Music(t, dir, "m.wav", 44100, 2, 2)
-	enc := func(name string, args ...string) string { return testmedia.Encode(t, wav, filepath.Join(dir, name), args...) }
+	enc := func(name string, args ...string) string {
+		return testmedia.Encode(t, wav, filepath.Join(dir, name), args...)
+	}
 	audioFiles := []string{
 		enc("m.aiff", "-c:a", "pcm_s24be"),
 		enc("m.ogg", "-c:a", "libvorbis"),
@@ -81,5 +84,15 @@ func TestRenderNewFormats(t *testing.T) {
 	m, err = c.Render(context.Background(), k, fake, 1)
 	if err == nil || m.Status != "failed" || !strings.Contains(m.Error, "PDF document") {
 		t.Fatalf("pdf named .mp4: %+v, %v", m, err)
+	}
+}
+
+// TestKindForAgreesWithIndex: every name that gets a preview is of the same
+// kind in the file index (which the Library filters by).
+func TestKindForAgreesWithIndex(t *testing.T) {
+	for ext, k := range kindByExt {
+		if got := string(index.KindOf("x" + ext)); got != string(k) {
+			t.Errorf("%s: preview kind %q, index kind %q", ext, k, got)
+		}
 	}
 }
