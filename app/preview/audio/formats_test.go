@@ -276,3 +276,42 @@ func TestHostileExternal(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileAIFF: lying sizes and counts give errors or short results
+// with warnings, never big allocations.
+func TestHostileAIFF(t *testing.T) {
+	comm := func(ch uint16, frames uint32, bits uint16, rate string) string {
+		return "COMM\x00\x00\x00\x12" + string([]byte{byte(ch >> 8), byte(ch), byte(frames >> 24), byte(frames >> 16), byte(frames >> 8), byte(frames), byte(bits >> 8), byte(bits)}) + rate
+	}
+	r44100 := "\x40\x0e\xac\x44\x00\x00\x00\x00\x00\x00"
+	ssnd := func(size uint32, offset uint32, data string) string {
+		return "SSND" + string([]byte{byte(size >> 24), byte(size >> 16), byte(size >> 8), byte(size), byte(offset >> 24), byte(offset >> 16), byte(offset >> 8), byte(offset)}) + "\x00\x00\x00\x00" + data
+	}
+	cases := map[string]struct {
+		data    string
+		wantErr string
+	}{
+		"frames-lie":      {"FORM\x00\x00\x00\x00AIFF" + comm(2, 0xFFFFFFFF, 16, r44100) + ssnd(0xFFFFFFF0, 0, "\x01\x00\x02\x00\x03\x00\x04\x00"), ""},
+		"offset-past-end": {"FORM\x00\x00\x00\x00AIFF" + comm(1, 10, 16, r44100) + ssnd(100, 0x7FFFFFFF, ""), "past the end"},
+		"no-channels":     {"FORM\x00\x00\x00\x00AIFF" + comm(0, 10, 16, r44100) + ssnd(28, 0, "\x00\x00"), "channels"},
+		"rate-inf":        {"FORM\x00\x00\x00\x00AIFF" + comm(1, 1, 16, "\x7f\xff\x80\x00\x00\x00\x00\x00\x00\x00") + ssnd(10, 0, "\x00\x00"), "sample rate"},
+		"bits-0":          {"FORM\x00\x00\x00\x00AIFF" + comm(1, 1, 0, r44100) + ssnd(10, 0, "\x00\x00"), "bits"},
+		"no-ssnd":         {"FORM\x00\x00\x00\x00AIFF" + comm(1, 100, 16, r44100), "no SSND"},
+		"huge-chunk":      {"FORM\x00\x00\x00\x00AIFFJUNK\xff\xff\xff\xf0" + comm(1, 1, 16, r44100), "no COMM"},
+		"aifc-no-type":    {"FORM\x00\x00\x00\x00AIFC" + comm(1, 1, 16, r44100) + ssnd(10, 0, "\x00\x00"), "compression type"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			info, err := DecodeBytes(context.Background(), []byte(c.data), Options{}, func([]int32, int) error { return nil })
+			if c.wantErr == "" {
+				if err != nil || info.Samples != 2 || len(info.Warnings) == 0 {
+					t.Fatalf("info %+v, err %v: want 2 frames with a warning", info, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("err %v, want %q", err, c.wantErr)
+			}
+		})
+	}
+}
