@@ -82,8 +82,11 @@ func decodeExternal(ctx context.Context, path string, f media.Format, opt Option
 		return media.ErrStop // the budget is spent: stop ffmpeg
 	}
 	maxSecs := float64(limit)/float64(rate) + 1
-	err = media.DecodeAudio(ctx, path, f, *st, pcm, maxSecs, opt.FFmpeg, read)
+	diag, err := media.DecodeAudio(ctx, path, f, *st, pcm, maxSecs, opt.FFmpeg, read)
 	info.Samples = done
+	if diag != "" {
+		info.Warnings = append(info.Warnings, "ffmpeg decoded around damaged data: "+diag)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return info, err

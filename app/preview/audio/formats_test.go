@@ -244,6 +244,7 @@ func TestHostileExternal(t *testing.T) {
 					}
 					return
 				}
+				t.Logf("warnings: %q", a.Info.Warnings)
 				if a.Info.Samples <= 0 || a.Info.Samples > 48000*5 {
 					t.Errorf("%d samples from a damaged 4 s file", a.Info.Samples)
 				}

@@ -35,8 +35,9 @@ func PCMFor(sampleFmt string) PCMFormat {
 // DecodeAudio decodes stream st of path (opened with f's demuxer) to raw
 // interleaved PCM in pcm's format at the stream's own rate and channel
 // count, and hands it to read as it arrives. At most maxSeconds are decoded
-// (0 = all). read may return ErrStop.
-func DecodeAudio(ctx context.Context, path string, f Format, st Stream, pcm PCMFormat, maxSeconds float64, lim Limits, read func(io.Reader) error) error {
+// (0 = all). read may return ErrStop. diag is what ffmpeg reported about
+// damaged data it decoded around ("" when nothing).
+func DecodeAudio(ctx context.Context, path string, f Format, st Stream, pcm PCMFormat, maxSeconds float64, lim Limits, read func(io.Reader) error) (diag string, err error) {
 	args := inputArgs("ffmpeg", f, path, 0)
 	args = append(args, "-map", "0:"+strconv.Itoa(st.Index), "-vn", "-sn", "-dn", "-filter_threads", "1")
 	if maxSeconds > 0 {
@@ -65,7 +66,7 @@ func Poster(ctx context.Context, path string, f Format, st Stream, at float64, s
 			"-vf", "scale=w='min("+s+",iw*sar)':h='min("+s+",ih)':force_original_aspect_ratio=decrease,setsar=1",
 			"-c:v", "png", "-f", "image2pipe", "pipe:1")
 		var buf bytes.Buffer
-		err := run(ctx, lim, "ffmpeg", args, path, func(r io.Reader) error {
+		_, err := run(ctx, lim, "ffmpeg", args, path, func(r io.Reader) error {
 			n, err := io.Copy(&buf, io.LimitReader(r, MaxPosterBytes+1))
 			if err != nil {
 				return err

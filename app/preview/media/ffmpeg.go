@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,7 @@ type Limits struct {
 // shared libraries before it reads a byte, so the address-space limit is
 // well above what a decode needs (an HD frame is a few MiB) and far below
 // what a file declaring absurd sizes would make it allocate.
-var DefaultLimits = Limits{Timeout: 5 * time.Minute, Memory: 1 << 30, Nice: 10}
+var DefaultLimits = Limits{Timeout: 15 * time.Minute, Memory: 1 << 30, Nice: 10}
 
 func (l Limits) withDefaults() Limits {
 	if l.Timeout <= 0 {
@@ -101,8 +102,10 @@ func (t *tailBuffer) String() string {
 
 // run runs tool with args under lim; read consumes its standard output and
 // returns nil at the end, ErrStop to stop it early, or an error. The
-// returned error says what went wrong in words for the file named file.
-func run(ctx context.Context, lim Limits, tool string, args []string, file string, read func(io.Reader) error) error {
+// returned error says what went wrong in words for the file named file; on
+// success, diag is what the tool reported on its error output (damaged
+// packets it decoded around), "" when nothing.
+func run(ctx context.Context, lim Limits, tool string, args []string, file string, read func(io.Reader) error) (diag string, err error) {
 	lim = lim.withDefaults()
 	override := FFmpegPath
 	if tool == "ffprobe" {
@@ -110,24 +113,24 @@ func run(ctx context.Context, lim Limits, tool string, args []string, file strin
 	}
 	bin, err := lookTool(tool, override)
 	if err != nil {
-		return err
+		return "", err
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	cmd, err := limitedCommand(ctx, lim, bin, args)
 	if err != nil {
-		return err
+		return "", err
 	}
 	stderr := &tailBuffer{max: 16 << 10}
 	cmd.Stderr = stderr
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", tool, err)
+		return "", fmt.Errorf("start %s: %w", tool, err)
 	}
 	lower(cmd.Process.Pid, lim.Nice)
 	rerr := read(out)
@@ -140,17 +143,17 @@ func run(ctx context.Context, lim Limits, tool string, args []string, file strin
 	name := filepath.Base(file)
 	switch {
 	case parent.Err() != nil:
-		return parent.Err()
+		return "", parent.Err()
 	case errors.Is(rerr, ErrStop):
-		return nil
+		return firstLines(stderr.String(), 2), nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%s took longer than %s on %s and was stopped: the file may be damaged", tool, lim.Timeout, name)
+		return "", fmt.Errorf("%s took longer than %s on %s and was stopped: the file may be damaged", tool, lim.Timeout, name)
 	case rerr != nil:
-		return rerr
+		return "", rerr
 	case werr != nil:
-		return toolError(tool, name, lim, werr, stderr.String())
+		return "", toolError(tool, name, lim, werr, stderr.String())
 	}
-	return nil
+	return firstLines(stderr.String(), 2), nil
 }
 
 // toolError turns a failed run into words.
@@ -178,8 +181,15 @@ func toolError(tool, name string, lim Limits, werr error, stderr string) error {
 	return fmt.Errorf("%s could not read %s: %s", tool, name, msg)
 }
 
+// logPrefix is ffmpeg's "[aac @ 0x55d0c0ffee00] " before a message.
+var logPrefix = regexp.MustCompile(`\[([a-z0-9_,]+) @ 0x[0-9a-f]+\] `)
+
 func firstLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
+	s = logPrefix.ReplaceAllString(strings.TrimSpace(s), "$1: ")
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
 	if len(lines) > n {
 		lines = append(lines[:n], "…")
 	}

@@ -72,7 +72,7 @@ func ProbeFile(ctx context.Context, path string, f Format, lim Limits) (*Probe, 
 		"format=format_name,duration,bit_rate:stream=index,codec_type,codec_name,codec_long_name,sample_rate,channels,sample_fmt,bits_per_raw_sample,width,height,avg_frame_rate,duration:stream_disposition=attached_pic:stream_tags=rotate:stream_side_data=rotation",
 		"-of", "json"}, inputArgs("ffprobe", f, path, 0)...)
 	var out []byte
-	err := run(ctx, lim, "ffprobe", args, path, func(r io.Reader) error {
+	_, err := run(ctx, lim, "ffprobe", args, path, func(r io.Reader) error {
 		b, err := io.ReadAll(io.LimitReader(r, MaxProbeOutput+1))
 		if err != nil {
 			return err
