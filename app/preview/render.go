@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -264,12 +263,14 @@ func sniffFile(path string) (media.Format, []byte, error) {
 		return media.Format{}, nil, err
 	}
 	defer f.Close()
-	head := make([]byte, media.SniffLen)
-	n, err := io.ReadFull(f, head)
-	if n == 0 && err != nil {
+	st, err := f.Stat()
+	if err != nil {
+		return media.Format{}, nil, err
+	}
+	if st.Size() == 0 {
 		return media.Format{}, nil, fmt.Errorf("%s is empty (0 bytes): nothing to preview", filepath.Base(path))
 	}
-	return media.Sniff(head[:n]), head[:n], nil
+	return media.SniffFile(f, st.Size())
 }
 
 func writeThumbs(thumbs []thumb.Thumb, dir string, m *Meta) error {

@@ -113,9 +113,11 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 	if st.Size() == 0 {
 		return info, fmt.Errorf("%s is empty (0 bytes): nothing to preview", filepath.Base(path))
 	}
+	format, head, err := media.SniffFile(f, st.Size())
+	if err != nil {
+		return info, fmt.Errorf("read %s: %w", path, err)
+	}
 	br := bufio.NewReaderSize(f, 1<<16)
-	head, _ := br.Peek(media.SniffLen)
-	format := media.Sniff(head)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decode %s: the %s decoder crashed on damaged data (%v); the file is probably corrupt", filepath.Base(path), format, r)

@@ -251,3 +251,31 @@ func FuzzParseProbe(f *testing.F) {
 		}
 	})
 }
+
+// TestSniffFileLooksPastID3: an AAC or FLAC file whose ID3 tag (cover art,
+// long comments) is longer than the sniffed head is named for its audio.
+func TestSniffFileLooksPastID3(t *testing.T) {
+	dir := t.TempDir()
+	wav := testmedia.Music(t, dir, "m.wav", 44100, 2, 1)
+	long := strings.Repeat("a long comment ", 600)
+	for _, c := range []struct {
+		name string
+		args []string
+		want Format
+	}{
+		{"a.aac", []string{"-c:a", "aac", "-f", "adts", "-write_id3v2", "1", "-metadata", "comment=" + long}, AAC},
+		{"a.mp3", []string{"-c:a", "libmp3lame", "-metadata", "comment=" + long}, MP3},
+	} {
+		p := testmedia.Encode(t, wav, filepath.Join(dir, c.name), c.args...)
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		got, head, err := SniffFile(f, st.Size())
+		f.Close()
+		if err != nil || got != c.want || string(head[:3]) != "ID3" {
+			t.Errorf("%s: %+v %v (head %q)", c.name, got, err, head[:min(len(head), 3)])
+		}
+	}
+}

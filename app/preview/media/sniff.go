@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -352,4 +353,35 @@ func article(s string) string {
 		}
 	}
 	return "a"
+}
+
+// SniffFile reads the first bytes of r (size bytes long) and names its
+// format. An ID3v2 tag longer than SniffLen (cover art) is looked past, so
+// FLAC and AAC files carrying one are named for what follows it.
+func SniffFile(r io.ReaderAt, size int64) (Format, []byte, error) {
+	head := make([]byte, min(size, SniffLen))
+	n, err := r.ReadAt(head, 0)
+	if n < len(head) && err != nil && err != io.EOF {
+		return Format{}, nil, err
+	}
+	head = head[:n]
+	f := Sniff(head)
+	if len(head) >= 10 && string(head[:3]) == "ID3" {
+		end := 10 + (int64(head[6]&0x7F)<<21 | int64(head[7]&0x7F)<<14 | int64(head[8]&0x7F)<<7 | int64(head[9]&0x7F))
+		if head[5]&0x10 != 0 {
+			end += 10
+		}
+		if end > int64(len(head)) && end < size {
+			var after [16]byte
+			if m, _ := r.ReadAt(after[:], end); m >= 4 {
+				if string(after[:4]) == "fLaC" {
+					return FLAC, head, nil
+				}
+				if g, ok := sniffMPEGAudio(after[:m]); ok {
+					return g, head, nil
+				}
+			}
+		}
+	}
+	return f, head, nil
 }
