@@ -5,6 +5,20 @@
 // Sniff is a small table of magic numbers: it names what a file holds
 // ("Ogg Opus", "MPEG-4 audio (M4A)", "Matroska video"...) so that an error can
 // say what was found instead of guessing that the extension is wrong.
+//
+// Why ffmpeg and not pure-Go decoders: the module proxy serves no
+// maintained pure-Go Vorbis decoder (jfreymuth/oggvorbis and vorbis are
+// refused), pion/opus v0.1.0 decodes SILK only (no CELT: music Opus), and
+// there is no maintained pure-Go AAC decoder nor any video decoder. ffmpeg
+// is in Debian, kept up to date by its security team, decodes every one of
+// these formats, and is the reference the peer tests compare against. It
+// runs as a child process so that a decoder bug on a hostile file cannot
+// take Atelier down: prlimit bounds its address space (1 GiB) and CPU time,
+// forbids file writes and core dumps; it decodes with one thread at low
+// priority, under a time-out, with the demuxer chosen by Sniff (never
+// ffmpeg's own probing), the input opened as "file:" (no protocols), and
+// every byte read back bounded (PCM by the duration budget, reports and
+// posters by size).
 package media
 
 import (
