@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"atelier/app/index"
 	"atelier/app/preview/testmedia"
@@ -93,6 +94,39 @@ func TestKindForAgreesWithIndex(t *testing.T) {
 	for ext, k := range kindByExt {
 		if got := string(index.KindOf("x" + ext)); got != string(k) {
 			t.Errorf("%s: preview kind %q, index kind %q", ext, k, got)
+		}
+	}
+}
+
+// TestHostileVideo: damaged clips end in a failed preview or a poster, in
+// bounded time.
+func TestHostileVideo(t *testing.T) {
+	dir := t.TempDir()
+	c := NewCache(filepath.Join(dir, "cache"))
+	clips := []string{
+		testmedia.Video(t, dir, "a.mp4", 320, 240, 2, "-c:v", "libx264", "-preset", "ultrafast", "-an"),
+		testmedia.Video(t, dir, "a.webm", 320, 240, 2, "-c:v", "libvpx", "-an"),
+		testmedia.Video(t, dir, "a.avi", 320, 240, 2, "-c:v", "mjpeg", "-an"),
+	}
+	for _, clip := range clips {
+		good := testmedia.Read(t, clip)
+		garbled := append([]byte(nil), good...)
+		for i := len(garbled) / 10; i < len(garbled); i += 37 {
+			garbled[i] ^= 0x5A
+		}
+		for v, b := range map[string][]byte{"truncated": good[:len(good)/3], "header-only": good[:min(len(good), 300)], "garbled": garbled} {
+			p := filepath.Join(dir, v+"-"+filepath.Base(clip))
+			os.WriteFile(p, b, 0o600)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			m, err := c.Render(ctx, Key{Hash: hashOf(t, p), Kind: Video, Params: DefaultParams(Video)}, p, 1)
+			if ctx.Err() != nil {
+				t.Fatalf("%s: no answer in a minute", p)
+			}
+			cancel()
+			if err != nil && (m.Status != "failed" || !strings.Contains(m.Error, filepath.Base(p))) {
+				t.Errorf("%s: error %q does not name the file (status %s)", filepath.Base(p), m.Error, m.Status)
+			}
+			t.Logf("%s: status %s %s", filepath.Base(p), m.Status, m.Error)
 		}
 	}
 }

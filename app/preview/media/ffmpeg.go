@@ -151,7 +151,11 @@ func run(ctx context.Context, lim Limits, tool string, args []string, file strin
 	case rerr != nil:
 		return "", rerr
 	case werr != nil:
-		return "", toolError(tool, name, lim, werr, stderr.String())
+		msg := stderr.String()
+		if abs, err := filepath.Abs(file); err == nil {
+			msg = strings.ReplaceAll(msg, "file:"+abs+": ", "")
+		}
+		return "", toolError(tool, name, lim, werr, msg)
 	}
 	return firstLines(stderr.String(), 2), nil
 }
@@ -174,6 +178,9 @@ func toolError(tool, name string, lim Limits, werr error, stderr string) error {
 	}
 	if strings.Contains(stderr, "Cannot allocate memory") || strings.Contains(stderr, "failed to map segment") || strings.Contains(stderr, "std::bad_alloc") {
 		return fmt.Errorf("%s ran out of its %d MiB memory limit on %s: the file declares more than a preview needs, or is damaged", tool, lim.Memory>>20, name)
+	}
+	if strings.Contains(stderr, "moov atom not found") {
+		return fmt.Errorf("%s is incomplete: its index (the moov atom) is missing, as after an interrupted recording or copy; copy it again from its source", name)
 	}
 	if msg == "" {
 		msg = werr.Error()

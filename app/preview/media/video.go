@@ -70,7 +70,7 @@ func ProbeVideo(ctx context.Context, path string, f Format, size int, lim Limits
 	}
 	v := p.Video()
 	if v == nil {
-		return VideoInfo{}, nil, p, fmt.Errorf("%s holds no picture: %w", name, ErrNoStream)
+		return VideoInfo{}, nil, p, fmt.Errorf("%s holds no picture ffmpeg can find (it may be damaged): %w", name, ErrNoStream)
 	}
 	if v.Width <= 0 || v.Height <= 0 {
 		return VideoInfo{}, nil, p, fmt.Errorf("ffmpeg finds no usable picture in %s (%s, %dx%d): the file is damaged or truncated", name, v.Codec, v.Width, v.Height)
