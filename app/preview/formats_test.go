@@ -2,6 +2,7 @@ package preview
 
 import (
 	"context"
+	"errors"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"atelier/app/index"
+	"atelier/app/preview/media"
 	"atelier/app/preview/testmedia"
 	"atelier/app/preview/thumb"
 )
@@ -128,5 +130,27 @@ func TestHostileVideo(t *testing.T) {
 			}
 			t.Logf("%s: status %s %s", filepath.Base(p), m.Status, m.Error)
 		}
+	}
+}
+
+// TestMissingFFmpegIsNotStored: without ffmpeg an Ogg file fails with words
+// saying what to install, and the failure is not cached against the content
+// (installing ffmpeg makes it render).
+func TestMissingFFmpegIsNotStored(t *testing.T) {
+	dir := t.TempDir()
+	c := NewCache(filepath.Join(dir, "cache"))
+	ogg := testmedia.Encode(t, testmedia.Music(t, dir, "m.wav", 8000, 1, 1), filepath.Join(dir, "m.ogg"), "-c:a", "libvorbis")
+	media.FFmpegPath, media.FFprobePath = filepath.Join(dir, "no-ffmpeg"), filepath.Join(dir, "no-ffprobe")
+	k := Key{Hash: hashOf(t, ogg), Kind: Audio, Params: DefaultParams(Audio)}
+	_, err := c.Render(context.Background(), k, ogg, 1)
+	media.FFmpegPath, media.FFprobePath = "", ""
+	if !errors.Is(err, media.ErrToolMissing) || !strings.Contains(err.Error(), "apt-get install ffmpeg") {
+		t.Fatalf("error %v", err)
+	}
+	if _, ok := c.Load(k.ID()); ok {
+		t.Fatal("a failure for a missing ffmpeg was stored against the content")
+	}
+	if m, err := c.Render(context.Background(), k, ogg, 1); err != nil || m.Status != "ready" {
+		t.Fatalf("with ffmpeg: %+v %v", m, err)
 	}
 }

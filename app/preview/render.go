@@ -76,8 +76,8 @@ func (c *Cache) Render(ctx context.Context, key Key, path string, workers int) (
 	if rerr != nil && ctx.Err() != nil {
 		return m, ctx.Err() // cancelled: store nothing
 	}
-	if errors.Is(rerr, fs.ErrNotExist) || errors.Is(rerr, fs.ErrPermission) {
-		return m, rerr // the file went away or is unreadable: not a property of the content
+	if errors.Is(rerr, fs.ErrNotExist) || errors.Is(rerr, fs.ErrPermission) || errors.Is(rerr, media.ErrToolMissing) {
+		return m, rerr // the file went away or is unreadable, or ffmpeg is missing: not a property of the content
 	}
 	m.RenderedAt = time.Now().UTC()
 	m.RenderMs = time.Since(start).Milliseconds()

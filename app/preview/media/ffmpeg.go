@@ -56,16 +56,17 @@ var (
 	FFprobePath string
 )
 
-// ErrToolMissing means ffmpeg or ffprobe is not installed.
-var ErrToolMissing = errors.New("ffmpeg is not installed")
+// ErrToolMissing means ffmpeg, ffprobe or prlimit is not installed: not a
+// property of the file (a preview that failed for it is worth retrying).
+var ErrToolMissing = errors.New("a program Atelier runs to read this format is not installed")
 
 func lookTool(name, override string) (string, error) {
-	if override != "" {
-		return override, nil
+	if override == "" {
+		override = name
 	}
-	p, err := exec.LookPath(name)
+	p, err := exec.LookPath(override)
 	if err != nil {
-		return "", fmt.Errorf("%w (%s not found on PATH): install it to preview this format (Debian: apt-get install ffmpeg)", ErrToolMissing, name)
+		return "", fmt.Errorf("%s is not installed (%s not found): Atelier runs it to preview this format; install it (Debian: apt-get install ffmpeg): %w", name, override, ErrToolMissing)
 	}
 	return p, nil
 }
@@ -225,4 +226,4 @@ func inputArgs(tool string, f Format, path string, seek float64) []string {
 	return append(args, "-i", "file:"+abs)
 }
 
-var errNoPrlimit = errors.New("prlimit is not installed: Atelier runs ffmpeg under it to bound its memory (Debian: apt-get install util-linux)")
+var errNoPrlimit = fmt.Errorf("prlimit is not installed: Atelier runs ffmpeg under it to bound its memory; install it (Debian: apt-get install util-linux): %w", ErrToolMissing)
