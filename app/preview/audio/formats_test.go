@@ -316,3 +316,24 @@ func TestHostileAIFF(t *testing.T) {
 		})
 	}
 }
+
+// TestChainedOgg: an Ogg file of two chained streams with different channel
+// counts and rates decodes whole, at the first stream's layout.
+func TestChainedOgg(t *testing.T) {
+	dir := t.TempDir()
+	a := testmedia.Encode(t, testmedia.Music(t, dir, "a.wav", 44100, 2, 1), filepath.Join(dir, "a.ogg"), "-c:a", "libvorbis")
+	b := testmedia.Encode(t, testmedia.Music(t, dir, "b.wav", 22050, 1, 1), filepath.Join(dir, "b.ogg"), "-c:a", "libvorbis")
+	chained := filepath.Join(dir, "chained.ogg")
+	if err := os.WriteFile(chained, append(testmedia.Read(t, a), testmedia.Read(t, b)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	info, err := Decode(context.Background(), chained, Options{}, func(s []int32, ch int) error {
+		if ch != 2 {
+			t.Fatalf("%d channels midway", ch)
+		}
+		return nil
+	})
+	if err != nil || info.Channels != 2 || info.SampleRate != 44100 || info.Duration < 1.9 || info.Duration > 2.1 {
+		t.Fatalf("info %+v, %v", info, err)
+	}
+}

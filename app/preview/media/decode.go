@@ -43,6 +43,12 @@ func DecodeAudio(ctx context.Context, path string, f Format, st Stream, pcm PCMF
 	if maxSeconds > 0 {
 		args = append(args, "-t", strconv.FormatFloat(maxSeconds, 'f', 3, 64))
 	}
+	// The rate and channel count the probe reported, held for the whole
+	// output: a chained Ogg or an AAC stream that changes them midway is
+	// converted rather than misread.
+	if st.SampleRate > 0 && st.Channels > 0 {
+		args = append(args, "-ar", strconv.Itoa(st.SampleRate), "-ac", strconv.Itoa(st.Channels))
+	}
 	args = append(args, "-c:a", pcm.Codec, "-f", pcm.Name, "pipe:1")
 	return run(ctx, lim, "ffmpeg", args, path, read)
 }
