@@ -34,11 +34,12 @@ type aiffLayout struct {
 	truncated   bool // SSND claims more than the file holds
 }
 
-// errAIFFCompressed means the AIFF-C compression type is one ffmpeg decodes.
-type errAIFFCompressed struct{ compression string }
+// errCompressed means a WAV or AIFF-C file holds an encoding read by
+// ffmpeg (ADPCM, GSM, MP3 in WAV, IMA4, MACE...), not here.
+type errCompressed struct{ what string }
 
-func (e errAIFFCompressed) Error() string {
-	return fmt.Sprintf("AIFF-C compression %q is read through ffmpeg", e.compression)
+func (e errCompressed) Error() string {
+	return e.what + " is read through ffmpeg, from a file"
 }
 
 func parseAIFF(r io.ReaderAt, size int64) (aiffLayout, error) {
@@ -182,7 +183,7 @@ func aiffCodec(l aiffLayout) (conv func(b []byte, out []int32), bps, bits int, c
 	case "alaw", "ALAW":
 		return tableConv(&alawTable), 1, 8, "G.711 A-law", nil
 	}
-	return nil, 0, 0, "", errAIFFCompressed{l.compression}
+	return nil, 0, 0, "", errCompressed{fmt.Sprintf("AIFF-C compression %q", l.compression)}
 }
 
 // intConv converts integer samples of bps bytes (left-justified, as AIFF

@@ -129,6 +129,13 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 	switch {
 	case format == media.WAV:
 		info, err = decodeWAV(ctx, br, st.Size(), opt, sink)
+		var ce errCompressed
+		if errors.As(err, &ce) {
+			info, err = decodeExternal(ctx, path, format, opt, sink)
+			if err != nil {
+				return info, err // names the file already
+			}
+		}
 	case format == media.FLAC:
 		info, err = decodeFLAC(ctx, br, st.Size(), opt, sink)
 	case format == media.MP3:
@@ -146,7 +153,7 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 		info, err = decodeMP3(ctx, data, opt, sink)
 	case format == media.AIFF || format == media.AIFC:
 		info, err = decodeAIFF(ctx, f, st.Size(), opt, sink)
-		var ce errAIFFCompressed
+		var ce errCompressed
 		if errors.As(err, &ce) {
 			info, err = decodeExternal(ctx, path, format, opt, sink)
 			if err != nil {

@@ -78,6 +78,15 @@ func TestAIFFPeaksExact(t *testing.T) {
 			t.Errorf("info %+v", info)
 		}
 	})
+	for _, codec := range []string{"adpcm_ima_wav", "adpcm_ms", "pcm_mulaw"} {
+		t.Run("wav-"+codec+"-through-ffmpeg", func(t *testing.T) {
+			p := testmedia.Encode(t, mono, filepath.Join(dir, codec+".wav"), "-c:a", codec)
+			info := peaksAgainstFFmpeg(t, p, 0)
+			if info.Decoder != "ffmpeg" || info.Format != "wav" {
+				t.Errorf("info %+v: a compressed WAV goes to ffmpeg", info)
+			}
+		})
+	}
 	t.Run("aifc-ima4-through-ffmpeg", func(t *testing.T) {
 		p := testmedia.Encode(t, src, filepath.Join(dir, "ima.aifc"), "-c:a", "adpcm_ima_qt", "-f", "aiff")
 		info := peaksAgainstFFmpeg(t, p, 0)
