@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,9 +97,38 @@ func TestAIFFPeaksExact(t *testing.T) {
 	})
 }
 
-// externalCases are the formats decoded through ffmpeg, made from one
-// source by ffmpeg's encoders.
-func externalCases(t testing.TB, dir string) map[string]string {
+var (
+	sharedOnce  sync.Once
+	sharedDir   string
+	sharedCases map[string]string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+// externalCases are the formats decoded through ffmpeg, made once per test
+// binary from one source by ffmpeg's encoders. Tests must not change them.
+func externalCases(t testing.TB) map[string]string {
+	sharedOnce.Do(func() {
+		d, err := os.MkdirTemp("", "atelier-formats-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sharedDir = d
+		sharedCases = makeExternalCases(t, d)
+	})
+	if sharedCases == nil {
+		t.Fatal("making the test media failed in an earlier test")
+	}
+	return sharedCases
+}
+
+func makeExternalCases(t testing.TB, dir string) map[string]string {
 	stereo := testmedia.Music(t, dir, "music.wav", 44100, 2, 4)
 	mono := testmedia.Music(t, dir, "voice.wav", 16000, 1, 3)
 	e := func(name, in string, args ...string) string {
@@ -125,8 +155,7 @@ func externalCases(t testing.TB, dir string) map[string]string {
 // peaks of ffmpeg's own 16-bit decode (the floats are converted as ffmpeg
 // converts them).
 func TestExternalPeaksMatchFFmpeg(t *testing.T) {
-	dir := t.TempDir()
-	for name, p := range externalCases(t, dir) {
+	for name, p := range externalCases(t) {
 		t.Run(name, func(t *testing.T) {
 			info := peaksAgainstFFmpeg(t, p, 1)
 			if info.Decoder != "ffmpeg" || info.SampleRate == 0 || info.Codec == "" {
@@ -222,7 +251,7 @@ func TestUnsupportedNamesTheFormat(t *testing.T) {
 func TestHostileExternal(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(17, 1))
-	cases := externalCases(t, dir)
+	cases := externalCases(t)
 	for name, p := range cases {
 		good := testmedia.Read(t, p)
 		variants := map[string][]byte{
