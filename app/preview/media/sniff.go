@@ -332,7 +332,7 @@ func sniffOther(b []byte) Format {
 	case has(0, "SQLite format 3\x00"):
 		return doc("sqlite", "SQLite database")
 	case has(0, "<?xml") || has(0, "<svg") || has(0, "\xEF\xBB\xBF<?xml"):
-		return doc("xml", "XML or SVG text")
+		return doc("xml", "XML or SVG")
 	}
 	return Format{}
 }
