@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config gcc)
 if [ "$mode" = run ]; then
-  pkgs+=(gstreamer1.0-plugins-good xvfb)
+  pkgs+=(gstreamer1.0-plugins-good xvfb ffmpeg)
 fi
 if [ "$mode" = test ]; then
   pkgs+=(xvfb xauth x11-utils xdotool imagemagick chromium sox libsox-fmt-mp3 lame ffmpeg mpg123 flac rclone restic gstreamer1.0-plugins-good dbus-daemon dbus-x11 fonts-dejavu-core bc desktop-file-utils libgtk-3-bin systemd)

@@ -80,9 +80,9 @@ var kindByExt = map[string]Kind{}
 
 func init() {
 	for kind, exts := range map[Kind]string{
-		KindAudio:    "mp3 wav wave flac ogg oga opus m4a aac aif aiff aifc wma alac",
+		KindAudio:    "mp3 wav wave bwf flac ogg oga opus spx m4a m4b aac aif aiff aifc wma alac caf wv ape amr ac3 mka weba au mp2",
 		KindImage:    "jpg jpeg png gif webp bmp tif tiff heic heif svg psd",
-		KindVideo:    "mp4 mov mkv webm avi m4v mpg mpeg",
+		KindVideo:    "mp4 mov qt mkv webm avi m4v mpg mpeg mts m2ts 3gp 3g2 flv ogv wmv",
 		KindDocument: "txt md pdf doc docx odt rtf csv json xml yaml yml html htm srt vtt lrc",
 		KindModule:   "atmod",
 	} {

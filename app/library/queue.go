@@ -71,16 +71,9 @@ func (s *Service) whenSettled(tag string, key preview.Key, abs string, r index.F
 
 func tagOf(project index.ProjectID, p string) string { return string(project) + "/" + p }
 
-// previewable says which kind of preview a file gets ("" = none).
-func previewable(p string) preview.Kind {
-	switch strings.ToLower(path.Ext(p)) {
-	case ".mp3", ".wav", ".wave", ".flac":
-		return preview.Audio
-	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff":
-		return preview.Image
-	}
-	return ""
-}
+// previewable says which kind of preview a file gets ("" = none): audio
+// (MP3, WAV, AIFF, FLAC, Ogg, Opus, M4A...), image or video, by its name.
+func previewable(p string) preview.Kind { return preview.KindFor(p) }
 
 func keyOf(r index.FileRecord) (preview.Key, bool) {
 	k := previewable(r.Path)
@@ -221,6 +214,15 @@ func (s *Service) finished(d preview.Done) {
 	format := "other"
 	if d.Meta.Audio != nil && d.Meta.Audio.Format != "" {
 		format = d.Meta.Audio.Format
+		// the event's enum: the Ogg family is "ogg", MPEG-4 audio "aac"
+		switch {
+		case strings.HasPrefix(format, "ogg"):
+			format = "ogg"
+		case format == "m4a" || format == "aac":
+			format = "aac"
+		case format != "mp3" && format != "wav" && format != "flac":
+			format = "other"
+		}
 	}
 	if d.Meta.Image != nil && d.Meta.Image.Format != "" && d.Meta.Image.Format != "bmp" && d.Meta.Image.Format != "tiff" {
 		format = d.Meta.Image.Format
@@ -330,6 +332,9 @@ func (s *Service) item(root string, r index.FileRecord, m *preview.Meta, queue b
 	}
 	if m.Image != nil {
 		it.Width, it.Height = m.Image.Width, m.Image.Height
+	}
+	if m.Video != nil {
+		it.Duration, it.Width, it.Height = m.Video.Duration, m.Video.Width, m.Video.Height
 	}
 	return it
 }

@@ -12,6 +12,7 @@ import (
 	"atelier/app/index"
 	"atelier/app/preview"
 	"atelier/app/preview/audio"
+	"atelier/app/preview/media"
 	"atelier/app/preview/thumb"
 	"atelier/localdb"
 )
@@ -74,13 +75,14 @@ type LoudnessReport struct {
 // PreviewDetail is everything known about one file's preview.
 type PreviewDetail struct {
 	LibraryItem
-	Project  string          `json:"project"`
-	Audio    *audio.Info     `json:"audio,omitempty"`
-	Loudness *LoudnessReport `json:"loudness,omitempty"`
-	Image    *thumb.Info     `json:"image,omitempty"`
-	Messages []string        `json:"messages,omitempty"` // warnings of the render
-	Rendered time.Time       `json:"rendered,omitempty"`
-	RenderMs int64           `json:"renderMs,omitempty"`
+	Project  string           `json:"project"`
+	Audio    *audio.Info      `json:"audio,omitempty"`
+	Loudness *LoudnessReport  `json:"loudness,omitempty"`
+	Image    *thumb.Info      `json:"image,omitempty"`
+	Video    *media.VideoInfo `json:"video,omitempty"`
+	Messages []string         `json:"messages,omitempty"` // warnings of the render
+	Rendered time.Time        `json:"rendered,omitempty"`
+	RenderMs int64            `json:"renderMs,omitempty"`
 }
 
 // QueueStats describes the render queue.
@@ -293,7 +295,7 @@ func (s *Service) Detail(project, p string) (PreviewDetail, error) {
 			return d, nil
 		}
 	}
-	d.Audio, d.Image, d.Messages = m.Audio, m.Image, m.Warnings
+	d.Audio, d.Image, d.Video, d.Messages = m.Audio, m.Image, m.Video, m.Warnings
 	d.Rendered, d.RenderMs = m.RenderedAt, m.RenderMs
 	if m.Loudness != nil {
 		d.Loudness = Report(*m.Loudness)

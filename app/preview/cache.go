@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"atelier/app/preview/audio"
+	"atelier/app/preview/media"
 	"atelier/app/preview/thumb"
 )
 
 // RendererVersion changes whenever rendered output changes; previews of other
-// versions are stale and collected.
-const RendererVersion = 1
+// versions are stale and collected. 2: AIFF, Ogg, Opus, M4A... and video
+// render (version 1 stored them as failed).
+const RendererVersion = 2
 
 // Kind of preview.
 type Kind string
@@ -30,7 +32,28 @@ type Kind string
 const (
 	Audio Kind = "audio"
 	Image Kind = "image"
+	Video Kind = "video" // a poster frame (thumbnails as for images), duration and size
 )
+
+var kindByExt = map[string]Kind{}
+
+func init() {
+	for kind, exts := range map[Kind]string{
+		Audio: "mp3 wav wave bwf flac aif aiff aifc ogg oga opus spx m4a m4b aac wma alac caf wv ape amr ac3 mka weba au mp2",
+		Image: "jpg jpeg png gif webp bmp tif tiff",
+		Video: "mp4 m4v mov qt mkv webm avi mpg mpeg mts m2ts 3gp 3g2 flv ogv wmv",
+	} {
+		for _, e := range strings.Fields(exts) {
+			kindByExt["."+e] = kind
+		}
+	}
+}
+
+// KindFor says which preview a file gets by its name ("" = none). The
+// renderers read the content, not the name: an AIFF named .wav renders.
+func KindFor(name string) Kind {
+	return kindByExt[strings.ToLower(filepath.Ext(name))]
+}
 
 // Params are the rendering parameters that shape the output.
 type Params struct {
@@ -45,7 +68,7 @@ type Params struct {
 
 // DefaultParams are what the app renders for each kind.
 func DefaultParams(k Kind) Params {
-	if k == Image {
+	if k == Image || k == Video {
 		return Params{ThumbSizes: []int{thumb.Small, thumb.Large}, MaxPixels: thumb.DefaultMaxPixels}
 	}
 	return Params{Zoom: 256, Bits: 8, Width: audio.DefaultPNG.Width, Height: audio.DefaultPNG.Height, MaxDuration: int64(audio.DefaultMaxDuration.Seconds())}
@@ -77,6 +100,7 @@ type Meta struct {
 	Audio      *audio.Info       `json:"audio,omitempty"`
 	Loudness   *audio.Loudness   `json:"loudness,omitempty"`
 	Image      *thumb.Info       `json:"image,omitempty"`
+	Video      *media.VideoInfo  `json:"video,omitempty"`
 	Files      map[string]string `json:"files,omitempty"` // role ("waveform", "peaks", "small", "large") → absolute path
 	RenderedAt time.Time         `json:"renderedAt"`
 	RenderMs   int64             `json:"renderMs"`

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"atelier/app/preview/audio"
+	"atelier/app/preview/media"
 	"atelier/app/preview/thumb"
 )
 
@@ -20,6 +21,7 @@ import (
 var (
 	AudioTimeout = 10 * time.Minute
 	ImageTimeout = time.Minute
+	VideoTimeout = 2 * time.Minute
 )
 
 // DecodeMemory bounds the memory the render queue's concurrent decodes hold
@@ -34,6 +36,11 @@ func EstimateMemory(j Job) int64 {
 	const base = 32 << 20
 	if j.Key.Kind == Image {
 		return base + thumb.DecodeCost(j.Path)
+	}
+	if j.Key.Kind == Video {
+		// ffmpeg decodes in its own process (bounded by its limits); here
+		// only the poster's PNG and its thumbnails.
+		return base + 64<<20
 	}
 	return base + 2*max(j.Size, 0)
 }
@@ -61,14 +68,16 @@ func (c *Cache) Render(ctx context.Context, key Key, path string, workers int) (
 		rerr = withTimeout(ctx, AudioTimeout, func(ctx context.Context) error { return renderAudio(ctx, key.Params, path, tmp, workers, &m) })
 	case Image:
 		rerr = withTimeout(ctx, ImageTimeout, func(ctx context.Context) error { return renderImage(key.Params, path, tmp, &m) })
+	case Video:
+		rerr = withTimeout(ctx, VideoTimeout, func(ctx context.Context) error { return renderVideo(ctx, key.Params, path, tmp, workers, &m) })
 	default:
 		rerr = fmt.Errorf("no renderer for %q files", key.Kind)
 	}
 	if rerr != nil && ctx.Err() != nil {
 		return m, ctx.Err() // cancelled: store nothing
 	}
-	if errors.Is(rerr, fs.ErrNotExist) || errors.Is(rerr, fs.ErrPermission) {
-		return m, rerr // the file went away or is unreadable: not a property of the content
+	if errors.Is(rerr, fs.ErrNotExist) || errors.Is(rerr, fs.ErrPermission) || errors.Is(rerr, media.ErrToolMissing) {
+		return m, rerr // the file went away or is unreadable, or ffmpeg is missing: not a property of the content
 	}
 	m.RenderedAt = time.Now().UTC()
 	m.RenderMs = time.Since(start).Milliseconds()
@@ -209,6 +218,62 @@ func renderImage(p Params, path, dir string, m *Meta) error {
 		return err
 	}
 	m.Image = &info
+	return writeThumbs(thumbs, dir, m)
+}
+
+// renderVideo probes a video with ffmpeg and makes thumbnails of its poster
+// frame. A video container holding only sound (an .mp4 of a voice memo)
+// gets an audio preview instead.
+func renderVideo(ctx context.Context, p Params, path, dir string, workers int, m *Meta) error {
+	f, head, err := sniffFile(path)
+	if err != nil {
+		return err
+	}
+	if f.Kind == media.Image || f.Kind == media.Other || !f.Known() {
+		return fmt.Errorf("%s is %s, not a video", filepath.Base(path), media.Describe(f, head))
+	}
+	if f.Kind == media.Audio && f.Native {
+		return renderAudio(ctx, DefaultParams(Audio), path, dir, workers, m)
+	}
+	size := 0
+	for _, s := range p.ThumbSizes {
+		size = max(size, s)
+	}
+	if size == 0 {
+		size = thumb.Large
+	}
+	vi, poster, probe, err := media.ProbeVideo(ctx, path, f, size, media.Limits{Timeout: VideoTimeout})
+	if errors.Is(err, media.ErrNoStream) && probe != nil && probe.Audio() != nil {
+		return renderAudio(ctx, DefaultParams(Audio), path, dir, workers, m)
+	}
+	if err != nil {
+		return err
+	}
+	m.Video = &vi
+	_, thumbs, err := thumb.Make(poster, p.ThumbSizes, thumb.Options{MaxPixels: p.MaxPixels, Ext: ".jpg"})
+	if err != nil {
+		return fmt.Errorf("%s: poster frame: %w", filepath.Base(path), err)
+	}
+	return writeThumbs(thumbs, dir, m)
+}
+
+func sniffFile(path string) (media.Format, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return media.Format{}, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return media.Format{}, nil, err
+	}
+	if st.Size() == 0 {
+		return media.Format{}, nil, fmt.Errorf("%s is empty (0 bytes): nothing to preview", filepath.Base(path))
+	}
+	return media.SniffFile(f, st.Size())
+}
+
+func writeThumbs(thumbs []thumb.Thumb, dir string, m *Meta) error {
 	for _, t := range thumbs {
 		role := "small"
 		if t.Size >= thumb.Large {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -19,6 +20,7 @@ import (
 
 	"atelier/app/library"
 	"atelier/app/preview/audio"
+	"atelier/app/preview/media"
 	"atelier/app/preview/mp3"
 	"atelier/app/preview/thumb"
 	"atelier/humanize"
@@ -33,6 +35,7 @@ type previewReport struct {
 	Audio    *audio.Info             `json:"audio,omitempty"`
 	Loudness *library.LoudnessReport `json:"loudness,omitempty"`
 	Image    *thumb.Info             `json:"image,omitempty"`
+	Video    *media.VideoInfo        `json:"video,omitempty"`
 	Output   string                  `json:"output,omitempty"`
 	Elapsed  float64                 `json:"elapsedSeconds"`
 }
@@ -50,9 +53,12 @@ func newPreviewCommand(gopts *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "preview FILE",
 		Short: "Render a waveform (.dat, .json, .png) or thumbnail, or report metadata and loudness",
-		Long: "Renders the preview of one audio or image file locally, without an engine.\n\n" +
-			"Audio (MP3, WAV, FLAC): -o out.dat | out.json (BBC audiowaveform formats, version 2) | out.png,\n" +
+		Long: "Renders the preview of one audio, image or video file locally, without an engine.\n\n" +
+			"Audio (MP3, WAV, AIFF, FLAC; Ogg Vorbis, Opus, M4A/AAC and more through ffmpeg):\n" +
+			"-o out.dat | out.json (BBC audiowaveform formats, version 2) | out.png,\n" +
 			"at --zoom samples per pixel, --bits 8 or 16, mixed or --split-channels.\n" +
+			"Video (MP4, MOV, MKV, WebM, AVI... through ffmpeg): -o poster.jpg|poster.png (a frame a tenth of\n" +
+			"the way in), or -o sound.dat|sound.json for the waveform of its sound.\n" +
 			"Images (JPEG, PNG, GIF, WebP, BMP, TIFF): -o thumb.jpg|thumb.png (the extension chooses the format;\n" +
 			"transparency is kept in PNG and flattened onto white in JPEG), at most --width×--height (default 768).\n" +
 			"Without -o it prints metadata and the EBU R128 loudness report (--json for JSON).\n\n" +
@@ -203,6 +209,14 @@ func runPreview(ctx context.Context, gopts *globalOptions, opts previewOptions, 
 	if thumb.Sniff(head) != "" && audio.Sniff(head) != "mp3" {
 		return previewImage(gopts, file, out, width, height, &rep, start)
 	}
+	// A video: its poster frame (-o .jpg/.png) and facts; -o .dat/.json/.png
+	// of a waveform is the sound's, below.
+	if f := media.Sniff(head); f.Kind == media.Video && (out == "" || previewThumbExt(out) != "") {
+		done, err := previewVideo(ctx, gopts, file, f, out, max(width, height), &rep, start)
+		if done || err != nil {
+			return err
+		}
+	}
 	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: opts.workers}, Zoom: zoom, Split: split})
 	if err != nil {
 		return err
@@ -244,6 +258,66 @@ func runPreview(ctx context.Context, gopts *globalOptions, opts previewOptions, 
 		return nil
 	}
 	return output(gopts, rep, func(w io.Writer) { previewPrintAudio(w, &rep) })
+}
+
+// previewThumbExt is the thumbnail format an output name asks for: ".jpg",
+// ".png" or "" (not a picture).
+func previewThumbExt(out string) string {
+	switch strings.ToLower(filepath.Ext(out)) {
+	case ".jpg", ".jpeg":
+		return ".jpg"
+	case ".png":
+		return ".png"
+	}
+	return ""
+}
+
+// previewVideo reports a video's facts and writes its poster frame to out
+// (.jpg or .png). A file of a video container without a picture is not
+// done: the caller treats it as sound.
+func previewVideo(ctx context.Context, gopts *globalOptions, file string, f media.Format, out string, size int, rep *previewReport, start time.Time) (bool, error) {
+	if size == 0 {
+		size = thumb.Large
+	}
+	vi, poster, probe, err := media.ProbeVideo(ctx, file, f, size, media.Limits{})
+	if errors.Is(err, media.ErrNoStream) && probe != nil && probe.Audio() != nil {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	rep.Video = &vi
+	if out != "" {
+		_, thumbs, err := thumb.Make(poster, []int{size}, thumb.Options{Ext: previewThumbExt(out)})
+		if err != nil {
+			return true, fmt.Errorf("%s: poster frame: %w", filepath.Base(file), err)
+		}
+		t := thumbs[0]
+		if err := previewWriteFile(out, func(w io.Writer) error { _, err := w.Write(t.Data); return err }); err != nil {
+			return true, err
+		}
+	}
+	rep.Elapsed = time.Since(start).Seconds()
+	return true, output(gopts, rep, func(w io.Writer) {
+		fmt.Fprintf(w, "file\t%s\n", file)
+		fmt.Fprintf(w, "format\t%s (%s)\n", vi.Container, vi.Codec)
+		fmt.Fprintf(w, "size\t%d × %d\n", vi.Width, vi.Height)
+		if vi.Rotation != 0 {
+			fmt.Fprintf(w, "rotation\t%d° (applied)\n", vi.Rotation)
+		}
+		fmt.Fprintf(w, "duration\t%s\n", previewDur(vi.Duration))
+		if vi.FrameRate > 0 {
+			fmt.Fprintf(w, "frame rate\t%.3g fps\n", vi.FrameRate)
+		}
+		if vi.AudioCodec != "" {
+			fmt.Fprintf(w, "sound\t%s, %d Hz, %d channels\n", vi.AudioCodec, vi.SampleRate, vi.Channels)
+		} else {
+			fmt.Fprintf(w, "sound\tnone\n")
+		}
+		if out != "" {
+			fmt.Fprintf(w, "wrote\t%s (the frame at %s)\n", out, previewDur(media.PosterTime(vi.Duration)))
+		}
+	})
 }
 
 func previewImage(gopts *globalOptions, file, out string, width, height int, rep *previewReport, start time.Time) error {

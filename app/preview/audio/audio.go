@@ -1,4 +1,5 @@
-// Package audio decodes audio files (MP3, WAV, FLAC) into one sample format
+// Package audio decodes audio files (MP3, WAV, AIFF, FLAC natively; Ogg
+// Vorbis, Opus, M4A/AAC and the sound of videos through ffmpeg) into one sample format
 // and analyses them: waveform peaks in BBC audiowaveform's formats, EBU R128
 // loudness, and PNG waveform images.
 //
@@ -18,12 +19,15 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"time"
+
+	"atelier/app/preview/media"
 )
 
 // Info describes an audio file.
 type Info struct {
-	Format        string   `json:"format"` // "mp3", "wav", "flac"
-	Codec         string   `json:"codec"`  // e.g. "MPEG-1 Layer III", "PCM 24-bit", "FLAC 16-bit"
+	Format        string   `json:"format"`            // "mp3", "wav", "flac", "aiff", "aifc", "ogg-vorbis", "ogg-opus", "m4a", ...: media.Format IDs
+	Decoder       string   `json:"decoder,omitempty"` // "ffmpeg" when decoded by ffmpeg, else in process
+	Codec         string   `json:"codec"`             // e.g. "MPEG-1 Layer III", "PCM 24-bit", "FLAC 16-bit"
 	SampleRate    int      `json:"sampleRate"`
 	Channels      int      `json:"channels"`
 	BitsPerSample int      `json:"bitsPerSample,omitempty"`
@@ -46,6 +50,7 @@ type Options struct {
 	MaxDuration time.Duration // decode at most this much audio (0 = DefaultMaxDuration); the rest is a warning
 	MaxFileSize int64         // refuse bigger MP3 files, which are read into memory (0 = DefaultMaxFileSize)
 	OnFormat    func(Info)    // called once with the header's format before the first samples
+	FFmpeg      media.Limits  // bounds of the ffmpeg process for the formats it decodes
 }
 
 // Budgets.
@@ -56,8 +61,8 @@ const (
 	MaxSampleRate      = 768000
 )
 
-// ErrUnknownFormat means the content is none of the supported formats.
-var ErrUnknownFormat = errors.New("not a supported audio file (MP3, WAV or FLAC)")
+// ErrUnknownFormat means the content is no audio Atelier can decode.
+var ErrUnknownFormat = errors.New("not an audio format Atelier can preview")
 
 func (o Options) maxSamples(rate int) int64 {
 	d := o.MaxDuration
@@ -67,29 +72,34 @@ func (o Options) maxSamples(rate int) int64 {
 	return int64(d.Seconds() * float64(rate))
 }
 
-// Sniff tells the format from the first bytes: "wav", "flac", "mp3" or "".
+// Sniff tells the format from the first bytes: the media.Format ID ("wav",
+// "flac", "mp3", "aiff", "aifc", "ogg-vorbis", "ogg-opus", "m4a", "mp4"...)
+// of anything Decode reads (natively or through ffmpeg), or "".
 func Sniff(head []byte) string {
-	switch {
-	case len(head) >= 12 && (string(head[:4]) == "RIFF" || string(head[:4]) == "RF64") && string(head[8:12]) == "WAVE":
-		return "wav"
-	case len(head) >= 4 && string(head[:4]) == "fLaC":
-		return "flac"
-	case len(head) >= 10 && string(head[:3]) == "ID3":
-		// FLAC files sometimes carry an ID3v2 tag: look past it.
-		size := int(head[6]&0x7F)<<21 | int(head[7]&0x7F)<<14 | int(head[8]&0x7F)<<7 | int(head[9]&0x7F)
-		if 10+size+4 <= len(head) && string(head[10+size:10+size+4]) == "fLaC" {
-			return "flac"
-		}
-		return "mp3"
-	case len(head) >= 2 && head[0] == 0xFF && head[1]&0xE0 == 0xE0:
-		return "mp3"
+	f := media.Sniff(head)
+	if f.Native || f.FFmpeg() {
+		return f.ID
 	}
 	return ""
 }
 
+// unsupported is the error for content Decode does not read: it names
+// what the content is, from its magic bytes.
+func unsupported(name string, f media.Format, head []byte) error {
+	switch {
+	case f == media.MIDI:
+		return fmt.Errorf("%s is %s: Atelier draws waveforms of recorded sound, and MIDI holds notes (%w)", name, media.Describe(f, head), ErrUnknownFormat)
+	case f.Known():
+		return fmt.Errorf("%s is %s, not audio: there is no waveform to draw (%w)", name, media.Describe(f, head), ErrUnknownFormat)
+	}
+	return fmt.Errorf("%s: %w: its content matches %s; if it is audio, the file is damaged or in a format Atelier does not read", name, ErrUnknownFormat, media.Describe(f, head))
+}
+
 // Decode decodes the audio file at path, calling sink with its samples in
 // order, and returns what it learned about the file. The format is taken from
-// the content, not the extension.
+// the content, not the extension. WAV, AIFF, FLAC and MP3 are decoded here;
+// Ogg (Vorbis, Opus), MP4/M4A (AAC, ALAC), Matroska/WebM, and the sound of
+// video files go through ffmpeg in a limited process (Options.FFmpeg).
 func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -103,9 +113,11 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 	if st.Size() == 0 {
 		return info, fmt.Errorf("%s is empty (0 bytes): nothing to preview", filepath.Base(path))
 	}
+	format, head, err := media.SniffFile(f, st.Size())
+	if err != nil {
+		return info, fmt.Errorf("read %s: %w", path, err)
+	}
 	br := bufio.NewReaderSize(f, 1<<16)
-	head, _ := br.Peek(4096)
-	format := Sniff(head)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decode %s: the %s decoder crashed on damaged data (%v); the file is probably corrupt", filepath.Base(path), format, r)
@@ -114,12 +126,19 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 			}
 		}
 	}()
-	switch format {
-	case "wav":
+	switch {
+	case format == media.WAV:
 		info, err = decodeWAV(ctx, br, st.Size(), opt, sink)
-	case "flac":
+		var ce errCompressed
+		if errors.As(err, &ce) {
+			info, err = decodeExternal(ctx, path, format, opt, sink)
+			if err != nil {
+				return info, err // names the file already
+			}
+		}
+	case format == media.FLAC:
 		info, err = decodeFLAC(ctx, br, st.Size(), opt, sink)
-	case "mp3":
+	case format == media.MP3:
 		maxSize := opt.MaxFileSize
 		if maxSize <= 0 {
 			maxSize = DefaultMaxFileSize
@@ -132,8 +151,22 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 			return info, fmt.Errorf("read %s: %w", path, rerr)
 		}
 		info, err = decodeMP3(ctx, data, opt, sink)
+	case format == media.AIFF || format == media.AIFC:
+		info, err = decodeAIFF(ctx, f, st.Size(), opt, sink)
+		var ce errCompressed
+		if errors.As(err, &ce) {
+			info, err = decodeExternal(ctx, path, format, opt, sink)
+			if err != nil {
+				return info, err // names the file already
+			}
+		}
+	case format.FFmpeg():
+		info, err = decodeExternal(ctx, path, format, opt, sink)
+		if err != nil {
+			return info, err // names the file already
+		}
 	default:
-		return info, fmt.Errorf("%s: %w; its first bytes match no known format — is the extension wrong?", filepath.Base(path), ErrUnknownFormat)
+		return info, unsupported(filepath.Base(path), format, head)
 	}
 	if err != nil {
 		return info, fmt.Errorf("decode %s: %w", filepath.Base(path), err)
@@ -144,7 +177,8 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 	return info, nil
 }
 
-// DecodeBytes is Decode for data in memory (fuzzing, tests).
+// DecodeBytes is Decode for data in memory (fuzzing, tests), for the formats
+// decoded in process.
 func DecodeBytes(ctx context.Context, data []byte, opt Options, sink Sink) (info Info, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -154,15 +188,19 @@ func DecodeBytes(ctx context.Context, data []byte, opt Options, sink Sink) (info
 	if len(data) == 0 {
 		return info, errors.New("empty input: nothing to preview")
 	}
-	switch Sniff(data) {
-	case "wav":
+	switch format := media.Sniff(data); {
+	case format == media.WAV:
 		info, err = decodeWAV(ctx, bufio.NewReader(bytes.NewReader(data)), int64(len(data)), opt, sink)
-	case "flac":
+	case format == media.FLAC:
 		info, err = decodeFLAC(ctx, bufio.NewReader(bytes.NewReader(data)), int64(len(data)), opt, sink)
-	case "mp3":
+	case format == media.MP3:
 		info, err = decodeMP3(ctx, data, opt, sink)
+	case format == media.AIFF || format == media.AIFC:
+		info, err = decodeAIFF(ctx, bytes.NewReader(data), int64(len(data)), opt, sink)
+	case format.FFmpeg():
+		return info, fmt.Errorf("%s data is decoded by ffmpeg, from a file: use Decode", format.Name)
 	default:
-		return info, ErrUnknownFormat
+		return info, unsupported("the data", format, data)
 	}
 	if err == nil && info.SampleRate > 0 {
 		info.Duration = float64(info.Samples) / float64(info.SampleRate)

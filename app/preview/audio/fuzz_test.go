@@ -3,6 +3,8 @@ package audio
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -58,6 +60,19 @@ func FuzzFLAC(f *testing.F) {
 	for _, s := range seedFiles(f)[4:] {
 		f.Add(s)
 	}
+	f.Fuzz(fuzzDecode)
+}
+
+// FuzzAIFF feeds the AIFF/AIFF-C parser: chunk walk, COMM (80-bit rate,
+// compression types) and SSND offsets.
+func FuzzAIFF(f *testing.F) {
+	dir := f.TempDir()
+	src := testmedia.Tone(f, dir, "s.wav", 8000, 2, 16, 0.05, "", "sine", "440")
+	for i, codec := range []string{"pcm_s16be", "pcm_s24be", "pcm_s8", "pcm_s16le", "pcm_f32be", "pcm_f64be", "pcm_mulaw", "pcm_alaw", "adpcm_ima_qt"} {
+		p := testmedia.Encode(f, src, filepath.Join(dir, fmt.Sprintf("%d.aifc", i)), "-c:a", codec, "-f", "aiff")
+		f.Add(testmedia.Read(f, p))
+	}
+	f.Add([]byte("FORM\x00\x00\x00\x2eAIFFCOMM\x00\x00\x00\x12\x00\x01\xff\xff\xff\xff\x00\x10\x40\x0e\xac\x44\x00\x00\x00\x00\x00\x00SSND\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(fuzzDecode)
 }
 

@@ -165,7 +165,7 @@ func streamWAV(ctx context.Context, r io.Reader, info Info, format uint16, chann
 			}
 		}
 	default:
-		return info, fmt.Errorf("WAV encoding %#x with %d bits per sample is not supported (PCM 8/16/24/32-bit and float 32/64-bit are)", format, bits)
+		return info, errCompressed{fmt.Sprintf("WAV encoding %#x with %d bits per sample", format, bits)}
 	}
 	bps := bits / 8
 	frameBytes := bps * channels

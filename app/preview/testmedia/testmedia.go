@@ -185,3 +185,28 @@ func RefPeaks(pcm []int16, channels, zoom int, split bool) []int16 {
 	}
 	return out
 }
+
+// Encode converts in to out with ffmpeg and extra output arguments (for
+// example "-c:a", "libopus", "-b:a", "96k"), overwriting out.
+func Encode(t testing.TB, in, out string, args ...string) string {
+	t.Helper()
+	a := append([]string{"-v", "error", "-y", "-i", in}, args...)
+	Run(t, "ffmpeg", append(a, out)...)
+	return out
+}
+
+// Video writes a clip made by ffmpeg: a moving test pattern of w×h at 25
+// frames a second with a tone, secs long, encoded with extra output
+// arguments (for example "-c:v", "libx264", "-c:a", "aac"). With no
+// audio codec argument "-an" leaves the sound out.
+func Video(t testing.TB, dir, name string, w, h int, secs float64, args ...string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	a := []string{"-v", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=" + itoa(w) + "x" + itoa(h) + ":rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", ftoa(secs), "-pix_fmt", "yuv420p"}
+	a = append(a, args...)
+	Run(t, "ffmpeg", append(a, p)...)
+	return p
+}

@@ -55,6 +55,20 @@ export interface Detail extends Item {
     targets: Target[]
   }
   image?: { format: string; width: number; height: number; orientation?: number; alpha?: boolean }
+  video?: {
+    format: string
+    container: string
+    codec: string
+    width: number
+    height: number
+    rotation?: number
+    frameRate?: number
+    duration: number
+    bitrate?: number
+    audioCodec?: string
+    sampleRate?: number
+    channels?: number
+  }
   messages?: string[]
   rendered?: string
   renderMs?: number
