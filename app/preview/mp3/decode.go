@@ -114,7 +114,7 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 
 	pos := int64(0) // sample position (per channel) of the next chunk's first sample
 	end := skip + keep
-	var mono []int16
+	nch := int64(st.Channels)
 	for i := 0; i < nChunks; i++ {
 		var r result
 		select {
@@ -128,22 +128,14 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 		}
 		res.Warnings = append(res.Warnings, r.warn...)
 		cs := pos
-		ce := pos + int64(len(r.pcm)/2)
+		ce := pos + int64(len(r.pcm))/nch
 		pos = ce
 		lo, hi := max(cs, skip), min(ce, end)
 		if lo >= hi {
 			continue
 		}
-		out := r.pcm[(lo-cs)*2 : (hi-cs)*2]
-		if st.Channels == 1 {
-			mono = mono[:0]
-			for j := 0; j < len(out); j += 2 {
-				mono = append(mono, out[j])
-			}
-			out = mono
-		}
 		res.Samples += hi - lo
-		if err := sink(out); err != nil {
+		if err := sink(r.pcm[(lo-cs)*nch : (hi-cs)*nch]); err != nil {
 			return res, err
 		}
 	}
@@ -193,11 +185,11 @@ func (s *Stream) prerollStart(data []byte, a, preroll int) (start, zero int) {
 	return j, s0 - j
 }
 
-// decodeRange decodes frames [a, b) into interleaved stereo (go-mp3's output
-// format). Damaged frames become silence and a warning.
+// decodeRange decodes frames [a, b) into st.Channels interleaved channels.
+// Damaged frames become silence and a warning.
 func decodeRange(ctx context.Context, data []byte, st *Stream, a, b, preroll int) ([]int16, []string) {
 	spf := st.SamplesPerFrame
-	out := make([]int16, (b-a)*spf*2)
+	out := make([]int16, (b-a)*spf*st.Channels)
 	var warns []string
 	start, zero := st.prerollStart(data, a, preroll)
 	cursor := a
@@ -237,17 +229,11 @@ func (s *Stream) timeOf(frame int) string {
 	return d.Truncate(time.Millisecond).String()
 }
 
-// readerOnly hides io.Seeker so go-mp3 does not pre-scan the whole stream.
-type readerOnly struct{ r io.Reader }
-
-func (r readerOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
-
 // runDecoder decodes frames [start, b) with the first zero frames neutralised
 // and stores the output of frames [keepFrom, b) into out (which starts at frame
 // a). It returns b on success, or the first frame that failed.
 func runDecoder(ctx context.Context, data []byte, st *Stream, start, zero, keepFrom, a, b int, out []int16) (failed int, err error) {
 	spf := st.SamplesPerFrame
-	frameBytes := spf * 4
 	var buf bytes.Buffer
 	repacked := false
 	if st.repackNeeded {
@@ -273,28 +259,31 @@ func runDecoder(ctx context.Context, data []byte, st *Stream, start, zero, keepF
 			err = fmt.Errorf("decoder crashed: %v", r)
 		}
 	}()
-	dec, err := gomp3.NewDecoder(readerOnly{&buf})
+	dec, err := gomp3.NewFrameDecoder(&buf)
 	if err != nil {
 		return start, err
 	}
-	frame := make([]byte, frameBytes)
+	nch := st.Channels
+	scratch := make([]int16, spf*nch)
 	for j := start; j < b; j++ {
 		if done%64 == 0 && ctx.Err() != nil {
 			return j, ctx.Err()
 		}
-		if _, err := io.ReadFull(dec, frame); err != nil {
+		o := scratch
+		if j >= keepFrom {
+			o = out[(j-a)*spf*nch : (j-a+1)*spf*nch]
+		}
+		n, err := dec.Next(o, nch)
+		if err == nil && n != spf {
+			err = fmt.Errorf("frame of %d samples in a stream of %d", n, spf)
+		}
+		if err != nil {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				err = errors.New("frame ended early")
 			}
 			return j, err
 		}
 		done++
-		if j >= keepFrom {
-			o := out[(j-a)*spf*2 : (j-a+1)*spf*2]
-			for k := range o {
-				o[k] = int16(uint16(frame[2*k]) | uint16(frame[2*k+1])<<8)
-			}
-		}
 	}
 	return b, nil
 }
