@@ -1,11 +1,9 @@
 package mp3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"time"
 
@@ -45,7 +43,7 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 	if st == nil || len(st.Frames) == 0 {
 		return res, ErrNoFrames
 	}
-	if st.Layer != 3 || st.Version == "2.5" {
+	if st.Layer != 3 {
 		return res, fmt.Errorf("%w: MPEG-%s Layer %d", ErrUnsupported, st.Version, st.Layer)
 	}
 	if opt.Workers <= 0 {
@@ -61,7 +59,6 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 	if opt.wholeStream {
 		opt.Workers, opt.ChunkFrames = 1, n
 	}
-	st.repackNeeded = st.needsRepack(data)
 	skip, keep := st.Trim()
 	if opt.MaxSamples > 0 && keep > opt.MaxSamples {
 		keep = opt.MaxSamples
@@ -231,27 +228,11 @@ func (s *Stream) timeOf(frame int) string {
 
 // runDecoder decodes frames [start, b) with the first zero frames neutralised
 // and stores the output of frames [keepFrom, b) into out (which starts at frame
-// a). It returns b on success, or the first frame that failed.
+// a). It returns b on success, or the first frame that failed. Frames go to
+// the decoder as the slices Scan found, so nothing is copied but the
+// neutralised frames, into one scratch buffer.
 func runDecoder(ctx context.Context, data []byte, st *Stream, start, zero, keepFrom, a, b int, out []int16) (failed int, err error) {
 	spf := st.SamplesPerFrame
-	var buf bytes.Buffer
-	repacked := false
-	if st.repackNeeded {
-		if r, ok := st.repack(data, start, b, zero); ok {
-			buf.Write(r)
-			repacked = true
-		}
-	}
-	for j := start; j < b && !repacked; j++ {
-		f := st.Frames[j]
-		fr := data[f.Off : f.Off+int64(f.Size)]
-		if j-start < zero {
-			cp := append([]byte(nil), fr...)
-			neutralise(cp, st)
-			fr = cp
-		}
-		buf.Write(fr)
-	}
 	done := 0 // frames fully decoded
 	defer func() {
 		if r := recover(); r != nil {
@@ -259,28 +240,30 @@ func runDecoder(ctx context.Context, data []byte, st *Stream, start, zero, keepF
 			err = fmt.Errorf("decoder crashed: %v", r)
 		}
 	}()
-	dec, err := gomp3.NewFrameDecoder(&buf)
-	if err != nil {
-		return start, err
-	}
+	var dec gomp3.SliceDecoder
 	nch := st.Channels
 	scratch := make([]int16, spf*nch)
+	var neutral []byte
 	for j := start; j < b; j++ {
 		if done%64 == 0 && ctx.Err() != nil {
 			return j, ctx.Err()
+		}
+		f := st.Frames[j]
+		fr := data[f.Off : f.Off+int64(f.Size)]
+		if j-start < zero {
+			neutral = append(neutral[:0], fr...)
+			neutralise(neutral, st)
+			fr = neutral
 		}
 		o := scratch
 		if j >= keepFrom {
 			o = out[(j-a)*spf*nch : (j-a+1)*spf*nch]
 		}
-		n, err := dec.Next(o, nch)
+		n, err := dec.Decode(fr, o, nch)
 		if err == nil && n != spf {
 			err = fmt.Errorf("frame of %d samples in a stream of %d", n, spf)
 		}
 		if err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				err = errors.New("frame ended early")
-			}
 			return j, err
 		}
 		done++

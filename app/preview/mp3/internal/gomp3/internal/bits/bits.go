@@ -77,6 +77,9 @@ func (b *Bits) Tail(offset int) []byte {
 	return b.vec[len(b.vec)-offset:]
 }
 
+// Reset makes b read vec from its start (Atelier: no allocation).
+func (b *Bits) Reset(vec []byte) { *b = Bits{vec: vec} }
+
 // Vec is the buffer the bits are read from (Atelier).
 func (b *Bits) Vec() []byte { return b.vec }
 

@@ -12,7 +12,7 @@ import (
 func window(data []byte, pos int) uint64 {
 	var b [16]byte
 	copy(b[:], data[min(pos>>3, len(data)):])
-	return binary.BigEndian.Uint64(b[:]) << (pos & 7) | uint64(b[8])>>(8-pos&7)
+	return binary.BigEndian.Uint64(b[:])<<(pos&7) | uint64(b[8])>>(8-pos&7)
 }
 
 // TestLUTMatchesTreeWalk: on random bit streams every table decodes the same

@@ -108,10 +108,10 @@ func WinInto(out *[36]float32, in []float32, blockType int) {
 // and that DCT-II from two 9-point ones (Lee's even/odd split), each using
 // the symmetry of its 9×9 matrix: about 100 multiplications instead of 324.
 var (
-	imdctPre [18]float32    // 2cos((2n+1)π/72)
-	imdctOdd [9]float32     // 1/(2cos((2k+1)π/36))
-	dct9Even [5][4]float32  // cos(2a'·(2k+1)π/18), even outputs a = 2a'
-	dct9Odd  [4][4]float32  // cos((2a'+1)(2k+1)π/18)
+	imdctPre [18]float32   // 2cos((2n+1)π/72)
+	imdctOdd [9]float32    // 1/(2cos((2k+1)π/36))
+	dct9Even [5][4]float32 // cos(2a'·(2k+1)π/18), even outputs a = 2a'
+	dct9Odd  [4][4]float32 // cos((2a'+1)(2k+1)π/18)
 )
 
 func init() {

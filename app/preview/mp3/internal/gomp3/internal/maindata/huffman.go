@@ -43,7 +43,7 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 		region_2_start = consts.SamplesPerGr // No Region2 for short block case.
 	} else {
 		sfreq := header.SamplingFrequency()
-		lsf := header.LowSamplingFrequency()
+		lsf := header.BandSet() // Atelier: MPEG-2.5 has tables of its own
 		l := consts.SfBandIndices[lsf][sfreq][consts.SfBandIndicesLong]
 		i := sideInfo.Region0Count[gr][ch] + 1
 		if i < 0 || len(l) <= i {
