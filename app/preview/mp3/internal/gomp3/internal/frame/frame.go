@@ -27,6 +27,9 @@ import (
 	"atelier/app/preview/mp3/internal/gomp3/internal/sideinfo"
 )
 
+// powtab34f is powtab34 in float32 (Atelier).
+var powtab34f [8207]float32
+
 var (
 	powtab34 = make([]float64, 8207)
 	pretab   = []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 3, 2, 0}
@@ -35,6 +38,7 @@ var (
 func init() {
 	for i := range powtab34 {
 		powtab34[i] = math.Pow(float64(i), 4.0/3.0)
+		powtab34f[i] = float32(powtab34[i])
 	}
 	for i := range pow2qTab {
 		pow2qTab[i] = math.Pow(2, float64(i-pow2qOff)/4)
@@ -299,26 +303,26 @@ func (f *Frame) requantize(gr int, ch int) {
 			}
 		}
 	} else { // Only long blocks
-		// Atelier: requantizeProcessLong inlined, the gain computed once
-		// per scale factor band, zero lines left as they are.
-		sfb := 0
-		next_sfb := sfBandIndicesLong[sfb+1]
-		g := f.longGain(gr, ch, sfb)
+		// Atelier: requantizeProcessLong inlined, band by band with the
+		// gain computed once per scale factor band, in float32 (|x|^(4/3)
+		// from a float32 table), zero lines left as they are.
 		is := &f.mainData.Is[gr][ch]
-		for i := 0; i < int(f.sideInfo.Count1[gr][ch]); i++ {
-			if i == next_sfb {
-				sfb++
-				next_sfb = sfBandIndicesLong[sfb+1]
-				g = f.longGain(gr, ch, sfb)
+		end := min(int(f.sideInfo.Count1[gr][ch]), len(is))
+		for sfb := 0; sfb < 22; sfb++ {
+			lo, hi := sfBandIndicesLong[sfb], min(sfBandIndicesLong[sfb+1], end)
+			if lo >= hi {
+				break
 			}
-			x := is[i]
-			if x == 0 {
-				continue
-			}
-			if x < 0 {
-				is[i] = float32(g * -powtab34[int(-x)])
-			} else {
-				is[i] = float32(g * powtab34[int(x)])
+			g := float32(f.longGain(gr, ch, sfb))
+			for i, x := range is[lo:hi] {
+				if x == 0 {
+					continue
+				}
+				if x < 0 {
+					is[lo+i] = -g * powtab34f[int(-x)]
+				} else {
+					is[lo+i] = g * powtab34f[int(x)]
+				}
 			}
 		}
 	}

@@ -68,8 +68,8 @@ func TestSynthMatchesReference(t *testing.T) {
 		ref.slot(&s, want)
 		st.synthSlot(&s, silent, got, 2)
 		for j := 0; j < 32; j++ {
-			w := math.Max(-32767, math.Min(32767, float64(want[j])))
-			d := math.Abs(float64(got[2*j]) - math.Trunc(w))
+			w := math.Max(-32768, math.Min(32767, math.Round(float64(want[j]))))
+			d := math.Abs(float64(got[2*j]) - w)
 			worst = math.Max(worst, d)
 			if d > 1 {
 				t.Fatalf("slot %d sample %d: %d, reference %g", slot, j, got[2*j], want[j])
@@ -77,4 +77,28 @@ func TestSynthMatchesReference(t *testing.T) {
 		}
 	}
 	t.Logf("worst difference %g LSB", worst)
+}
+
+func BenchmarkSynthSlot(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s [32]float32
+	for k := range s {
+		s[k] = float32(rng.NormFloat64() * 0.1)
+	}
+	var st synthState
+	out := make([]int16, 64)
+	for i := 0; i < b.N; i++ {
+		st.synthSlot(&s, false, out, 2)
+	}
+}
+
+func BenchmarkDCT32(b *testing.B) {
+	var s, x [32]float32
+	for k := range s {
+		s[k] = float32(k) * 0.01
+	}
+	for i := 0; i < b.N; i++ {
+		dct32(&s, &x)
+		s[0] = x[1]
+	}
 }
