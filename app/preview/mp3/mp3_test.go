@@ -43,6 +43,9 @@ func TestMatchesFFmpeg(t *testing.T) {
 		{"mpeg2mono24k", 24000, 1, []string{"-b", "24"}},
 		{"mpeg2-22k-padded", 22050, 2, []string{"--resample", "22.05", "-b", "32"}},
 		{"notag", 44100, 2, []string{"-b", "128", "-t"}},
+		{"mpeg25-8k", 8000, 1, []string{"-b", "16"}},
+		{"mpeg25-11k-stereo", 11025, 2, []string{"-b", "24"}},
+		{"mpeg25-12k-vbr", 12000, 1, []string{"-V", "5"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,7 +60,7 @@ func TestMatchesFFmpeg(t *testing.T) {
 				t.Errorf("%d values, ffmpeg %d (%d channels, xing %+v)", len(pcm), len(ref), st.Channels, st.Xing)
 			}
 			n := min(len(pcm), len(ref))
-			bad, maxd := 0, 0
+			bad, off2, maxd := 0, 0, 0
 			for i := 0; i < n; i++ {
 				d := int(pcm[i]) - int(ref[i])
 				if d < 0 {
@@ -67,6 +70,12 @@ func TestMatchesFFmpeg(t *testing.T) {
 				if d > 256 {
 					bad++
 				}
+				if d > 2 {
+					off2++
+				}
+			}
+			if float64(off2) > float64(n)*0.0001 {
+				t.Errorf("%d of %d samples differ from ffmpeg by more than 2 LSB", off2, n)
 			}
 			t.Logf("%s: %d values, max diff %d, %d beyond 1 LSB at 8 bit", c.name, n/2, maxd, bad)
 			if float64(bad) > float64(n)*0.001 {
@@ -88,6 +97,7 @@ func TestParallelEqualsSequential(t *testing.T) {
 		{"vbr", 44100, 1, []string{"-V", "7"}},
 		{"mpeg2", 22050, 2, []string{"-b", "32"}},
 		{"mpeg2-22k-padded", 22050, 2, []string{"--resample", "22.05", "-b", "32"}},
+		{"mpeg25-11k", 11025, 2, []string{"-b", "24"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wav := testmedia.Music(t, dir, c.name+".wav", c.rate, c.ch, 3)

@@ -48,7 +48,7 @@ func TestDCT32(t *testing.T) {
 }
 
 // TestSynthMatchesReference: the fast filter bank gives the reference's
-// samples within one LSB (float32 rounding before truncation to int16).
+// samples within one LSB (float32 rounding before rounding to int16).
 func TestSynthMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var ref refSynth

@@ -39,7 +39,9 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	region_1_start := 0
 	region_2_start := 0
 	if (sideInfo.WinSwitchFlag[gr][ch] == 1) && (sideInfo.BlockType[gr][ch] == 2) {
-		region_1_start = 36                  // sfb[9/3]*3=36
+		// Atelier: the third short band, 36 lines at every rate but 8 kHz
+		// (MPEG-2.5), where it is 72.
+		region_1_start = 3 * consts.SfBandIndices[header.BandSet()][header.SamplingFrequency()][consts.SfBandIndicesShort][3]
 		region_2_start = consts.SamplesPerGr // No Region2 for short block case.
 	} else {
 		sfreq := header.SamplingFrequency()
