@@ -36,7 +36,14 @@ type huffman struct {
 	maxCodes [maxCodeLength]int32
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
+	// fast (Atelier) resolves codes of up to fastBits bits in one lookup:
+	// the value in the high byte, the code length in the low one (0: the
+	// code is longer).
+	fast [1 << fastBits]uint16
 }
+
+// fastBits is the index width of huffman.fast (Atelier).
+const fastBits = 9
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
@@ -145,6 +152,22 @@ func (d *decoder) processDHT(n int) error {
 				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
 				for k := uint8(0); k < 1<<(7-i); k++ {
 					h.lut[base|k] = lutValue
+				}
+				code++
+				x++
+			}
+		}
+
+		// Atelier: the same for fastBits bits.
+		clear(h.fast[:])
+		x, code = 0, 0
+		for i := uint32(0); i < fastBits; i++ {
+			code <<= 1
+			for j := int32(0); j < nCodes[i]; j++ {
+				base := code << (fastBits - 1 - i)
+				v := uint16(h.vals[x])<<8 | uint16(1+i)
+				for k := uint32(0); k < 1<<(fastBits-1-i); k++ {
+					h.fast[base|k] = v
 				}
 				code++
 				x++

@@ -105,6 +105,7 @@ type bits struct {
 type decoder struct {
 	r    io.Reader
 	bits bits
+	fb   fastBits64 // Atelier: the sequential scan decoder's bits
 	// bytes is a byte buffer, similar to a bufio.Reader, except that it
 	// has to be able to unread more than 1 byte, due to byte stuffing.
 	// Byte stuffing is specified in section F.1.2.3.
