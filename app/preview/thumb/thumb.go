@@ -241,7 +241,7 @@ func Make(data []byte, sizes []int, opt Options) (info Info, thumbs []Thumb, err
 	}()
 	dec := codecs[info.Format].decode
 	if info.Format == "jpeg" && len(sizes) > 0 {
-		// When an eighth or a quarter of the photo still covers the largest
+		// When an eighth, a quarter or a half of the photo still covers the largest
 		// thumbnail, decode at that scale (block means from a reduced
 		// inverse DCT: a box filter for free) — a fraction of the time
 		// and 1/64 or 1/16 of the memory of a full-size decode.
@@ -250,6 +250,8 @@ func Make(data []byte, sizes []int, opt Options) (info Info, thumbs []Thumb, err
 			dec = jpegscale.DecodeEighth
 		case side/4 >= want:
 			dec = jpegscale.DecodeQuarter
+		case side/2 >= want:
+			dec = jpegscale.DecodeHalf
 		}
 	}
 	img, err := dec(bytes.NewReader(data))

@@ -514,6 +514,17 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
+	if d.shift == 1 {
+		// Atelier: 1/2 scale, the 2×2 means of the full inverse DCT.
+		for y := 0; y < 4; y++ {
+			for x := 0; x < 4; x++ {
+				i := 16*y + 2*x
+				c := (b[i] + b[i+1] + b[i+8] + b[i+9] + 2) >> 2
+				dst[y*stride+x] = uint8(min(max(c+128, 0), 255))
+			}
+		}
+		return nil
+	}
 	// Level shift by +128, clip to [0, 255], and write to dst.
 	for y := 0; y < 8; y++ {
 		y8 := y * 8
