@@ -125,6 +125,9 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 		blockCount int
 	)
 	dcOnly := d.shift == 3
+	// At 1/4 scale only the coefficients quarterBlock reads are stored; the
+	// others are skipped like every AC coefficient at 1/8.
+	quarter := d.shift == 2
 	for my := 0; my < myy; my++ {
 		for mx := 0; mx < mxx; mx++ {
 			for i := 0; i < nComp; i++ {
@@ -149,7 +152,12 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 							continue
 						}
 					}
-					if !dcOnly {
+					switch {
+					case quarter:
+						for _, n := range quarterIdx {
+							b[n] = 0
+						}
+					case !dcOnly:
 						b = block{}
 					}
 					if d.fb.n < 32 {
@@ -183,7 +191,7 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 								if zig > blockSize-1 {
 									break
 								}
-								if dcOnly {
+								if dcOnly || quarter && !quarterZig[zig] {
 									d.fb.n -= uint(val1)
 									continue
 								}
@@ -226,6 +234,24 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 		}
 	}
 	return nil
+}
+
+// quarterIdx are the natural-order indices of the coefficients quarterBlock
+// reads; quarterZig marks their zig-zag positions.
+var (
+	quarterIdx [25]int
+	quarterZig [blockSize]bool
+)
+
+func init() {
+	i := 0
+	for _, v := range quarterFreqs {
+		for _, u := range quarterFreqs {
+			quarterIdx[i] = 8*v + u
+			quarterZig[zigOf[8*v+u]] = true
+			i++
+		}
+	}
 }
 
 // extendRaw reads t bits (t < 16) without sign extension.
