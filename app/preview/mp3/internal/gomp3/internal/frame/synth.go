@@ -1,5 +1,7 @@
 package frame
 
+//go:generate go run gen_dct32.go
+
 // Atelier: the polyphase synthesis filter bank, rewritten for speed (same
 // output as go-mp3's up to float32 rounding; TestSynthMatchesReference).
 //
