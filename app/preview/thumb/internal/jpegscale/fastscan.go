@@ -6,7 +6,7 @@ import "io"
 // scans. Bits come into a 64-bit accumulator several bytes at a time,
 // stopping at a marker (never reading past it, so nothing is unread
 // afterwards; past a marker or the end of the data, zero bits are supplied,
-// as libjpeg does); Huffman codes of up to 9 bits resolve in one lookup
+// as libjpeg does, up to maxPad bytes: then the data is truncated); Huffman codes of up to 9 bits resolve in one lookup
 // (huffman.fast); at 1/8 scale the AC coefficients are skipped without being
 // materialised, only their run lengths and sizes are read.
 
@@ -15,7 +15,13 @@ type fastBits64 struct {
 	a   uint64 // the n low bits are unread, most significant first
 	n   uint
 	eod bool // a marker or the end of the data was reached
+	pad int  // zero bytes supplied since
 }
+
+// maxPad is how many zero bytes past the end of a scan's data the decoder
+// may take before the data counts as truncated (a valid scan needs none but
+// the up to 8 the accumulator reads ahead).
+const maxPad = 64
 
 // refill tops the accumulator up to more than 56 bits.
 func (d *decoder) refill() {
@@ -24,6 +30,7 @@ func (d *decoder) refill() {
 		if f.eod {
 			f.a <<= 8
 			f.n += 8
+			f.pad++
 			continue
 		}
 		if d.bytes.i+2 > d.bytes.j {
@@ -89,7 +96,7 @@ func (d *decoder) symbol(h *huffman) (uint8, error) {
 	code := int32(f.a>>(f.n-16)) & 0xffff
 	for i := fastBits; i < maxCodeLength; i++ {
 		c := code >> (15 - i)
-		if c <= h.maxCodes[i] {
+		if c <= h.maxCodes[i] && c >= h.minCodes[i] {
 			f.n -= uint(i + 1)
 			return h.vals[h.valsIndices[i]+c-h.minCodes[i]], nil
 		}
@@ -208,6 +215,9 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 								zig += 0x0f
 							}
 						}
+					}
+					if d.fb.pad > maxPad {
+						return errShortHuffmanData
 					}
 					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
 						return err

@@ -164,6 +164,9 @@ func (d *decoder) processDHT(n int) error {
 		for i := uint32(0); i < fastBits; i++ {
 			code <<= 1
 			for j := int32(0); j < nCodes[i]; j++ {
+				if code >= 1<<(i+1) {
+					return FormatError("bad Huffman table: more codes than their lengths allow")
+				}
 				base := code << (fastBits - 1 - i)
 				v := uint16(h.vals[x])<<8 | uint16(1+i)
 				for k := uint32(0); k < 1<<(fastBits-1-i); k++ {
