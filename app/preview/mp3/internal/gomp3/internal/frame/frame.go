@@ -303,6 +303,9 @@ func (f *Frame) requantize(gr int, ch int) {
 			}
 		}
 	} else { // Only long blocks
+		if f.mainData.Requantized[gr][ch] {
+			return // Atelier: done by the Huffman decoder (maindata/requant.go)
+		}
 		// Atelier: requantizeProcessLong inlined, band by band with the
 		// gain computed once per scale factor band, in float32 (|x|^(4/3)
 		// from a float32 table), zero lines left as they are.

@@ -26,6 +26,7 @@ import (
 
 func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo, mainData *MainData, part_2_start, gr, ch int) error {
 	// Check that there is any data to decode. If not, zero the array.
+	mainData.Requantized[gr][ch] = false
 	if sideInfo.Part2_3Length[gr][ch] == 0 {
 		for i := 0; i < consts.SamplesPerGr; i++ {
 			mainData.Is[gr][ch][i] = 0.0
@@ -69,6 +70,16 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	if big > consts.SamplesPerGr {
 		return fmt.Errorf("mp3: big_values %d beyond the granule", big/2)
 	}
+	// Long blocks are requantised here (requant.go): gains per band.
+	long := isLong(sideInfo, gr, ch)
+	mainData.Requantized[gr][ch] = long
+	var gains [22]float32
+	var bands []int
+	if long {
+		longGains(sideInfo, mainData, gr, ch, &gains)
+		bands = longBands(header)
+	}
+	sfb := 0
 	region_1_start = min(region_1_start, big)
 	region_2_start = min(max(region_2_start, region_1_start), big)
 	bounds := [4]int{0, region_1_start, region_2_start, big}
@@ -84,6 +95,16 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 				return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
 			}
 			pos += int(n)
+			if long {
+				// Band edges are even: a pair never straddles one.
+				for is_pos >= bands[sfb+1] {
+					sfb++
+				}
+				g := gains[sfb]
+				is[is_pos] = requantValue(x, g)
+				is[is_pos+1] = requantValue(y, g)
+				continue
+			}
 			is[is_pos] = float32(x)
 			is[is_pos+1] = float32(y)
 		}
@@ -97,10 +118,19 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 			return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
 		}
 		pos += int(n)
-		is[is_pos] = float32(q[0])
-		is[is_pos+1] = float32(q[1])
-		is[is_pos+2] = float32(q[2])
-		is[is_pos+3] = float32(q[3])
+		if long {
+			for k, v := range q {
+				for is_pos+k >= bands[sfb+1] {
+					sfb++
+				}
+				is[is_pos+k] = float32(v) * gains[sfb]
+			}
+		} else {
+			is[is_pos] = float32(q[0])
+			is[is_pos+1] = float32(q[1])
+			is[is_pos+2] = float32(q[2])
+			is[is_pos+3] = float32(q[3])
+		}
 		is_pos += 4
 	}
 	// Check that we didn't read past the end of this section

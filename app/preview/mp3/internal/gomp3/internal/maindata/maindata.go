@@ -33,6 +33,9 @@ type MainData struct {
 	ScalefacL [2][2][22]int      // 0-4 bits
 	ScalefacS [2][2][13][3]int   // 0-4 bits
 	Is        [2][2][576]float32 // Huffman coded freq. lines
+	// Requantized (Atelier) marks granules whose Is already holds
+	// requantised values (long blocks; see requant.go).
+	Requantized [2][2]bool
 }
 
 var scalefacSizesMpeg1 = [16][2]int{
