@@ -391,6 +391,14 @@ func resize(img image.Image, size, orientation int) *image.NRGBA {
 		draw.ApproxBiLinear.Scale(mid, mid.Bounds(), img, b, draw.Src, nil)
 		src = mid
 	}
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		// Opaque pixels are the same in RGBA and NRGBA: scale into RGBA,
+		// which x/image/draw has fast paths for (into NRGBA it goes pixel
+		// by pixel through the generic RGBA64 path).
+		dst := image.NewRGBA(image.Rect(0, 0, tw, th))
+		draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+		return orient(&image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: dst.Rect}, orientation)
+	}
 	dst := image.NewNRGBA(image.Rect(0, 0, tw, th))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
 	return orient(dst, orientation)
