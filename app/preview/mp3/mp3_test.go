@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	gomp3 "atelier/app/preview/mp3/internal/gomp3"
 	"atelier/app/preview/testmedia"
 )
 
@@ -170,5 +171,48 @@ func TestClipMatchesOriginal(t *testing.T) {
 				t.Errorf("%d of %d clip samples differ from the original (%+v)", bad, len(got), info)
 			}
 		})
+	}
+}
+
+// TestFrameDecodeAllocatesNothing: after the first frames (the reservoir
+// buffer grows once), decoding a frame allocates nothing.
+func TestFrameDecodeAllocatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		rate int
+		ch   int
+		lame []string
+	}{
+		{"stereo", 44100, 2, []string{"-b", "192"}},
+		{"mono", 22050, 1, []string{"-b", "32"}},
+	} {
+		wav := testmedia.Music(t, dir, c.name+".wav", c.rate, c.ch, 2)
+		data := testmedia.Read(t, testmedia.Lame(t, wav, filepath.Join(dir, c.name+".mp3"), c.lame...))
+		st, err := Scan(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dec gomp3.SliceDecoder
+		out := make([]int16, st.SamplesPerFrame*st.Channels)
+		frame := func(j int) []byte {
+			f := st.Frames[j%len(st.Frames)]
+			return data[f.Off : f.Off+int64(f.Size)]
+		}
+		for j := 0; j < 8; j++ {
+			if _, err := dec.Decode(frame(j), out, st.Channels); err != nil {
+				t.Fatal(err)
+			}
+		}
+		j := 8
+		allocs := testing.AllocsPerRun(50, func() {
+			if _, err := dec.Decode(frame(j), out, st.Channels); err != nil {
+				t.Fatal(err)
+			}
+			j++
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %.1f allocations per frame, want 0", c.name, allocs)
+		}
 	}
 }

@@ -230,42 +230,6 @@ func NewDecoder(r io.Reader) (*Decoder, error) {
 	return d, nil
 }
 
-// FrameDecoder decodes a stream frame by frame into 16-bit samples (Atelier:
-// no byte conversion, no allocation per frame for the output, and a mono
-// stream is synthesised once).
-type FrameDecoder struct {
-	source *source
-	frame  *frame.Frame
-}
-
-// NewFrameDecoder reads frames from r (tags before the first frame skipped).
-func NewFrameDecoder(r io.Reader) (*FrameDecoder, error) {
-	s := &source{reader: r}
-	if err := s.skipTags(); err != nil {
-		return nil, err
-	}
-	return &FrameDecoder{source: s}, nil
-}
-
-// Next decodes the next frame into out (samples × outCh interleaved values,
-// outCh 1 or 2) and returns the samples per channel it wrote.
-func (d *FrameDecoder) Next(out []int16, outCh int) (int, error) {
-	f, _, err := frame.Read(d.source, d.source.pos, d.frame)
-	if err != nil {
-		if _, ok := err.(*consts.UnexpectedEOF); ok {
-			return 0, io.EOF
-		}
-		return 0, err
-	}
-	d.frame = f
-	n := f.Samples()
-	if len(out) < n*outCh {
-		return 0, errors.New("mp3: output buffer too small")
-	}
-	f.DecodeInto(out, outCh)
-	return n, nil
-}
-
 // SliceDecoder decodes frames given one at a time as byte slices (Atelier:
 // see frame.Decoder).
 type SliceDecoder struct{ d frame.Decoder }
