@@ -19,10 +19,13 @@ import "math"
 
 // synthState is one channel's filter-bank history: 16 slots, each written
 // twice (at pos and pos+16) so the 16 newest are contiguous from pos, stored
-// by coefficient (e[k][slot]) so each output reads one contiguous row.
+// by coefficient so that output j reads one contiguous row of 16: the
+// windowing wants E at even ages and O at odd ones, so a[k][s] holds E for
+// even slots s and O for odd ones, b[k][s] the other way round, and the
+// current slot's parity picks a or b.
 type synthState struct {
 	pos  int
-	e, o [17][32]float32
+	a, b [17][32]float32
 }
 
 // synthWE[t][j] and synthWO[t][j] are the window coefficients of output j
@@ -60,47 +63,57 @@ func init() {
 func (st *synthState) synthSlot(s *[32]float32, silent bool, out []int16, stride int) {
 	pos := (st.pos - 1) & 15
 	st.pos = pos
+	ea, ob := &st.a, &st.b // where this slot's E and O go
+	if pos&1 != 0 {
+		ea, ob = &st.b, &st.a
+	}
 	if silent {
 		for k := 0; k < 17; k++ {
-			st.e[k][pos], st.e[k][pos+16] = 0, 0
-			st.o[k][pos], st.o[k][pos+16] = 0, 0
+			ea[k][pos], ea[k][pos+16] = 0, 0
+			ob[k][pos], ob[k][pos+16] = 0, 0
 		}
 	} else {
 		var x [32]float32
 		dct32(s, &x)
 		for k := 0; k < 16; k++ {
 			v := x[16+k]
-			st.e[k][pos], st.e[k][pos+16] = v, v
+			ea[k][pos], ea[k][pos+16] = v, v
 			w := x[15-k]
-			st.o[k+1][pos], st.o[k+1][pos+16] = w, w
+			ob[k+1][pos], ob[k+1][pos+16] = w, w
 		}
-		st.e[16][pos], st.e[16][pos+16] = 0, 0
-		st.o[0][pos], st.o[0][pos+16] = x[16], x[16]
+		ea[16][pos], ea[16][pos+16] = 0, 0
+		ob[0][pos], ob[0][pos+16] = x[16], x[16]
 	}
+	// Row j from pos: the slot of age t is E for even t, O for odd t.
+	var y [33]float32
+	var o [32]int16
+	window17(ea, pos, &winLo, &winHi, &y)
+	round16(&y, &o)
 	_ = out[31*stride]
-	for j := 0; j < 17; j++ {
-		// e[2t] is the slot of age 2t, o[2t+1] the slot of age 2t+1.
-		e := (*[16]float32)(st.e[j][pos : pos+16])
-		o := (*[16]float32)(st.o[j][pos : pos+16])
-		wl := &winLo[j]
-		lo := (e[0]*wl[0] + o[1]*wl[1] + e[4]*wl[4] + o[5]*wl[5] + e[8]*wl[8] + o[9]*wl[9] + e[12]*wl[12] + o[13]*wl[13]) +
-			(e[2]*wl[2] + o[3]*wl[3] + e[6]*wl[6] + o[7]*wl[7] + e[10]*wl[10] + o[11]*wl[11] + e[14]*wl[14] + o[15]*wl[15])
-		out[j*stride] = clip16(lo)
-		if j == 0 || j == 16 {
-			continue
-		}
-		wh := &winHi[j]
-		hi := (e[0]*wh[0] + o[1]*wh[1] + e[4]*wh[4] + o[5]*wh[5] + e[8]*wh[8] + o[9]*wh[9] + e[12]*wh[12] + o[13]*wh[13]) +
-			(e[2]*wh[2] + o[3]*wh[3] + e[6]*wh[6] + o[7]*wh[7] + e[10]*wh[10] + o[11]*wh[11] + e[14]*wh[14] + o[15]*wh[15])
-		out[(32-j)*stride] = clip16(hi)
+	for j, v := range o {
+		out[j*stride] = v
 	}
 }
 
-// clip16 rounds v to the nearest integer (halves away from zero) in
-// [-32768, 32767], as ffmpeg's float decoder does (go-mp3 truncated toward
-// zero and stopped at -32767). Branch-free: ±0.5 takes v's sign bit.
-func clip16(v float32) int16 {
-	v = min(max(v, -32768), 32767)
-	h := math.Float32frombits(math.Float32bits(v)&0x80000000 | 0x3f000000)
-	return int16(int32(v + h))
+// window17Go is window17 in Go: for t < 16, y[j] = Σ h[j][pos+t]·wl[j][t]
+// and y[32-j] = Σ h[j][pos+t]·wh[j][t] (j = 0 and 16 only write y[j]).
+func window17Go(h *[17][32]float32, pos int, wl, wh *[17][16]float32, y *[33]float32) {
+	for j := 0; j < 17; j++ {
+		x := (*[16]float32)(h[j][pos : pos+16])
+		a, b := &wl[j], &wh[j]
+		hi := (x[0]*b[0] + x[4]*b[4] + x[8]*b[8] + x[12]*b[12]) + (x[1]*b[1] + x[5]*b[5] + x[9]*b[9] + x[13]*b[13]) +
+			(x[2]*b[2] + x[6]*b[6] + x[10]*b[10] + x[14]*b[14]) + (x[3]*b[3] + x[7]*b[7] + x[11]*b[11] + x[15]*b[15])
+		y[32-j] = hi
+		y[j] = (x[0]*a[0] + x[4]*a[4] + x[8]*a[8] + x[12]*a[12]) + (x[1]*a[1] + x[5]*a[5] + x[9]*a[9] + x[13]*a[13]) +
+			(x[2]*a[2] + x[6]*a[6] + x[10]*a[10] + x[14]*a[14]) + (x[3]*a[3] + x[7]*a[7] + x[11]*a[11] + x[15]*a[15])
+	}
+}
+
+// round16Go clamps y[:32] to [-32768, 32767] and rounds to nearest, ties to
+// even (ffmpeg's lrintf; go-mp3 truncated toward zero).
+func round16Go(y *[33]float32, o *[32]int16) {
+	for i := range o {
+		v := min(max(y[i], -32768), 32767)
+		o[i] = int16(math.RoundToEven(float64(v)))
+	}
 }

@@ -68,7 +68,7 @@ func TestSynthMatchesReference(t *testing.T) {
 		ref.slot(&s, want)
 		st.synthSlot(&s, silent, got, 2)
 		for j := 0; j < 32; j++ {
-			w := math.Max(-32768, math.Min(32767, math.Round(float64(want[j]))))
+			w := math.Max(-32768, math.Min(32767, math.RoundToEven(float64(want[j]))))
 			d := math.Abs(float64(got[2*j]) - w)
 			worst = math.Max(worst, d)
 			if d > 1 {
@@ -102,3 +102,49 @@ func BenchmarkDCT32(b *testing.B) {
 		s[0] = x[1]
 	}
 }
+
+// TestWindow17MatchesGo: the SSE windowing and rounding equal the Go ones
+// (up to float32 rounding for the sums).
+func TestWindow17MatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var h [17][32]float32
+	for j := range h {
+		for k := range h[j] {
+			h[j][k] = float32(rng.NormFloat64())
+		}
+	}
+	for pos := 0; pos < 16; pos++ {
+		var y1, y2 [33]float32
+		window17(&h, pos, &winLo, &winHi, &y1)
+		window17Go(&h, pos, &winLo, &winHi, &y2)
+		for j := 0; j < 32; j++ {
+			if math.Abs(float64(y1[j]-y2[j])) > 1e-2 {
+				t.Fatalf("pos %d, y[%d] = %g, Go %g", pos, j, y1[j], y2[j])
+			}
+		}
+	}
+	var y [33]float32
+	for i, v := range []float32{0, 0.5, 1.5, -0.5, -1.5, 2.4, -2.6, 32766.6, 40000, -40000, 1e20, -1e20, 12.5, -7.49} {
+		y[i] = v
+	}
+	for i := 14; i < 32; i++ {
+		y[i] = float32(rng.NormFloat64() * 20000)
+	}
+	var o1, o2 [32]int16
+	round16(&y, &o1)
+	round16Go(&y, &o2)
+	if o1 != o2 {
+		t.Errorf("round16 %v, Go %v", o1, o2)
+	}
+}
+
+func benchWindow(b *testing.B, f func(h *[17][32]float32, pos int, wl, wh *[17][16]float32, y *[33]float32)) {
+	var h [17][32]float32
+	var y [33]float32
+	for i := 0; i < b.N; i++ {
+		f(&h, i&15, &winLo, &winHi, &y)
+	}
+}
+
+func BenchmarkWindow17(b *testing.B)   { benchWindow(b, window17) }
+func BenchmarkWindow17Go(b *testing.B) { benchWindow(b, window17Go) }
