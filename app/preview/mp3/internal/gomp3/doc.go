@@ -8,8 +8,12 @@
 //     and main data are kept and reused: no allocation per frame); output as
 //     int16 per channel, rounded to nearest, a mono stream synthesised once;
 //     the synthesis filter bank by an unrolled Lee 32-point DCT and a window
-//     using the symmetry of V (synth.go, dct32.go); requantisation band by
-//     band in float32; the filter state shared between frames, not copied.
+//     using the symmetry of V (synth.go, dct32.go from gen_dct32.go), its
+//     windowing and output rounding in SSE on amd64 (window_amd64.s; Go
+//     elsewhere or with -tags purego); the filter state shared between
+//     frames, not copied.
+//   - internal/maindata: long blocks requantised as the Huffman decoder
+//     reads them (requant.go), in float32.
 //   - internal/imdct: long blocks by an 18-point DCT-IV from two 9-point
 //     DCT-IIs; no allocation per call.
 //   - internal/huffman: two-level lookup tables built from the trees, read
