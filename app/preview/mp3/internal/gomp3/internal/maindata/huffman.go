@@ -89,12 +89,19 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 			clear(is[bounds[r]:bounds[r+1]])
 			continue
 		}
+		// w holds avail bits from pos; a pair takes at most 47.
+		w, avail := bits.Window(vec, pos), uint(64)
 		for is_pos := bounds[r]; is_pos < bounds[r+1]; is_pos += 2 {
-			x, y, n, ok := lut.DecodeBig(bits.Window(vec, pos))
+			if avail < 47 {
+				w, avail = bits.Window(vec, pos), 64
+			}
+			x, y, n, ok := lut.DecodeBig(w)
 			if !ok {
 				return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
 			}
 			pos += int(n)
+			w <<= n
+			avail -= n
 			if long {
 				// Band edges are even: a pair never straddles one.
 				for is_pos >= bands[sfb+1] {
