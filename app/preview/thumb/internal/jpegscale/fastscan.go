@@ -187,6 +187,18 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 							if d.fb.n < 32 {
 								d.refill()
 							}
+							if e := acH.fastAC[(d.fb.a>>(d.fb.n-fastBits))&(1<<fastBits-1)]; e != 0 {
+								// Code and value bits in one lookup.
+								d.fb.n -= uint(e & 0xff)
+								zig += (e >> 8) & 0xff
+								if zig > blockSize-1 {
+									break
+								}
+								if !dcOnly && (!quarter || quarterZig[zig]) {
+									b[unzig[zig]] = e >> 16
+								}
+								continue
+							}
 							value, err := d.symbol(acH)
 							if err != nil {
 								return err

@@ -40,6 +40,10 @@ type huffman struct {
 	// the value in the high byte, the code length in the low one (0: the
 	// code is longer).
 	fast [1 << fastBits]uint16
+	// fastAC (Atelier, AC tables) resolves a run/size code and its value
+	// bits together when both fit in fastBits bits: value<<16 | run<<8 |
+	// bits used; 0 when they do not (or for EOB and ZRL).
+	fastAC [1 << fastBits]int32
 }
 
 // fastBits is the index width of huffman.fast (Atelier).
@@ -174,6 +178,27 @@ func (d *decoder) processDHT(n int) error {
 				}
 				code++
 				x++
+			}
+		}
+
+		clear(h.fastAC[:])
+		if tc == acTable {
+			for idx := range h.fast {
+				v := h.fast[idx]
+				l := uint32(v & 0xff)
+				if l == 0 {
+					continue
+				}
+				sym := uint8(v >> 8)
+				r, sz := uint32(sym>>4), uint32(sym&15)
+				if sz == 0 || l+sz > fastBits {
+					continue
+				}
+				x := int32(uint32(idx)>>(fastBits-l-sz)) & (1<<sz - 1)
+				if x < 1<<(sz-1) {
+					x += -1<<sz + 1
+				}
+				h.fastAC[idx] = x<<16 | int32(r<<8|(l+sz))
 			}
 		}
 
