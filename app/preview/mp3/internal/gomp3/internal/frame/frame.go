@@ -497,8 +497,8 @@ func (f *Frame) stereo(gr int) {
 }
 
 var (
-	cs = []float32{0.857493, 0.881742, 0.949629, 0.983315, 0.995518, 0.999161, 0.999899, 0.999993}
-	ca = []float32{-0.514496, -0.471732, -0.313377, -0.181913, -0.094574, -0.040966, -0.014199, -0.003700}
+	cs = [8]float32{0.857493, 0.881742, 0.949629, 0.983315, 0.995518, 0.999161, 0.999899, 0.999993}
+	ca = [8]float32{-0.514496, -0.471732, -0.313377, -0.181913, -0.094574, -0.040966, -0.014199, -0.003700}
 )
 
 func (f *Frame) antialias(gr int, ch int) {
@@ -515,15 +515,22 @@ func (f *Frame) antialias(gr int, ch int) {
 		(f.sideInfo.MixedBlockFlag[gr][ch] == 1) {
 		sblim = 2
 	}
+	// Atelier: boundaries whose 16 lines are all zero (above the encoder's
+	// low-pass, mostly) are left alone.
+	is := &f.mainData.Is[gr][ch]
+	nz := len(is)
+	for nz > 0 && is[nz-1] == 0 {
+		nz--
+	}
+	sblim = min(sblim, (nz+7)/18+1)
 	// Do the actual antialiasing
 	for sb := 1; sb < sblim; sb++ {
+		lo := (*[8]float32)(is[18*sb-8 : 18*sb])
+		up := (*[8]float32)(is[18*sb : 18*sb+8])
 		for i := 0; i < 8; i++ {
-			li := 18*sb - 1 - i
-			ui := 18*sb + i
-			lb := f.mainData.Is[gr][ch][li]*cs[i] - f.mainData.Is[gr][ch][ui]*ca[i]
-			ub := f.mainData.Is[gr][ch][ui]*cs[i] + f.mainData.Is[gr][ch][li]*ca[i]
-			f.mainData.Is[gr][ch][li] = lb
-			f.mainData.Is[gr][ch][ui] = ub
+			l, u := lo[7-i], up[i]
+			lo[7-i] = l*cs[i] - u*ca[i]
+			up[i] = u*cs[i] + l*ca[i]
 		}
 	}
 }
