@@ -31,7 +31,8 @@ const maxRestarts = 64
 
 // Decode decodes the audio frames of st (scanned from data) and calls sink in
 // order with interleaved 16-bit samples, st.Channels per sample frame, with
-// the encoder delay and padding trimmed (what a gapless player plays).
+// the encoder delay and padding trimmed (what a gapless player plays). The
+// slice sink gets is reused afterwards: it is valid only during the call.
 //
 // Segments of ChunkFrames frames decode in parallel, each after Preroll frames
 // whose output is discarded; the first frames of a pre-roll have their side
@@ -81,6 +82,21 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 	for i := range results {
 		results[i] = make(chan result, 1)
 	}
+	// Segment buffers go back to free once the sink has seen them (at most
+	// Workers+1 are in flight): no 5 MB allocation per segment.
+	free := make(chan []int16, opt.Workers+2)
+	buffer := func(n int) []int16 {
+		select {
+		case b := <-free:
+			if cap(b) >= n {
+				b = b[:n]
+				clear(b) // damaged frames stay silent
+				return b
+			}
+		default:
+		}
+		return make([]int16, n)
+	}
 	jobs := make(chan int)
 	window := make(chan struct{}, opt.Workers+1) // bounds decoded segments held in memory
 	go func() {
@@ -103,7 +119,7 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 			for i := range jobs {
 				a := i * opt.ChunkFrames
 				b := min(a+opt.ChunkFrames, lastFrame)
-				pcm, warn := decodeRange(ctx, data, st, a, b, opt.Preroll)
+				pcm, warn := decodeRange(ctx, data, st, a, b, opt.Preroll, buffer((b-a)*st.SamplesPerFrame*st.Channels))
 				results[i] <- result{pcm, warn}
 			}
 		}()
@@ -134,6 +150,10 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 		res.Samples += hi - lo
 		if err := sink(r.pcm[(lo-cs)*nch : (hi-cs)*nch]); err != nil {
 			return res, err
+		}
+		select {
+		case free <- r.pcm:
+		default:
 		}
 	}
 	if len(res.Warnings) > maxWarnings {
@@ -182,11 +202,10 @@ func (s *Stream) prerollStart(data []byte, a, preroll int) (start, zero int) {
 	return j, s0 - j
 }
 
-// decodeRange decodes frames [a, b) into st.Channels interleaved channels.
-// Damaged frames become silence and a warning.
-func decodeRange(ctx context.Context, data []byte, st *Stream, a, b, preroll int) ([]int16, []string) {
-	spf := st.SamplesPerFrame
-	out := make([]int16, (b-a)*spf*st.Channels)
+// decodeRange decodes frames [a, b) into out (zeroed, room for b-a frames
+// of st.Channels interleaved channels). Damaged frames become silence and a
+// warning.
+func decodeRange(ctx context.Context, data []byte, st *Stream, a, b, preroll int, out []int16) ([]int16, []string) {
 	var warns []string
 	start, zero := st.prerollStart(data, a, preroll)
 	cursor := a
