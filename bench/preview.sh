@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Preview benchmarks (`make bench`), side by side on media generated here:
-#   - a 10-minute stereo 44.1 kHz 192 kb/s MP3 (sox + lame) and a 3-minute VBR
-#     voice clip: Atelier MP3 → .dat at zoom 256 (decode, peaks, loudness) vs
-#     `ffmpeg -f null` (the decode floor) and `mpg123 -t`; wall time and ×
-#     realtime, best of 3;
-#   - cold previews of a folder of 500 short one-shot samples: time from
-#     `atelier project add` until every preview is ready (daemon running);
-#   - where the time goes: a CPU profile of the sequential decode.
-# PREVIEW_BENCH_MINUTES shortens the long file (default 10).
+# Preview benchmarks (`make bench`): issue 17's table regenerated side by side
+# on media generated here, each figure the median of 3 runs, with ratios:
+#   - MP3 → 8-bit .dat at zoom 256: a 10-minute stereo 44.1 kHz 192 kb/s
+#     file (sox + lame) and a 30-minute mono 64 kb/s podcast; Atelier
+#     (parallel segments and sequential) vs BBC audiowaveform (built from
+#     ../shared/peers/audiowaveform by its build.sh: not in Debian),
+#     `ffmpeg -f null` (the decode floor) and `mpg123 -t`;
+#   - JPEG → 768 px thumbnail of 6, 24 and 45 MP photos (ImageMagick) vs
+#     vipsthumbnail (libvips-tools);
+#   - cold previews of a folder of short samples: time from `atelier project
+#     add` until every preview is ready (daemon running);
+#   - where the time goes: a CPU profile of the sequential MP3 decode.
+# PREVIEW_BENCH_MINUTES and PREVIEW_BENCH_POD_MINUTES shorten the MP3s (10
+# and 30), PREVIEW_BENCH_SAMPLES the folder (500), PREVIEW_BENCH_MP (e.g.
+# "6 24") the photos; AUDIOWAVEFORM names a binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 minutes=${PREVIEW_BENCH_MINUTES:-10}
+pod_minutes=${PREVIEW_BENCH_POD_MINUTES:-30}
 samples=${PREVIEW_BENCH_SAMPLES:-500}
+photos=${PREVIEW_BENCH_MP:-6 24 45}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/atelier-bench-preview.XXXXXX")
 daemon_pid=""
 cleanup() {
@@ -21,25 +29,57 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in sox lame ffmpeg mpg123; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (Debian: apt-get install $tool)" >&2; exit 1; }
+for tool in sox lame ffmpeg mpg123 vipsthumbnail convert; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (Debian: apt-get install sox lame ffmpeg mpg123 libvips-tools imagemagick)" >&2; exit 1; }
 done
+# audiowaveform: $AUDIOWAVEFORM, else on PATH, else built by the peer's build.sh.
+AW=${AUDIOWAVEFORM:-$(command -v audiowaveform || true)}
+if [ -z "$AW" ]; then
+  peers=${ATELIER_PEERS:-$(cd .. && pwd)/shared/peers}
+  [ -x "$peers/audiowaveform/build.sh" ] || peers=/work/shared/peers
+  if [ -x "$peers/audiowaveform/build.sh" ]; then
+    echo "Building audiowaveform (once; cached)…" >&2
+    AW=$(bash "$peers/audiowaveform/build.sh" | tail -1)
+  else
+    echo "bench: audiowaveform not found (set AUDIOWAVEFORM or ATELIER_PEERS); its column stays empty" >&2
+  fi
+fi
 A="$TMP/atelier"
 go build -o "$A" ./cmd/atelier
 
 BENCH_ERR="$TMP/err"
 . bench/lib/timing.sh # cwd is the repo root (see the cd above)
+med() { # median of 3 runs, in milliseconds
+  local a b c
+  a=$(ms "$@")
+  b=$(ms "$@")
+  c=$(ms "$@")
+  printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -n | sed -n 2p
+}
+sec() { [ -z "$1" ] && { echo "-"; return; }; awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
 rt() { awk -v secs="$1" -v ms="$2" 'BEGIN { if (ms > 0) printf "%.0f×", secs * 1000 / ms; else print "-" }'; }
-sec() { awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
+ratio() { # Atelier / peer
+  if [ -z "$1" ] || [ -z "$2" ] || [ "$2" -eq 0 ]; then echo "-"; return; fi
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'
+}
 
-echo "Generating media (a ${minutes}-minute MP3, a 3-minute VBR voice clip, ${samples} samples)…" >&2
-long_s=$((minutes * 60))
-sox -n -r 44100 -c 2 -b 16 "$TMP/long.wav" synth "$long_s" sine 110-880 sine 330 pinknoise tremolo 3 60 vol 0.7
+echo "Generating media (a ${minutes}-minute stereo MP3, a ${pod_minutes}-minute mono podcast, photos of ${photos} MP, ${samples} samples)…" >&2
+sox -n -r 44100 -c 2 -b 16 "$TMP/long.wav" synth $((minutes * 60)) sine 110-880 sine 330 pinknoise tremolo 3 60 vol 0.7
 lame --quiet -b 192 "$TMP/long.wav" "$TMP/long.mp3"
 rm "$TMP/long.wav"
-sox -n -r 44100 -c 1 -b 16 "$TMP/voice.wav" synth 180 pinknoise sine 140-260 tremolo 4 90 bandpass 800 2q vol 0.6
-lame --quiet -V 6 -m m "$TMP/voice.wav" "$TMP/voice.mp3"
-rm "$TMP/voice.wav"
+sox -n -r 44100 -c 1 -b 16 "$TMP/pod.wav" synth $((pod_minutes * 60)) pinknoise sine 140-260 tremolo 4 90 bandpass 800 2q vol 0.6
+lame --quiet -b 64 -m m "$TMP/pod.wav" "$TMP/pod.mp3"
+rm "$TMP/pod.wav"
+for mp in $photos; do
+  case $mp in
+  6) wh=3000x2000 ;; 24) wh=6000x4000 ;; 45) wh=8256x5504 ;;
+  *) wh=$(awk -v mp="$mp" 'BEGIN { w = int(sqrt(mp * 1e6 * 1.5)); printf "%dx%d", w, int(w / 1.5) }') ;;
+  esac
+  # A plasma fractal with sensor-like noise, 4:2:0 at quality 92: entropy
+  # close to a camera's.
+  convert -size 800x533 plasma:fractal -resize "$wh!" -attenuate 0.4 +noise Gaussian \
+    -sampling-factor 2x2 -quality 92 "$TMP/photo$mp.jpg"
+done
 mkdir -p "$TMP/samples/kicks" "$TMP/samples/hats" "$TMP/samples/fx"
 for i in $(seq 1 "$samples"); do
   f=$((40 + i * 7))
@@ -52,19 +92,22 @@ for i in $(seq 1 "$samples"); do
 done
 
 dur() { ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$1" 2>/dev/null || echo 0; }
-long_d=$(dur "$TMP/long.mp3")
-voice_d=$(dur "$TMP/voice.mp3")
 
-echo "Timing decodes (best of 3)…" >&2
+echo "Timing MP3 → .dat (medians of 3)…" >&2
 declare -A T
-for f in long voice; do
-  T[$f.par]=$(best "$A" preview "$TMP/$f.mp3" --zoom 256 -o "$TMP/$f.dat")
-  T[$f.seq]=$(best "$A" preview "$TMP/$f.mp3" --zoom 256 --workers 1 -o "$TMP/$f.dat")
-  T[$f.ffmpeg]=$(best ffmpeg -v error -i "$TMP/$f.mp3" -f null -)
-  T[$f.mpg123]=$(best mpg123 -q -t "$TMP/$f.mp3")
-  if command -v audiowaveform >/dev/null; then
-    T[$f.aw]=$(best audiowaveform -q -i "$TMP/$f.mp3" -o "$TMP/$f-aw.dat" -z 256 -b 8)
+for f in long pod; do
+  T[$f.par]=$(med "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 -o "$TMP/$f.dat")
+  T[$f.seq]=$(med "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 --workers 1 -o "$TMP/$f.dat")
+  if [ -n "$AW" ]; then
+    T[$f.aw]=$(med "$AW" -q -i "$TMP/$f.mp3" -o "$TMP/$f-aw.dat" -z 256 -b 8)
   fi
+  T[$f.ffmpeg]=$(med ffmpeg -v error -threads 1 -i "$TMP/$f.mp3" -f null -)
+  T[$f.mpg123]=$(med mpg123 -q -t "$TMP/$f.mp3")
+done
+echo "Timing JPEG → 768 px thumbnails (medians of 3)…" >&2
+for mp in $photos; do
+  T[photo$mp.atelier]=$(med "$A" preview "$TMP/photo$mp.jpg" -o "$TMP/t$mp.jpg")
+  T[photo$mp.vips]=$(med vipsthumbnail "$TMP/photo$mp.jpg" -s 768 -o "$TMP/v$mp.jpg")
 done
 
 echo "Cold previews of ${samples} samples…" >&2
@@ -100,30 +143,34 @@ top=$(go tool pprof -top -nodecount 8 "$TMP/mp3.test" "$TMP/cpu.prof" 2>/dev/nul
 
 cores=$(nproc)
 echo
-echo "Preview benchmarks ($cores cores; media generated by sox and lame)"
+echo "Preview benchmarks ($cores cores; media generated by sox, lame and ImageMagick; medians of 3, wall time)"
+echo "Ratios are Atelier's time over the peer's: below 1× Atelier is faster."
 echo
-printf "%-34s %12s %12s %12s\n" "MP3 → waveform" "wall" "× realtime" "vs ffmpeg"
-for f in long voice; do
-  d=$long_d
-  label="${minutes}-min 192k CBR stereo"
-  if [ "$f" = voice ]; then d=$voice_d; label="3-min VBR voice (mono)"; fi
-  echo "$label ($(printf '%.0f' "$d") s of audio)"
-  for c in par seq ffmpeg mpg123 aw; do
-    v=${T[$f.$c]:-}
-    [ -z "$v" ] && continue
-    case $c in
-    par) name="  atelier .dat, parallel segments" ;;
-    seq) name="  atelier .dat, sequential" ;;
-    ffmpeg) name="  ffmpeg -f null (decode floor)" ;;
-    mpg123) name="  mpg123 -t" ;;
-    aw) name="  audiowaveform -z 256" ;;
-    esac
-    printf "%-34s %12s %12s %12s\n" "$name" "$(sec "$v")" "$(rt "$d" "$v")" "$(awk -v a="$v" -v b="${T[$f.ffmpeg]}" 'BEGIN { printf "%.1f×", a / b }')"
-  done
+printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "work" "Atelier" "audiowaveform" "ffmpeg decode" "other"
+printf "|%s|%s|%s|%s|%s|\n" "$(printf -- '-%.0s' {1..46})" "-----------" "------------------" "------------------" "------------------"
+for f in long pod; do
+  if [ "$f" = long ]; then
+    label="${minutes}-min stereo 192 kb/s MP3 → 8-bit .dat"
+  else
+    label="${pod_minutes}-min mono 64 kb/s podcast MP3 → .dat"
+  fi
+  a=${T[$f.par]}
+  printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "$label" "$(sec "$a")" \
+    "$(sec "${T[$f.aw]:-}") ($(ratio "$a" "${T[$f.aw]:-}"))" \
+    "$(sec "${T[$f.ffmpeg]}") ($(ratio "$a" "${T[$f.ffmpeg]}"))" \
+    "mpg123 $(sec "${T[$f.mpg123]}") ($(ratio "$a" "${T[$f.mpg123]}"))"
+  printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "  the same, one decode segment at a time" "$(sec "${T[$f.seq]}")" \
+    "($(ratio "${T[$f.seq]}" "${T[$f.aw]:-}"))" "($(ratio "${T[$f.seq]}" "${T[$f.ffmpeg]}"))" "($(ratio "${T[$f.seq]}" "${T[$f.mpg123]}"))"
+done
+for mp in $photos; do
+  a=${T[photo$mp.atelier]}
+  printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "$mp MP JPEG → 768 px thumbnail" "$(sec "$a")" "" "" \
+    "vips $(sec "${T[photo$mp.vips]}") ($(ratio "$a" "${T[photo$mp.vips]}"))"
 done
 echo
-speedup=$(awk -v a="${T[long.seq]}" -v b="${T[long.par]}" 'BEGIN { printf "%.2f", a / b }')
-echo "Parallel decoding: ${speedup}× faster than sequential on the long file ($cores cores)."
+long_d=$(dur "$TMP/long.mp3")
+pod_d=$(dur "$TMP/pod.mp3")
+echo "Decoding speed: the ${minutes}-min file at $(rt "$long_d" "${T[long.par]}") realtime, the podcast at $(rt "$pod_d" "${T[pod.par]}") (parallel segments on $cores cores)."
 echo
 echo "Cold previews of $samples short samples (WAV, FLAC, MP3; add → all ready): $(sec "$cold_ms") ($(awk -v n="$samples" -v ms="$cold_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }') previews/s, ${failed:-0} failed)"
 echo

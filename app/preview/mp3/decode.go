@@ -1,11 +1,9 @@
 package mp3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"time"
 
@@ -33,7 +31,8 @@ const maxRestarts = 64
 
 // Decode decodes the audio frames of st (scanned from data) and calls sink in
 // order with interleaved 16-bit samples, st.Channels per sample frame, with
-// the encoder delay and padding trimmed (what a gapless player plays).
+// the encoder delay and padding trimmed (what a gapless player plays). The
+// slice sink gets is reused afterwards: it is valid only during the call.
 //
 // Segments of ChunkFrames frames decode in parallel, each after Preroll frames
 // whose output is discarded; the first frames of a pre-roll have their side
@@ -45,7 +44,7 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 	if st == nil || len(st.Frames) == 0 {
 		return res, ErrNoFrames
 	}
-	if st.Layer != 3 || st.Version == "2.5" {
+	if st.Layer != 3 {
 		return res, fmt.Errorf("%w: MPEG-%s Layer %d", ErrUnsupported, st.Version, st.Layer)
 	}
 	if opt.Workers <= 0 {
@@ -61,7 +60,6 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 	if opt.wholeStream {
 		opt.Workers, opt.ChunkFrames = 1, n
 	}
-	st.repackNeeded = st.needsRepack(data)
 	skip, keep := st.Trim()
 	if opt.MaxSamples > 0 && keep > opt.MaxSamples {
 		keep = opt.MaxSamples
@@ -83,6 +81,21 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 	results := make([]chan result, nChunks)
 	for i := range results {
 		results[i] = make(chan result, 1)
+	}
+	// Segment buffers go back to free once the sink has seen them (at most
+	// Workers+1 are in flight): no 5 MB allocation per segment.
+	free := make(chan []int16, opt.Workers+2)
+	buffer := func(n int) []int16 {
+		select {
+		case b := <-free:
+			if cap(b) >= n {
+				b = b[:n]
+				clear(b) // damaged frames stay silent
+				return b
+			}
+		default:
+		}
+		return make([]int16, n)
 	}
 	jobs := make(chan int)
 	window := make(chan struct{}, opt.Workers+1) // bounds decoded segments held in memory
@@ -106,7 +119,7 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 			for i := range jobs {
 				a := i * opt.ChunkFrames
 				b := min(a+opt.ChunkFrames, lastFrame)
-				pcm, warn := decodeRange(ctx, data, st, a, b, opt.Preroll)
+				pcm, warn := decodeRange(ctx, data, st, a, b, opt.Preroll, buffer((b-a)*st.SamplesPerFrame*st.Channels))
 				results[i] <- result{pcm, warn}
 			}
 		}()
@@ -114,7 +127,7 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 
 	pos := int64(0) // sample position (per channel) of the next chunk's first sample
 	end := skip + keep
-	var mono []int16
+	nch := int64(st.Channels)
 	for i := 0; i < nChunks; i++ {
 		var r result
 		select {
@@ -128,23 +141,19 @@ func Decode(ctx context.Context, data []byte, st *Stream, opt Options, sink func
 		}
 		res.Warnings = append(res.Warnings, r.warn...)
 		cs := pos
-		ce := pos + int64(len(r.pcm)/2)
+		ce := pos + int64(len(r.pcm))/nch
 		pos = ce
 		lo, hi := max(cs, skip), min(ce, end)
 		if lo >= hi {
 			continue
 		}
-		out := r.pcm[(lo-cs)*2 : (hi-cs)*2]
-		if st.Channels == 1 {
-			mono = mono[:0]
-			for j := 0; j < len(out); j += 2 {
-				mono = append(mono, out[j])
-			}
-			out = mono
-		}
 		res.Samples += hi - lo
-		if err := sink(out); err != nil {
+		if err := sink(r.pcm[(lo-cs)*nch : (hi-cs)*nch]); err != nil {
 			return res, err
+		}
+		select {
+		case free <- r.pcm:
+		default:
 		}
 	}
 	if len(res.Warnings) > maxWarnings {
@@ -193,11 +202,10 @@ func (s *Stream) prerollStart(data []byte, a, preroll int) (start, zero int) {
 	return j, s0 - j
 }
 
-// decodeRange decodes frames [a, b) into interleaved stereo (go-mp3's output
-// format). Damaged frames become silence and a warning.
-func decodeRange(ctx context.Context, data []byte, st *Stream, a, b, preroll int) ([]int16, []string) {
-	spf := st.SamplesPerFrame
-	out := make([]int16, (b-a)*spf*2)
+// decodeRange decodes frames [a, b) into out (zeroed, room for b-a frames
+// of st.Channels interleaved channels). Damaged frames become silence and a
+// warning.
+func decodeRange(ctx context.Context, data []byte, st *Stream, a, b, preroll int, out []int16) ([]int16, []string) {
 	var warns []string
 	start, zero := st.prerollStart(data, a, preroll)
 	cursor := a
@@ -237,35 +245,13 @@ func (s *Stream) timeOf(frame int) string {
 	return d.Truncate(time.Millisecond).String()
 }
 
-// readerOnly hides io.Seeker so go-mp3 does not pre-scan the whole stream.
-type readerOnly struct{ r io.Reader }
-
-func (r readerOnly) Read(p []byte) (int, error) { return r.r.Read(p) }
-
 // runDecoder decodes frames [start, b) with the first zero frames neutralised
 // and stores the output of frames [keepFrom, b) into out (which starts at frame
-// a). It returns b on success, or the first frame that failed.
+// a). It returns b on success, or the first frame that failed. Frames go to
+// the decoder as the slices Scan found, so nothing is copied but the
+// neutralised frames, into one scratch buffer.
 func runDecoder(ctx context.Context, data []byte, st *Stream, start, zero, keepFrom, a, b int, out []int16) (failed int, err error) {
 	spf := st.SamplesPerFrame
-	frameBytes := spf * 4
-	var buf bytes.Buffer
-	repacked := false
-	if st.repackNeeded {
-		if r, ok := st.repack(data, start, b, zero); ok {
-			buf.Write(r)
-			repacked = true
-		}
-	}
-	for j := start; j < b && !repacked; j++ {
-		f := st.Frames[j]
-		fr := data[f.Off : f.Off+int64(f.Size)]
-		if j-start < zero {
-			cp := append([]byte(nil), fr...)
-			neutralise(cp, st)
-			fr = cp
-		}
-		buf.Write(fr)
-	}
 	done := 0 // frames fully decoded
 	defer func() {
 		if r := recover(); r != nil {
@@ -273,28 +259,33 @@ func runDecoder(ctx context.Context, data []byte, st *Stream, start, zero, keepF
 			err = fmt.Errorf("decoder crashed: %v", r)
 		}
 	}()
-	dec, err := gomp3.NewDecoder(readerOnly{&buf})
-	if err != nil {
-		return start, err
-	}
-	frame := make([]byte, frameBytes)
+	var dec gomp3.SliceDecoder
+	nch := st.Channels
+	scratch := make([]int16, spf*nch)
+	var neutral []byte
 	for j := start; j < b; j++ {
 		if done%64 == 0 && ctx.Err() != nil {
 			return j, ctx.Err()
 		}
-		if _, err := io.ReadFull(dec, frame); err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				err = errors.New("frame ended early")
-			}
+		f := st.Frames[j]
+		fr := data[f.Off : f.Off+int64(f.Size)]
+		if j-start < zero {
+			neutral = append(neutral[:0], fr...)
+			neutralise(neutral, st)
+			fr = neutral
+		}
+		o := scratch
+		if j >= keepFrom {
+			o = out[(j-a)*spf*nch : (j-a+1)*spf*nch]
+		}
+		n, err := dec.Decode(fr, o, nch)
+		if err == nil && n != spf {
+			err = fmt.Errorf("frame of %d samples in a stream of %d", n, spf)
+		}
+		if err != nil {
 			return j, err
 		}
 		done++
-		if j >= keepFrom {
-			o := out[(j-a)*spf*2 : (j-a+1)*spf*2]
-			for k := range o {
-				o[k] = int16(uint16(frame[2*k]) | uint16(frame[2*k+1])<<8)
-			}
-		}
 	}
 	return b, nil
 }

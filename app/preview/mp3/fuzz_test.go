@@ -15,6 +15,7 @@ func seeds(f *testing.F) [][]byte {
 	dir := f.TempDir()
 	wav := testmedia.Music(f, dir, "s.wav", 44100, 2, 0.08)
 	mono := testmedia.Music(f, dir, "m.wav", 22050, 1, 0.08)
+	low := testmedia.Music(f, dir, "l.wav", 8000, 1, 0.2) // MPEG-2.5
 	var out [][]byte
 	for i, c := range []struct {
 		wav  string
@@ -25,6 +26,7 @@ func seeds(f *testing.F) [][]byte {
 		{mono, []string{"-b", "32"}},
 		{mono, []string{"-b", "24", "-t"}},
 		{wav, []string{"--resample", "22.05", "-b", "32"}},
+		{low, []string{"-b", "16"}},
 	} {
 		p := testmedia.Lame(f, c.wav, filepath.Join(dir, "seed"+string(rune('a'+i))+".mp3"), c.args...)
 		out = append(out, testmedia.Read(f, p))

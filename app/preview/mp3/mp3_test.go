@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	gomp3 "atelier/app/preview/mp3/internal/gomp3"
 	"atelier/app/preview/testmedia"
 )
 
@@ -43,6 +44,9 @@ func TestMatchesFFmpeg(t *testing.T) {
 		{"mpeg2mono24k", 24000, 1, []string{"-b", "24"}},
 		{"mpeg2-22k-padded", 22050, 2, []string{"--resample", "22.05", "-b", "32"}},
 		{"notag", 44100, 2, []string{"-b", "128", "-t"}},
+		{"mpeg25-8k", 8000, 1, []string{"-b", "16"}},
+		{"mpeg25-11k-stereo", 11025, 2, []string{"-b", "24"}},
+		{"mpeg25-12k-vbr", 12000, 1, []string{"-V", "5"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,7 +61,8 @@ func TestMatchesFFmpeg(t *testing.T) {
 				t.Errorf("%d values, ffmpeg %d (%d channels, xing %+v)", len(pcm), len(ref), st.Channels, st.Xing)
 			}
 			n := min(len(pcm), len(ref))
-			bad, maxd := 0, 0
+			bad, off2, maxd := 0, 0, 0
+			tail := 1152 * c.ch
 			for i := 0; i < n; i++ {
 				d := int(pcm[i]) - int(ref[i])
 				if d < 0 {
@@ -67,8 +72,17 @@ func TestMatchesFFmpeg(t *testing.T) {
 				if d > 256 {
 					bad++
 				}
+				if d > 2 && i < n-tail {
+					off2++
+				}
 			}
-			t.Logf("%s: %d values, max diff %d, %d beyond 1 LSB at 8 bit", c.name, n/2, maxd, bad)
+			// Within 2 LSB at 16 bit, but for the stream's last 1152
+			// samples: there the padded MPEG-2 case now and then differs by
+			// up to 9 LSB in its final frame (the random signal decides).
+			if float64(off2) > float64(n)*0.0001 {
+				t.Errorf("%d of %d samples differ from ffmpeg by more than 2 LSB", off2, n)
+			}
+			t.Logf("%s: %d values, max diff %d, %d beyond 2 LSB, %d beyond 1 LSB at 8 bit", c.name, n/2, maxd, off2, bad)
 			if float64(bad) > float64(n)*0.001 {
 				t.Errorf("%d of %d samples differ from ffmpeg by more than 256", bad, n)
 			}
@@ -88,6 +102,7 @@ func TestParallelEqualsSequential(t *testing.T) {
 		{"vbr", 44100, 1, []string{"-V", "7"}},
 		{"mpeg2", 22050, 2, []string{"-b", "32"}},
 		{"mpeg2-22k-padded", 22050, 2, []string{"--resample", "22.05", "-b", "32"}},
+		{"mpeg25-11k", 11025, 2, []string{"-b", "24"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wav := testmedia.Music(t, dir, c.name+".wav", c.rate, c.ch, 3)
@@ -160,5 +175,48 @@ func TestClipMatchesOriginal(t *testing.T) {
 				t.Errorf("%d of %d clip samples differ from the original (%+v)", bad, len(got), info)
 			}
 		})
+	}
+}
+
+// TestFrameDecodeAllocatesNothing: after the first frames (the reservoir
+// buffer grows once), decoding a frame allocates nothing.
+func TestFrameDecodeAllocatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		rate int
+		ch   int
+		lame []string
+	}{
+		{"stereo", 44100, 2, []string{"-b", "192"}},
+		{"mono", 22050, 1, []string{"-b", "32"}},
+	} {
+		wav := testmedia.Music(t, dir, c.name+".wav", c.rate, c.ch, 2)
+		data := testmedia.Read(t, testmedia.Lame(t, wav, filepath.Join(dir, c.name+".mp3"), c.lame...))
+		st, err := Scan(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dec gomp3.SliceDecoder
+		out := make([]int16, st.SamplesPerFrame*st.Channels)
+		frame := func(j int) []byte {
+			f := st.Frames[j%len(st.Frames)]
+			return data[f.Off : f.Off+int64(f.Size)]
+		}
+		for j := 0; j < 8; j++ {
+			if _, err := dec.Decode(frame(j), out, st.Channels); err != nil {
+				t.Fatal(err)
+			}
+		}
+		j := 8
+		allocs := testing.AllocsPerRun(50, func() {
+			if _, err := dec.Decode(frame(j), out, st.Channels); err != nil {
+				t.Fatal(err)
+			}
+			j++
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %.1f allocations per frame, want 0", c.name, allocs)
+		}
 	}
 }

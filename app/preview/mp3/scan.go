@@ -40,8 +40,7 @@ type Stream struct {
 	Xing            *Xing
 	ID3Size         int64 // bytes of leading ID3v2 tags
 	Warnings        []string
-	dropped         int  // warnings not kept
-	repackNeeded    bool // go-mp3 misreads the frame sizes (see repack.go)
+	dropped         int // warnings not kept
 }
 
 // Errors callers can test for.
@@ -320,9 +319,6 @@ func Scan(data []byte) (*Stream, error) {
 	s.readXing(data)
 	if ref.layer != 3 {
 		return s, fmt.Errorf("%w: MPEG-%s Layer %d (only Layer III is supported)", ErrUnsupported, s.Version, ref.layer)
-	}
-	if ref.version == 25 {
-		return s, fmt.Errorf("%w: MPEG-2.5 (8-12 kHz) is not supported by the decoder", ErrUnsupported)
 	}
 	return s, nil
 }

@@ -45,7 +45,7 @@ func benchMake(b *testing.B, w, h int) {
 // 24 MP (6000×4000): the 1/4 decode (1500 px) covers Large.
 func BenchmarkMake24MP(b *testing.B) { benchMake(b, 6000, 4000) }
 
-// 6 MP (3000×2000): a quarter (750 px) is short of Large: full decode.
+// 6 MP (3000×2000): a quarter (750 px) is short of Large: the 1/2 decode.
 func BenchmarkMake6MP(b *testing.B) { benchMake(b, 3000, 2000) }
 
 // 45 MP (8256×5504): the 1/8 decode (1032 px) covers Large.

@@ -229,3 +229,13 @@ func NewDecoder(r io.Reader) (*Decoder, error) {
 
 	return d, nil
 }
+
+// SliceDecoder decodes frames given one at a time as byte slices (Atelier:
+// see frame.Decoder).
+type SliceDecoder struct{ d frame.Decoder }
+
+// Decode decodes one whole frame into out (samples × outCh interleaved
+// values, outCh 1 or 2) and returns the samples per channel.
+func (s *SliceDecoder) Decode(fr []byte, out []int16, outCh int) (int, error) {
+	return s.d.Decode(fr, out, outCh)
+}

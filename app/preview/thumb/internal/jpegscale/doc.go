@@ -3,6 +3,9 @@
 // DecodeEighth decodes at 1/8 scale from the DC coefficients alone, the way
 // libjpeg's scale_denom=8 does, so thumbnails of large photographs skip the
 // inverse DCT and never allocate the full-size image. Changes are marked
-// "Atelier" in reader.go and scan.go; dct.go and huffman.go are unchanged.
+// "Atelier" in reader.go, scan.go and huffman.go; dct.go is unchanged.
+// Sequential scans go through fastscan.go (Atelier): a 64-bit bit
+// accumulator, 9-bit Huffman lookup tables, and at 1/8 scale the AC
+// coefficients skipped without being materialised.
 // The encoder and format registration are left out.
 package jpegscale

@@ -36,7 +36,18 @@ type huffman struct {
 	maxCodes [maxCodeLength]int32
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
+	// fast (Atelier) resolves codes of up to fastBits bits in one lookup:
+	// the value in the high byte, the code length in the low one (0: the
+	// code is longer).
+	fast [1 << fastBits]uint16
+	// fastAC (Atelier, AC tables) resolves a run/size code and its value
+	// bits together when both fit in fastBits bits: value<<16 | run<<8 |
+	// bits used; 0 when they do not (or for EOB and ZRL).
+	fastAC [1 << fastBits]int32
 }
+
+// fastBits is the index width of huffman.fast (Atelier).
+const fastBits = 9
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
@@ -148,6 +159,46 @@ func (d *decoder) processDHT(n int) error {
 				}
 				code++
 				x++
+			}
+		}
+
+		// Atelier: the same for fastBits bits.
+		clear(h.fast[:])
+		x, code = 0, 0
+		for i := uint32(0); i < fastBits; i++ {
+			code <<= 1
+			for j := int32(0); j < nCodes[i]; j++ {
+				if code >= 1<<(i+1) {
+					return FormatError("bad Huffman table: more codes than their lengths allow")
+				}
+				base := code << (fastBits - 1 - i)
+				v := uint16(h.vals[x])<<8 | uint16(1+i)
+				for k := uint32(0); k < 1<<(fastBits-1-i); k++ {
+					h.fast[base|k] = v
+				}
+				code++
+				x++
+			}
+		}
+
+		clear(h.fastAC[:])
+		if tc == acTable {
+			for idx := range h.fast {
+				v := h.fast[idx]
+				l := uint32(v & 0xff)
+				if l == 0 {
+					continue
+				}
+				sym := uint8(v >> 8)
+				r, sz := uint32(sym>>4), uint32(sym&15)
+				if sz == 0 || l+sz > fastBits {
+					continue
+				}
+				x := int32(uint32(idx)>>(fastBits-l-sz)) & (1<<sz - 1)
+				if x < 1<<(sz-1) {
+					x += -1<<sz + 1
+				}
+				h.fastAC[idx] = x<<16 | int32(r<<8|(l+sz))
 			}
 		}
 

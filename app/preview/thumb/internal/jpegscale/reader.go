@@ -105,6 +105,7 @@ type bits struct {
 type decoder struct {
 	r    io.Reader
 	bits bits
+	fb   fastBits64 // Atelier: the sequential scan decoder's bits
 	// bytes is a byte buffer, similar to a bufio.Reader, except that it
 	// has to be able to unread more than 1 byte, due to byte stuffing.
 	// Byte stuffing is specified in section F.1.2.3.
@@ -118,7 +119,8 @@ type decoder struct {
 		nUnreadable int
 	}
 	width, height int
-	// shift (Atelier): decode at 1/2^shift scale. 0: full size; 2: a 2×2
+	// shift (Atelier): decode at 1/2^shift scale. 0: full size; 1: the 2×2
+	// means of the full inverse DCT; 2: a 2×2
 	// reduced inverse DCT per block (the exact 4×4 box means, from the
 	// coefficients 0, 1, 3, 5, 7 of each axis); 3: one pixel per 8×8 block
 	// from its DC coefficient alone.
@@ -818,6 +820,13 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 // photographs, where the full-size decode would be thrown away.
 func DecodeEighth(r io.Reader) (image.Image, error) {
 	d := decoder{shift: 3}
+	return d.decode(r, false)
+}
+
+// DecodeHalf is DecodeEighth at 1/2 scale: each pixel is the mean of a 2×2
+// block of the full inverse DCT (Atelier).
+func DecodeHalf(r io.Reader) (image.Image, error) {
+	d := decoder{shift: 1}
 	return d.decode(r, false)
 }
 

@@ -57,7 +57,7 @@ func box(m image.Image, k int) *image.NRGBA {
 	return out
 }
 
-// The 1/8 and 1/4 decodes equal the k×k block means of the full decode,
+// The 1/8, 1/4 and 1/2 decodes equal the k×k block means of the full decode,
 // plane by plane, across baseline, progressive, restart intervals, chroma
 // subsampling, grayscale and CMYK files.
 func TestScaledDecodesMatchBlockMeans(t *testing.T) {
@@ -81,7 +81,7 @@ func TestScaledDecodesMatchBlockMeans(t *testing.T) {
 	scales := []struct {
 		k      int
 		decode func(io.Reader) (image.Image, error)
-	}{{8, DecodeEighth}, {4, DecodeQuarter}}
+	}{{8, DecodeEighth}, {4, DecodeQuarter}, {2, DecodeHalf}}
 	for name, args := range cases {
 		for _, sc := range scales {
 			t.Run(fmt.Sprintf("%s 1/%d", name, sc.k), func(t *testing.T) {
@@ -181,6 +181,10 @@ func FuzzDecodeEighth(f *testing.F) {
 		m, err = DecodeQuarter(bytes.NewReader(b))
 		if err == nil && (m.Bounds().Dx() != (cfg.Width+3)/4 || m.Bounds().Dy() != (cfg.Height+3)/4) {
 			t.Fatalf("1/4 of %d×%d decoded as %v", cfg.Width, cfg.Height, m.Bounds())
+		}
+		m, err = DecodeHalf(bytes.NewReader(b))
+		if err == nil && (m.Bounds().Dx() != (cfg.Width+1)/2 || m.Bounds().Dy() != (cfg.Height+1)/2) {
+			t.Fatalf("1/2 of %d×%d decoded as %v", cfg.Width, cfg.Height, m.Bounds())
 		}
 	})
 }

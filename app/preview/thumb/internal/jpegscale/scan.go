@@ -51,6 +51,13 @@ func (d *decoder) makeImg(mxx, myy int) {
 	}
 }
 
+// scanComp is one component of a scan.
+type scanComp struct {
+	compIndex uint8
+	td        uint8 // DC table selector.
+	ta        uint8 // AC table selector.
+}
+
 // Specified in section B.2.3.
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
@@ -66,11 +73,7 @@ func (d *decoder) processSOS(n int) error {
 	if n != 4+2*nComp {
 		return FormatError("SOS length inconsistent with number of components")
 	}
-	var scan [maxComponents]struct {
-		compIndex uint8
-		td        uint8 // DC table selector.
-		ta        uint8 // AC table selector.
-	}
+	var scan [maxComponents]scanComp
 	totalHV := 0
 	for i := 0; i < nComp; i++ {
 		cs := d.tmp[1+2*i] // Component selector.
@@ -160,6 +163,10 @@ func (d *decoder) processSOS(n int) error {
 				d.progCoeffs[compIndex] = make([]block, mxx*myy*d.comp[compIndex].h*d.comp[compIndex].v)
 			}
 		}
+	}
+
+	if !d.progressive {
+		return d.sequentialScan(nComp, &scan, mxx, myy) // Atelier
 	}
 
 	d.bits = bits{}
@@ -507,6 +514,17 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
+	if d.shift == 1 {
+		// Atelier: 1/2 scale, the 2×2 means of the full inverse DCT.
+		for y := 0; y < 4; y++ {
+			for x := 0; x < 4; x++ {
+				i := 16*y + 2*x
+				c := (b[i] + b[i+1] + b[i+8] + b[i+9] + 2) >> 2
+				dst[y*stride+x] = uint8(min(max(c+128, 0), 255))
+			}
+		}
+		return nil
+	}
 	// Level shift by +128, clip to [0, 255], and write to dst.
 	for y := 0; y < 8; y++ {
 		y8 := y * 8

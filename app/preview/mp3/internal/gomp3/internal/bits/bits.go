@@ -76,3 +76,29 @@ func (b *Bits) LenInBytes() int {
 func (b *Bits) Tail(offset int) []byte {
 	return b.vec[len(b.vec)-offset:]
 }
+
+// Reset makes b read vec from its start (Atelier: no allocation).
+func (b *Bits) Reset(vec []byte) { *b = Bits{vec: vec} }
+
+// Vec is the buffer the bits are read from (Atelier).
+func (b *Bits) Vec() []byte { return b.vec }
+
+// Window returns the 64 bits of vec from bit position pos, most significant
+// first; bits past the end read as zero (Atelier).
+func Window(vec []byte, pos int) uint64 {
+	i := pos >> 3
+	sh := uint(pos & 7)
+	if i+9 <= len(vec) {
+		v := vec[i : i+9]
+		w := uint64(v[0])<<56 | uint64(v[1])<<48 | uint64(v[2])<<40 | uint64(v[3])<<32 |
+			uint64(v[4])<<24 | uint64(v[5])<<16 | uint64(v[6])<<8 | uint64(v[7])
+		return w<<sh | uint64(v[8])>>(8-sh)
+	}
+	var b [9]byte
+	if i < len(vec) {
+		copy(b[:], vec[i:])
+	}
+	w := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	return w<<sh | uint64(b[8])>>(8-sh)
+}

@@ -27,6 +27,9 @@ import (
 	"atelier/app/preview/mp3/internal/gomp3/internal/sideinfo"
 )
 
+// powtab34f is powtab34 in float32 (Atelier).
+var powtab34f [8207]float32
+
 var (
 	powtab34 = make([]float64, 8207)
 	pretab   = []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 3, 3, 2, 0}
@@ -35,6 +38,7 @@ var (
 func init() {
 	for i := range powtab34 {
 		powtab34[i] = math.Pow(float64(i), 4.0/3.0)
+		powtab34f[i] = float32(powtab34[i])
 	}
 	for i := range pow2qTab {
 		pow2qTab[i] = math.Pow(2, float64(i-pow2qOff)/4)
@@ -62,9 +66,14 @@ type Frame struct {
 	mainData *maindata.MainData
 
 	mainDataBits *bits.Bits
-	store        [2][32][18]float32
-	v_vec        [2][1024]float32
-	v_off        [2]int // Atelier: v_vec is a ring; the newest 64 values start here
+	st           *state // Atelier: shared by a frame and its successors, never copied
+}
+
+// state is what a frame hands on to the next: the IMDCT overlap and the
+// synthesis filter bank's history, per channel.
+type state struct {
+	store [2][32][18]float32
+	synth [2]synthState
 }
 
 type FullReader interface {
@@ -94,9 +103,6 @@ func Read(source FullReader, position int64, prev *Frame) (frame *Frame, startPo
 		}
 	}
 
-	if h.ID() == consts.Version2_5 {
-		return nil, 0, fmt.Errorf("mp3: MPEG version 2.5 is not supported")
-	}
 	if h.Layer() != consts.Layer3 {
 		return nil, 0, fmt.Errorf("mp3: only layer3 (want %d; got %d) is supported", consts.Layer3, h.Layer())
 	}
@@ -124,9 +130,9 @@ func Read(source FullReader, position int64, prev *Frame) (frame *Frame, startPo
 		mainDataBits: mdb,
 	}
 	if prev != nil {
-		nf.store = prev.store
-		nf.v_vec = prev.v_vec
-		nf.v_off = prev.v_off
+		nf.st = prev.st
+	} else {
+		nf.st = new(state)
 	}
 	return nf, pos, nil
 }
@@ -135,23 +141,49 @@ func (f *Frame) SamplingFrequency() (int, error) {
 	return f.header.SamplingFrequencyValue()
 }
 
+// Decode returns the frame's samples as 16-bit little-endian stereo.
 func (f *Frame) Decode() []byte {
-	out := make([]byte, f.header.BytesPerFrame())
+	pcm := make([]int16, f.Samples()*2)
+	f.DecodeInto(pcm, 2)
+	out := make([]byte, 2*len(pcm))
+	for i, v := range pcm {
+		out[2*i] = byte(v)
+		out[2*i+1] = byte(uint16(v) >> 8)
+	}
+	return out
+}
+
+// Samples is the number of samples per channel the frame decodes to.
+func (f *Frame) Samples() int { return consts.SamplesPerGr * f.header.Granules() }
+
+// Channels is the frame's number of channels.
+func (f *Frame) Channels() int { return f.header.NumberOfChannels() }
+
+// DecodeInto decodes the frame into out, Samples()×outCh interleaved 16-bit
+// samples (Atelier). outCh is 1 or 2: a mono frame into two channels is
+// duplicated; a stereo frame into one channel gives its left channel.
+func (f *Frame) DecodeInto(out []int16, outCh int) {
 	nch := f.header.NumberOfChannels()
+	synthCh := min(nch, outCh)
 	for gr := 0; gr < f.header.Granules(); gr++ {
 		for ch := 0; ch < nch; ch++ {
 			f.requantize(gr, ch)
 			f.reorder(gr, ch)
 		}
 		f.stereo(gr)
-		for ch := 0; ch < nch; ch++ {
+		for ch := 0; ch < synthCh; ch++ {
 			f.antialias(gr, ch)
 			f.hybridSynthesis(gr, ch)
 			f.frequencyInversion(gr, ch)
-			f.subbandSynthesis(gr, ch, out[consts.SamplesPerGr*4*gr:])
+			f.subbandSynthesis(gr, ch, out[consts.SamplesPerGr*outCh*gr:], outCh)
+		}
+		if nch == 1 && outCh == 2 {
+			o := out[consts.SamplesPerGr*2*gr : consts.SamplesPerGr*2*(gr+1)]
+			for i := 0; i < len(o); i += 2 {
+				o[i+1] = o[i]
+			}
 		}
 	}
-	return out
 }
 
 // longGain is 2^idx of requantizeProcessLong for scale factor band sfb.
@@ -204,7 +236,7 @@ func (f *Frame) requantizeProcessShort(gr, ch, is_pos, sfb, win int) {
 
 func getSfBandIndicesArray(header *frameheader.FrameHeader) ([]int, []int) {
 	sfreq := header.SamplingFrequency() // Setup sampling frequency index
-	lsf := header.LowSamplingFrequency()
+	lsf := header.BandSet()             // Atelier: MPEG-2.5 has tables of its own
 	sfBandIndicesShort := consts.SfBandIndices[lsf][sfreq][consts.SfBandIndicesShort]
 	sfBandIndicesLong := consts.SfBandIndices[lsf][sfreq][consts.SfBandIndicesLong]
 	return sfBandIndicesLong, sfBandIndicesShort
@@ -271,26 +303,29 @@ func (f *Frame) requantize(gr int, ch int) {
 			}
 		}
 	} else { // Only long blocks
-		// Atelier: requantizeProcessLong inlined, the gain computed once
-		// per scale factor band, zero lines left as they are.
-		sfb := 0
-		next_sfb := sfBandIndicesLong[sfb+1]
-		g := f.longGain(gr, ch, sfb)
+		if f.mainData.Requantized[gr][ch] {
+			return // Atelier: done by the Huffman decoder (maindata/requant.go)
+		}
+		// Atelier: requantizeProcessLong inlined, band by band with the
+		// gain computed once per scale factor band, in float32 (|x|^(4/3)
+		// from a float32 table), zero lines left as they are.
 		is := &f.mainData.Is[gr][ch]
-		for i := 0; i < int(f.sideInfo.Count1[gr][ch]); i++ {
-			if i == next_sfb {
-				sfb++
-				next_sfb = sfBandIndicesLong[sfb+1]
-				g = f.longGain(gr, ch, sfb)
+		end := min(int(f.sideInfo.Count1[gr][ch]), len(is))
+		for sfb := 0; sfb < 22; sfb++ {
+			lo, hi := sfBandIndicesLong[sfb], min(sfBandIndicesLong[sfb+1], end)
+			if lo >= hi {
+				break
 			}
-			x := is[i]
-			if x == 0 {
-				continue
-			}
-			if x < 0 {
-				is[i] = float32(g * -powtab34[int(-x)])
-			} else {
-				is[i] = float32(g * powtab34[int(x)])
+			g := float32(f.longGain(gr, ch, sfb))
+			for i, x := range is[lo:hi] {
+				if x == 0 {
+					continue
+				}
+				if x < 0 {
+					is[lo+i] = -g * powtab34f[int(-x)]
+				} else {
+					is[lo+i] = g * powtab34f[int(x)]
+				}
 			}
 		}
 	}
@@ -462,8 +497,8 @@ func (f *Frame) stereo(gr int) {
 }
 
 var (
-	cs = []float32{0.857493, 0.881742, 0.949629, 0.983315, 0.995518, 0.999161, 0.999899, 0.999993}
-	ca = []float32{-0.514496, -0.471732, -0.313377, -0.181913, -0.094574, -0.040966, -0.014199, -0.003700}
+	cs = [8]float32{0.857493, 0.881742, 0.949629, 0.983315, 0.995518, 0.999161, 0.999899, 0.999993}
+	ca = [8]float32{-0.514496, -0.471732, -0.313377, -0.181913, -0.094574, -0.040966, -0.014199, -0.003700}
 )
 
 func (f *Frame) antialias(gr int, ch int) {
@@ -480,15 +515,22 @@ func (f *Frame) antialias(gr int, ch int) {
 		(f.sideInfo.MixedBlockFlag[gr][ch] == 1) {
 		sblim = 2
 	}
+	// Atelier: boundaries whose 16 lines are all zero (above the encoder's
+	// low-pass, mostly) are left alone.
+	is := &f.mainData.Is[gr][ch]
+	nz := len(is)
+	for nz > 0 && is[nz-1] == 0 {
+		nz--
+	}
+	sblim = min(sblim, (nz+7)/18+1)
 	// Do the actual antialiasing
 	for sb := 1; sb < sblim; sb++ {
+		lo := (*[8]float32)(is[18*sb-8 : 18*sb])
+		up := (*[8]float32)(is[18*sb : 18*sb+8])
 		for i := 0; i < 8; i++ {
-			li := 18*sb - 1 - i
-			ui := 18*sb + i
-			lb := f.mainData.Is[gr][ch][li]*cs[i] - f.mainData.Is[gr][ch][ui]*ca[i]
-			ub := f.mainData.Is[gr][ch][ui]*cs[i] + f.mainData.Is[gr][ch][li]*ca[i]
-			f.mainData.Is[gr][ch][li] = lb
-			f.mainData.Is[gr][ch][ui] = ub
+			l, u := lo[7-i], up[i]
+			lo[7-i] = l*cs[i] - u*ca[i]
+			up[i] = u*cs[i] + l*ca[i]
 		}
 	}
 }
@@ -507,16 +549,16 @@ func (f *Frame) hybridSynthesis(gr int, ch int) {
 		// Atelier: a silent subband (above the encoder's low-pass, most
 		// often) transforms to zeros: only the overlap moves on.
 		if isZero18(in) {
-			copy(in, f.store[ch][sb][:])
-			f.store[ch][sb] = [18]float32{}
+			copy(in, f.st.store[ch][sb][:])
+			f.st.store[ch][sb] = [18]float32{}
 			continue
 		}
 		// Do the inverse modified DCT and windowing
 		imdct.WinInto(&rawout, in, bt)
 		// Overlapp add with stored vector into main_data vector
 		for i := 0; i < 18; i++ {
-			in[i] = rawout[i] + f.store[ch][sb][i]
-			f.store[ch][sb][i] = rawout[i+18]
+			in[i] = rawout[i] + f.st.store[ch][sb][i]
+			f.st.store[ch][sb][i] = rawout[i+18]
 		}
 	}
 }
@@ -669,106 +711,18 @@ var synthDtbl = [512]float32{
 	0.000015259, 0.000015259, 0.000015259, 0.000015259,
 }
 
-// X[a] = Σ cos(a(2k+1)π/64)·S[k] gives the 64 rows of the synthesis matrix
-// up to sign; its even and odd rows are 16-point transforms:
-// synthDCT16e[b][k] = cos(2b(2k+1)π/64), synthDCT16o[b][k] = cos((2b+1)(2k+1)π/64).
-var synthDCT16e, synthDCT16o [16][16]float32
-
-func init() {
-	for b := 0; b < 16; b++ {
-		for k := 0; k < 16; k++ {
-			synthDCT16e[b][k] = float32(math.Cos(float64(2*b*(2*k+1)) * (math.Pi / 64.0)))
-			synthDCT16o[b][k] = float32(math.Cos(float64((2*b+1)*(2*k+1)) * (math.Pi / 64.0)))
+// subbandSynthesis is the polyphase synthesis filter bank (Atelier: see
+// synth.go), writing channel ch of an interleaved output of stride channels.
+func (f *Frame) subbandSynthesis(gr int, ch int, out []int16, stride int) {
+	var s [32]float32
+	st := &f.st.synth[ch]
+	d := &f.mainData.Is[gr][ch]
+	for ss := 0; ss < 18; ss++ {
+		nz := false
+		for i := 0; i < 32; i++ {
+			s[i] = d[i*18+ss]
+			nz = nz || s[i] != 0
 		}
-	}
-}
-
-// subbandSynthesis is the polyphase synthesis filter bank. Atelier's changes
-// (same output up to float rounding): V is a ring buffer instead of being
-// shifted by 64 values per sample block; the matrixing uses the symmetry
-// V[i] = X[16+i], V[16] = 0, V[17..47] = -X[48-i], V[48..63] = -X[i-48] of a
-// 32-point transform X (itself split into two 16-point ones) and skips
-// subbands that are silent; windowing and
-// summing are one pass without the intermediate U vector.
-func (f *Frame) subbandSynthesis(gr int, ch int, out []byte) {
-	var s_vec, x [32]float32
-	nch := f.header.NumberOfChannels()
-	v := &f.v_vec[ch]
-	d := f.mainData.Is[gr][ch][:]
-	for ss := 0; ss < 18; ss++ { // Loop through 18 samples in 32 subbands
-		kmax := 0
-		for i := 0; i < 32; i++ { // Copy next 32 time samples to a temp vector
-			s_vec[i] = d[i*18+ss]
-			if s_vec[i] != 0 {
-				kmax = i + 1
-			}
-		}
-		// X by one even/odd split: X[2b] and X[2b+1] are 16-point
-		// transforms of S[k]+S[31-k] and S[k]-S[31-k].
-		var sp, sm [16]float32
-		kk := 16
-		if kmax <= 16 {
-			kk = kmax
-			copy(sp[:kk], s_vec[:kk])
-			copy(sm[:kk], s_vec[:kk])
-		} else {
-			for k := 0; k < 16; k++ {
-				sp[k] = s_vec[k] + s_vec[31-k]
-				sm[k] = s_vec[k] - s_vec[31-k]
-			}
-		}
-		for b := 0; b < 16; b++ {
-			se, so := float32(0), float32(0)
-			re, ro := &synthDCT16e[b], &synthDCT16o[b]
-			for k := 0; k < kk; k++ {
-				se += re[k] * sp[k]
-				so += ro[k] * sm[k]
-			}
-			x[2*b], x[2*b+1] = se, so
-		}
-		off := (f.v_off[ch] - 64) & 1023
-		f.v_off[ch] = off
-		nv := v[off : off+64]
-		for i := 0; i < 16; i++ {
-			nv[i] = x[16+i]
-		}
-		nv[16] = 0
-		for i := 17; i < 48; i++ {
-			nv[i] = -x[48-i]
-		}
-		for i := 48; i < 64; i++ {
-			nv[i] = -x[i-48]
-		}
-		for i := 0; i < 32; i++ { // Calc 32 samples,store in outdata vector
-			sum := float32(0)
-			for t := 0; t < 8; t++ {
-				sum += v[(off+128*t+i)&1023] * synthDtbl[64*t+i]
-				sum += v[(off+128*t+96+i)&1023] * synthDtbl[64*t+32+i]
-			}
-			// sum now contains time sample 32*ss+i. Convert to 16-bit signed int
-			samp := int(sum * 32767)
-			if samp > 32767 {
-				samp = 32767
-			} else if samp < -32767 {
-				samp = -32767
-			}
-			s := int16(samp)
-			idx := 4 * (32*ss + i)
-			if nch == 1 {
-				// We always run in stereo mode and duplicate channels here for mono.
-				out[idx] = byte(s)
-				out[idx+1] = byte(s >> 8)
-				out[idx+2] = byte(s)
-				out[idx+3] = byte(s >> 8)
-				continue
-			}
-			if ch == 0 {
-				out[idx] = byte(s)
-				out[idx+1] = byte(s >> 8)
-			} else {
-				out[idx+2] = byte(s)
-				out[idx+3] = byte(s >> 8)
-			}
-		}
+		st.synthSlot(&s, !nz, out[32*ss*stride+ch:], stride)
 	}
 }

@@ -51,6 +51,17 @@ func (f FrameHeader) SamplingFrequency() consts.SamplingFrequency {
 }
 
 func (f FrameHeader) SamplingFrequencyValue() (int, error) {
+	if f.ID() == consts.Version2_5 { // Atelier
+		switch f.SamplingFrequency() {
+		case 0:
+			return 11025, nil
+		case 1:
+			return 12000, nil
+		case 2:
+			return 8000, nil
+		}
+		return 0, errors.New("mp3: frame header has invalid sample frequency")
+	}
 	switch f.SamplingFrequency() {
 	case 0:
 		return 44100 >> uint(f.LowSamplingFrequency()), nil
@@ -115,6 +126,18 @@ func (f FrameHeader) Emphasis() int {
 }
 
 // LowSamplingFrequency returns whether the frame is encoded in a low sampling frequency => 0 = MPEG-1, 1 = MPEG-2/2.5
+// BandSet selects the scale factor band tables: 0 for MPEG-1, 1 for MPEG-2,
+// 2 for MPEG-2.5 (Atelier).
+func (f FrameHeader) BandSet() int {
+	switch f.ID() {
+	case consts.Version1:
+		return 0
+	case consts.Version2_5:
+		return 2
+	}
+	return 1
+}
+
 func (f FrameHeader) LowSamplingFrequency() int {
 	if f.ID() == consts.Version1 {
 		return 0

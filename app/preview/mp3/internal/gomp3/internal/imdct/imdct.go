@@ -98,22 +98,95 @@ func WinInto(out *[36]float32, in []float32, blockType int) {
 		}
 		return
 	}
-	iwd := &imdctWinData[blockType]
-	in = in[:18]
-	for p := 0; p < 9; p++ {
-		sum := float32(0.0)
-		for m := 0; m < 18; m++ {
-			sum += in[m] * cosN36[m][p]
+	imdct36(out, (*[18]float32)(in[:18]), &imdctWinData[blockType&3])
+}
+
+// Atelier: the 36-point IMDCT of a long block is a DCT-IV of 18 points,
+// y[k] = Σ in[m]·cos((2k+1)(2m+1)π/72), with raw[p] = y[p+9] for p < 9 and
+// raw[p] = -y[26-p] for 18 ≤ p < 27 (the other 18 mirror those). The DCT-IV
+// comes from a DCT-II of in[n]·2cos((2n+1)π/72) (C4[k] = Y[k] - C4[k-1]),
+// and that DCT-II from two 9-point ones (Lee's even/odd split), each using
+// the symmetry of its 9×9 matrix: about 100 multiplications instead of 324.
+var (
+	imdctPre [18]float32   // 2cos((2n+1)π/72)
+	imdctOdd [9]float32    // 1/(2cos((2k+1)π/36))
+	dct9Even [5][4]float32 // cos(2a'·(2k+1)π/18), even outputs a = 2a'
+	dct9Odd  [4][4]float32 // cos((2a'+1)(2k+1)π/18)
+)
+
+func init() {
+	for n := range imdctPre {
+		imdctPre[n] = float32(2 * math.Cos(float64(2*n+1)*math.Pi/72))
+	}
+	for k := range imdctOdd {
+		imdctOdd[k] = float32(1 / (2 * math.Cos(float64(2*k+1)*math.Pi/36)))
+	}
+	for a := 0; a < 5; a++ {
+		for k := 0; k < 4; k++ {
+			dct9Even[a][k] = float32(math.Cos(float64(2*a*(2*k+1)) * math.Pi / 18))
 		}
-		out[p] = sum * iwd[p]
-		out[17-p] = -sum * iwd[17-p]
+	}
+	for a := 0; a < 4; a++ {
+		for k := 0; k < 4; k++ {
+			dct9Odd[a][k] = float32(math.Cos(float64((2*a+1)*(2*k+1)) * math.Pi / 18))
+		}
+	}
+}
+
+// dct9 is X[a] = Σ s[k]·cos(a(2k+1)π/18), a = 0..8.
+func dct9(s *[9]float32, x *[9]float32) {
+	p0, p1, p2, p3 := s[0]+s[8], s[1]+s[7], s[2]+s[6], s[3]+s[5]
+	m0, m1, m2, m3 := s[0]-s[8], s[1]-s[7], s[2]-s[6], s[3]-s[5]
+	c := s[4]
+	for a := 0; a < 5; a++ {
+		t := &dct9Even[a]
+		v := p0*t[0] + p1*t[1] + p2*t[2] + p3*t[3]
+		if a&1 == 0 {
+			v += c
+		} else {
+			v -= c
+		}
+		x[2*a] = v
+	}
+	for a := 0; a < 4; a++ {
+		t := &dct9Odd[a]
+		x[2*a+1] = m0*t[0] + m1*t[1] + m2*t[2] + m3*t[3]
+	}
+}
+
+func imdct36(out *[36]float32, in *[18]float32, w *[36]float32) {
+	var e, o, ye, yo [9]float32
+	for k := 0; k < 9; k++ {
+		a := in[k] * imdctPre[k]
+		b := in[17-k] * imdctPre[17-k]
+		e[k] = a + b
+		o[k] = (a - b) * imdctOdd[k]
+	}
+	dct9(&e, &ye)
+	dct9(&o, &yo)
+	var y [18]float32
+	prev := ye[0] * 0.5
+	y[0] = prev
+	for a := 0; a < 9; a++ {
+		if a > 0 {
+			prev = ye[a] - prev
+			y[2*a] = prev
+		}
+		yodd := yo[a]
+		if a < 8 {
+			yodd += yo[a+1]
+		}
+		prev = yodd - prev
+		y[2*a+1] = prev
+	}
+	for p := 0; p < 9; p++ {
+		r := y[p+9]
+		out[p] = r * w[p]
+		out[17-p] = -r * w[17-p]
 	}
 	for p := 18; p < 27; p++ {
-		sum := float32(0.0)
-		for m := 0; m < 18; m++ {
-			sum += in[m] * cosN36[m][p]
-		}
-		out[p] = sum * iwd[p]
-		out[53-p] = sum * iwd[53-p]
+		r := -y[26-p]
+		out[p] = r * w[p]
+		out[53-p] = r * w[53-p]
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo, mainData *MainData, part_2_start, gr, ch int) error {
 	// Check that there is any data to decode. If not, zero the array.
+	mainData.Requantized[gr][ch] = false
 	if sideInfo.Part2_3Length[gr][ch] == 0 {
 		for i := 0; i < consts.SamplesPerGr; i++ {
 			mainData.Is[gr][ch][i] = 0.0
@@ -39,11 +40,13 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	region_1_start := 0
 	region_2_start := 0
 	if (sideInfo.WinSwitchFlag[gr][ch] == 1) && (sideInfo.BlockType[gr][ch] == 2) {
-		region_1_start = 36                  // sfb[9/3]*3=36
+		// Atelier: the third short band, 36 lines at every rate but 8 kHz
+		// (MPEG-2.5), where it is 72.
+		region_1_start = 3 * consts.SfBandIndices[header.BandSet()][header.SamplingFrequency()][consts.SfBandIndicesShort][3]
 		region_2_start = consts.SamplesPerGr // No Region2 for short block case.
 	} else {
 		sfreq := header.SamplingFrequency()
-		lsf := header.LowSamplingFrequency()
+		lsf := header.BandSet() // Atelier: MPEG-2.5 has tables of its own
 		l := consts.SfBandIndices[lsf][sfreq][consts.SfBandIndicesLong]
 		i := sideInfo.Region0Count[gr][ch] + 1
 		if i < 0 || len(l) <= i {
@@ -58,60 +61,87 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 		}
 		region_2_start = l[j]
 	}
-	// Read big_values using tables according to region_x_start
-	for is_pos := 0; is_pos < sideInfo.BigValues[gr][ch]*2; is_pos++ {
-		// #22
-		if is_pos >= len(mainData.Is[gr][ch]) {
-			return fmt.Errorf("mp3: is_pos was too big: %d", is_pos)
+	// Atelier: table-driven decoding (huffman.LUTs) from a 64-bit window of
+	// the main data instead of a tree walk bit by bit.
+	vec := m.Vec()
+	pos := m.BitPos()
+	is := &mainData.Is[gr][ch]
+	big := sideInfo.BigValues[gr][ch] * 2
+	if big > consts.SamplesPerGr {
+		return fmt.Errorf("mp3: big_values %d beyond the granule", big/2)
+	}
+	// Long blocks are requantised here (requant.go): gains per band.
+	long := isLong(sideInfo, gr, ch)
+	mainData.Requantized[gr][ch] = long
+	var gains [22]float32
+	var bands []int
+	if long {
+		longGains(sideInfo, mainData, gr, ch, &gains)
+		bands = longBands(header)
+	}
+	sfb := 0
+	region_1_start = min(region_1_start, big)
+	region_2_start = min(max(region_2_start, region_1_start), big)
+	bounds := [4]int{0, region_1_start, region_2_start, big}
+	for r := 0; r < 3; r++ {
+		lut := &huffman.LUTs[sideInfo.TableSelect[gr][ch][r]&31]
+		if lut.Empty() {
+			clear(is[bounds[r]:bounds[r+1]])
+			continue
 		}
-		table_num := 0
-		if is_pos < region_1_start {
-			table_num = sideInfo.TableSelect[gr][ch][0]
-		} else if is_pos < region_2_start {
-			table_num = sideInfo.TableSelect[gr][ch][1]
-		} else {
-			table_num = sideInfo.TableSelect[gr][ch][2]
+		// w holds avail bits from pos; a pair takes at most 47.
+		w, avail := bits.Window(vec, pos), uint(64)
+		for is_pos := bounds[r]; is_pos < bounds[r+1]; is_pos += 2 {
+			if avail < 47 {
+				w, avail = bits.Window(vec, pos), 64
+			}
+			x, y, n, ok := lut.DecodeBig(w)
+			if !ok {
+				return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
+			}
+			pos += int(n)
+			w <<= n
+			avail -= n
+			if long {
+				// Band edges are even: a pair never straddles one.
+				for is_pos >= bands[sfb+1] {
+					sfb++
+				}
+				g := gains[sfb]
+				is[is_pos] = requantValue(x, g)
+				is[is_pos+1] = requantValue(y, g)
+				continue
+			}
+			is[is_pos] = float32(x)
+			is[is_pos+1] = float32(y)
 		}
-		// Get next Huffman coded words
-		x, y, _, _, err := huffman.Decode(m, table_num)
-		if err != nil {
-			return err
-		}
-		// In the big_values area there are two freq lines per Huffman word
-		mainData.Is[gr][ch][is_pos] = float32(x)
-		is_pos++
-		mainData.Is[gr][ch][is_pos] = float32(y)
 	}
 	// Read small values until is_pos = 576 or we run out of huffman data
-	// TODO: Is this comment wrong?
-	table_num := sideInfo.Count1TableSelect[gr][ch] + 32
-	is_pos := sideInfo.BigValues[gr][ch] * 2
-	for is_pos <= 572 && m.BitPos() <= bit_pos_end {
-		// Get next Huffman coded words
-		x, y, v, w, err := huffman.Decode(m, table_num)
-		if err != nil {
-			return err
+	lut := &huffman.LUTs[sideInfo.Count1TableSelect[gr][ch]+32]
+	is_pos := big
+	for is_pos <= 572 && pos <= bit_pos_end {
+		q, n, ok := lut.DecodeQuad(bits.Window(vec, pos))
+		if !ok {
+			return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
 		}
-		mainData.Is[gr][ch][is_pos] = float32(v)
-		is_pos++
-		if is_pos >= consts.SamplesPerGr {
-			break
+		pos += int(n)
+		if long {
+			for k, v := range q {
+				for is_pos+k >= bands[sfb+1] {
+					sfb++
+				}
+				is[is_pos+k] = float32(v) * gains[sfb]
+			}
+		} else {
+			is[is_pos] = float32(q[0])
+			is[is_pos+1] = float32(q[1])
+			is[is_pos+2] = float32(q[2])
+			is[is_pos+3] = float32(q[3])
 		}
-		mainData.Is[gr][ch][is_pos] = float32(w)
-		is_pos++
-		if is_pos >= consts.SamplesPerGr {
-			break
-		}
-		mainData.Is[gr][ch][is_pos] = float32(x)
-		is_pos++
-		if is_pos >= consts.SamplesPerGr {
-			break
-		}
-		mainData.Is[gr][ch][is_pos] = float32(y)
-		is_pos++
+		is_pos += 4
 	}
 	// Check that we didn't read past the end of this section
-	if m.BitPos() > (bit_pos_end + 1) {
+	if pos > bit_pos_end+1 {
 		// Remove last words read
 		is_pos -= 4
 	}
@@ -123,10 +153,7 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	sideInfo.Count1[gr][ch] = is_pos
 
 	// Zero out the last part if necessary
-	for is_pos < consts.SamplesPerGr {
-		mainData.Is[gr][ch][is_pos] = 0.0
-		is_pos++
-	}
+	clear(is[is_pos:])
 	// Set the bitpos to point to the next part to read
 	m.SetPos(bit_pos_end + 1)
 	return nil

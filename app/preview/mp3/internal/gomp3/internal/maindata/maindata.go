@@ -33,6 +33,9 @@ type MainData struct {
 	ScalefacL [2][2][22]int      // 0-4 bits
 	ScalefacS [2][2][13][3]int   // 0-4 bits
 	Is        [2][2][576]float32 // Huffman coded freq. lines
+	// Requantized (Atelier) marks granules whose Is already holds
+	// requantised values (long blocks; see requant.go).
+	Requantized [2][2]bool
 }
 
 var scalefacSizesMpeg1 = [16][2]int{
@@ -80,7 +83,6 @@ func initSlen() (nSlen2 [512]int) {
 }
 
 func Read(source FullReader, prev *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo) (*MainData, *bits.Bits, error) {
-	nch := header.NumberOfChannels()
 	// Calculate header audio data size
 	framesize, err := header.FrameSize()
 	if err != nil {
@@ -107,17 +109,27 @@ func Read(source FullReader, prev *bits.Bits, header frameheader.FrameHeader, si
 		return nil, nil, err
 	}
 
-	if header.LowSamplingFrequency() == 1 {
-		return getScaleFactorsMpeg2(m, header, sideInfo)
+	md := &MainData{}
+	if err := Decode(m, header, sideInfo, md); err != nil {
+		return nil, nil, err
 	}
-	return getScaleFactorsMpeg1(nch, m, header, sideInfo)
+	return md, m, nil
 }
 
-func getScaleFactorsMpeg2(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo) (*MainData, *bits.Bits, error) {
+// Decode reads the scale factors and Huffman data of a frame from m into md
+// (Atelier: md is reused from frame to frame, nothing is allocated).
+func Decode(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo, md *MainData) error {
+	md.ScalefacL = [2][2][22]int{}
+	md.ScalefacS = [2][2][13][3]int{}
+	if header.LowSamplingFrequency() == 1 {
+		return getScaleFactorsMpeg2(m, header, sideInfo, md)
+	}
+	return getScaleFactorsMpeg1(header.NumberOfChannels(), m, header, sideInfo, md)
+}
+
+func getScaleFactorsMpeg2(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo, md *MainData) error {
 
 	nch := header.NumberOfChannels()
-
-	md := &MainData{}
 
 	for ch := 0; ch < nch; ch++ {
 		part_2_start := m.BitPos()
@@ -133,7 +145,8 @@ func getScaleFactorsMpeg2(m *bits.Bits, header frameheader.FrameHeader, sideInfo
 			}
 		}
 
-		var scaleFactors []int
+		var sfBuf [64]int // Atelier: at most 54 values, no allocation
+		scaleFactors := sfBuf[:0]
 		d := (slen >> 12) & 0x7
 
 		for i := 0; i < 4; i++ {
@@ -161,6 +174,8 @@ func getScaleFactorsMpeg2(m *bits.Bits, header frameheader.FrameHeader, sideInfo
 				md.ScalefacL[0][ch][i] = scaleFactors[i]
 			}
 		} else {
+			// Atelier: mixed blocks give fewer than 39 values; the rest are 0.
+			scaleFactors = sfBuf[:39]
 			for x := 0; x < 13; x++ {
 				for i := 0; i < 3; i++ {
 					md.ScalefacS[0][ch][x][i] = scaleFactors[(x*3)+i]
@@ -170,15 +185,14 @@ func getScaleFactorsMpeg2(m *bits.Bits, header frameheader.FrameHeader, sideInfo
 
 		// Read Huffman coded data. Skip stuffing bits.
 		if err := readHuffman(m, header, sideInfo, md, part_2_start, 0, ch); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	// The ancillary data is stored here,but we ignore it.
-	return md, m, nil
+	return nil
 }
 
-func getScaleFactorsMpeg1(nch int, m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo) (*MainData, *bits.Bits, error) {
-	md := &MainData{}
+func getScaleFactorsMpeg1(nch int, m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinfo.SideInfo, md *MainData) error {
 	for gr := 0; gr < 2; gr++ {
 		for ch := 0; ch < nch; ch++ {
 			part_2_start := m.BitPos()
@@ -261,12 +275,12 @@ func getScaleFactorsMpeg1(nch int, m *bits.Bits, header frameheader.FrameHeader,
 			}
 			// Read Huffman coded data. Skip stuffing bits.
 			if err := readHuffman(m, header, sideInfo, md, part_2_start, gr, ch); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 	}
 	// The ancillary data is stored here,but we ignore it.
-	return md, m, nil
+	return nil
 }
 
 func read(source FullReader, prev *bits.Bits, size int, offset int) (*bits.Bits, error) {

@@ -63,7 +63,6 @@ var sideInfoBitsToRead = [2][4]int{
 }
 
 func Read(source FullReader, header frameheader.FrameHeader) (*SideInfo, error) {
-	nch := header.NumberOfChannels()
 	framesize, err := header.FrameSize()
 	if err != nil {
 		return nil, err
@@ -88,14 +87,24 @@ func Read(source FullReader, header frameheader.FrameHeader) (*SideInfo, error) 
 		}
 		return nil, fmt.Errorf("mp3: couldn't read sideinfo %d bytes: %v", sideinfo_size, err)
 	}
-	s := bits.New(buf)
+	si := &SideInfo{}
+	Parse(buf, header, si)
+	return si, nil
+}
+
+// Parse reads the side information in buf into si (Atelier: no allocation;
+// buf holds header.SideInfoSize() bytes).
+func Parse(buf []byte, header frameheader.FrameHeader, si *SideInfo) {
+	*si = SideInfo{}
+	nch := header.NumberOfChannels()
+	var s bits.Bits
+	s.Reset(buf)
 
 	mpeg1Frame := header.LowSamplingFrequency() == 0
 	bitsToRead := sideInfoBitsToRead[header.LowSamplingFrequency()]
 
 	// Parse audio data
 	// Pointer to where we should start reading main data
-	si := &SideInfo{}
 	si.MainDataBegin = s.Bits(bitsToRead[0])
 	// Get private bits. Not used for anything.
 	if header.Mode() == consts.ModeSingleChannel {
@@ -157,5 +166,4 @@ func Read(source FullReader, header frameheader.FrameHeader) (*SideInfo, error) 
 			si.Count1TableSelect[gr][ch] = s.Bits(1)
 		}
 	}
-	return si, nil
 }

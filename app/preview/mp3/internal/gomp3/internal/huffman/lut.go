@@ -1,0 +1,206 @@
+package huffman
+
+// Atelier: table-driven Huffman decoding. At start-up every tree of
+// huffmanTable is walked once (the same walk as Decode) and turned into a
+// two-level lookup table: the first level resolves codes of up to lutBits
+// bits in one lookup, longer codes take one more lookup in a subtable.
+// DecodeBig and DecodeQuad read from a 64-bit window of the bit stream.
+
+// Entry layout: bits 0-4 the bits consumed (the whole code for a first-level
+// leaf, the rest of it for a subtable leaf), bits 8-15 the value (x<<4 | y, or
+// vwxy for the quadruple tables); entryPtr marks a first-level entry pointing
+// to a subtable at bits 8-30 with bits 0-4 index bits; entryBad marks a bit
+// pattern that is no code.
+const (
+	entryPtr = 1 << 31
+	entryBad = 1 << 30
+	lutBits  = 8
+)
+
+// LUT is one Huffman table ready for decoding.
+type LUT struct {
+	entries []uint32
+	bits    uint // first-level index bits (0: the table codes nothing)
+	Linbits uint
+}
+
+// LUTs holds tables 0-33 (32 and 33 are the count1 quadruple tables).
+var LUTs [34]LUT
+
+type code struct {
+	bits uint32 // the code, right-aligned
+	n    uint   // its length
+	val  uint16
+}
+
+// walk lists the codes of tree t the way Decode walks it.
+func walk(t huffTables) []code {
+	var out []code
+	var rec func(point int, c uint32, n uint)
+	rec = func(point int, c uint32, n uint) {
+		if point >= t.treelen || n > 19 {
+			return
+		}
+		h := t.hufftable[point]
+		if h&0xff00 == 0 {
+			out = append(out, code{c, n, h & 0xff})
+			return
+		}
+		// bit 1: right
+		p := point
+		for t.hufftable[p]&0xff >= 250 {
+			p += int(t.hufftable[p]) & 0xff
+		}
+		p += int(t.hufftable[p]) & 0xff
+		rec(p, c<<1|1, n+1)
+		// bit 0: left
+		p = point
+		for t.hufftable[p]>>8 >= 250 {
+			p += int(t.hufftable[p]) >> 8
+		}
+		p += int(t.hufftable[p]) >> 8
+		rec(p, c<<1, n+1)
+	}
+	rec(0, 0, 0)
+	return out
+}
+
+func buildLUT(t huffTables) LUT {
+	if t.treelen == 0 {
+		return LUT{Linbits: uint(t.linbits)}
+	}
+	codes := walk(t)
+	maxLen := uint(0)
+	for _, c := range codes {
+		maxLen = max(maxLen, c.n)
+	}
+	l := min(maxLen, lutBits)
+	e := make([]uint32, 1<<l)
+	for i := range e {
+		e[i] = entryBad
+	}
+	// First level: short codes fill every index they prefix.
+	subMax := map[uint32]uint{} // prefix → longest remaining length
+	for _, c := range codes {
+		if c.n <= l {
+			base := c.bits << (l - c.n)
+			for k := uint32(0); k < 1<<(l-c.n); k++ {
+				e[base|k] = uint32(c.n) | uint32(c.val)<<8
+			}
+			continue
+		}
+		p := c.bits >> (c.n - l)
+		subMax[p] = max(subMax[p], c.n-l)
+	}
+	for p := uint32(0); p < 1<<l; p++ {
+		sb, ok := subMax[p]
+		if !ok {
+			continue
+		}
+		off := len(e)
+		for k := 0; k < 1<<sb; k++ {
+			e = append(e, entryBad)
+		}
+		e[p] = entryPtr | uint32(off)<<8 | uint32(sb)
+	}
+	for _, c := range codes {
+		if c.n <= l {
+			continue
+		}
+		p := c.bits >> (c.n - l)
+		ptr := e[p]
+		off, sb := int(ptr>>8&0x7fffff), uint(ptr&31)
+		rest := c.n - l
+		base := (c.bits & (1<<rest - 1)) << (sb - rest)
+		for k := uint32(0); k < 1<<(sb-rest); k++ {
+			e[off+int(base|k)] = uint32(rest) | uint32(c.val)<<8
+		}
+	}
+	return LUT{entries: e, bits: l, Linbits: uint(t.linbits)}
+}
+
+func init() {
+	for i, t := range huffmanMain {
+		LUTs[i] = buildLUT(t)
+	}
+}
+
+// Empty reports whether the table codes nothing (tables 0, 4, 14): its
+// values are all zero and take no bits.
+func (t *LUT) Empty() bool { return t.bits == 0 }
+
+// lookup resolves the code at the top of w: the value and the bits used, or
+// ok false for a bit pattern that is no code.
+func (t *LUT) lookup(w uint64) (val uint32, n uint, ok bool) {
+	e := t.entries[w>>(64-t.bits)]
+	if e&entryPtr != 0 {
+		sb := uint(e & 31)
+		off := uint64(e >> 8 & 0x7fffff)
+		e = t.entries[off+(w<<t.bits)>>(64-sb)]
+		if e&entryBad != 0 {
+			return 0, 0, false
+		}
+		return e >> 8 & 0xff, t.bits + uint(e&31), true
+	}
+	if e&entryBad != 0 {
+		return 0, 0, false
+	}
+	return e >> 8 & 0xff, uint(e & 31), true
+}
+
+// DecodeBig decodes one big_values pair (with linbits and signs) from the
+// top of w, which must hold at least 47 valid bits; it returns the pair and
+// the bits used.
+func (t *LUT) DecodeBig(w uint64) (x, y int, n uint, ok bool) {
+	val, n, ok := t.lookup(w)
+	if !ok {
+		return 0, 0, 0, false
+	}
+	w <<= n
+	x, y = int(val>>4), int(val&15)
+	if lb := t.Linbits; lb != 0 && x == 15 {
+		x += int(w >> (64 - lb))
+		w <<= lb
+		n += lb
+	}
+	if x != 0 {
+		if w>>63 != 0 {
+			x = -x
+		}
+		w <<= 1
+		n++
+	}
+	if lb := t.Linbits; lb != 0 && y == 15 {
+		y += int(w >> (64 - lb))
+		w <<= lb
+		n += lb
+	}
+	if y != 0 {
+		if w>>63 != 0 {
+			y = -y
+		}
+		n++
+	}
+	return x, y, n, true
+}
+
+// DecodeQuad decodes one count1 quadruple (v, w, x, y with signs) from the
+// top of bits (at least 10 valid bits).
+func (t *LUT) DecodeQuad(bits uint64) (q [4]int, n uint, ok bool) {
+	val, n, ok := t.lookup(bits)
+	if !ok {
+		return q, 0, false
+	}
+	bits <<= n
+	for i := 0; i < 4; i++ {
+		if val&(8>>i) != 0 {
+			q[i] = 1
+			if bits>>63 != 0 {
+				q[i] = -1
+			}
+			bits <<= 1
+			n++
+		}
+	}
+	return q, n, true
+}
