@@ -17,9 +17,9 @@ var typicalQueries = []struct {
 	sort Sort
 	desc bool
 }{
-	{"", SortName, false},                     // opening the Library
-	{"kick", SortName, false},                 // a word
-	{"kind:audio rating>=3", SortDate, true},  // recent good takes
+	{"", SortName, false},                    // opening the Library
+	{"kick", SortName, false},                // a word
+	{"kind:audio rating>=3", SortDate, true}, // recent good takes
 	{"kind:audio tag:vocals rating>=4 lufs>-14 duration<3m bpm:118..126 modified<7d \"night drive\"", SortLoudness, false},
 	{"drive -loop bpm:118..126", SortDuration, true}, // free word, negation, range
 }

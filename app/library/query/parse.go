@@ -3,16 +3,16 @@
 //
 // A query is a list of terms, all of which must match:
 //
-//	kind:audio tag:vocals rating>=4 lufs>-14 duration<3m bpm:118..126 modified<7d "night drive"
+//		kind:audio tag:vocals rating>=4 lufs>-14 duration<3m bpm:118..126 modified<7d "night drive"
 //
-//   - free words and "quoted phrases" match the path (name and folders), the
-//     metadata read from the file (title, artist, album, comment, camera...),
-//     its tags and its note, ignoring case;
-//   - field:value, field=value, field!=value, and for numbers and dates
-//     field<v, field<=v, field>v, field>=v, field:a..b (either end may be left
-//     open: bpm:120.., duration:..30s);
-//   - a comma lists alternatives: kind:audio,image tag:drums,perc;
-//   - a leading minus negates a term: -tag:rejected -draft.
+//	  - free words and "quoted phrases" match the path (name and folders), the
+//	    metadata read from the file (title, artist, album, comment, camera...),
+//	    its tags and its note, ignoring case;
+//	  - field:value, field=value, field!=value, and for numbers and dates
+//	    field<v, field<=v, field>v, field>=v, field:a..b (either end may be left
+//	    open: bpm:120.., duration:..30s);
+//	  - a comma lists alternatives: kind:audio,image tag:drums,perc;
+//	  - a leading minus negates a term: -tag:rejected -draft.
 //
 // Numbers take units: durations 90, 90s, 3m, 1m30s, 1:30, 1h; sizes 500, 64k,
 // 10MB, 1.5GB (powers of 1024); loudness in LUFS (negative: lufs>-14).
@@ -54,13 +54,13 @@ func (o Op) String() string { return opText[o] }
 type Type uint8
 
 const (
-	TText  Type = iota // free text, substring match
-	TWord              // a word compared whole (kind, tag, label, ext)
-	TNum               // a plain number
-	TDur               // a duration in seconds
-	TSize              // a size in bytes
-	TDate              // a point in time
-	THas               // has:thing
+	TText Type = iota // free text, substring match
+	TWord             // a word compared whole (kind, tag, label, ext)
+	TNum              // a plain number
+	TDur              // a duration in seconds
+	TSize             // a size in bytes
+	TDate             // a point in time
+	THas              // has:thing
 )
 
 // Field names a column a term filters on.

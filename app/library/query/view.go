@@ -86,10 +86,10 @@ const (
 // extra holds the rarer, wider columns of a row: nil for a file without
 // metadata or marks, so a plain file costs one pointer.
 type extra struct {
-	info  *Facts // the facts beyond the numeric columns (nil: none)
-	tags  []uint32
-	note  string
-	text  string // lower-cased metadata, tags and note, for free words
+	info *Facts // the facts beyond the numeric columns (nil: none)
+	tags []uint32
+	note string
+	text string // lower-cased metadata, tags and note, for free words
 }
 
 func (x *extra) empty() bool {
