@@ -12,7 +12,7 @@ if [ "$mode" = run ]; then
   pkgs+=(gstreamer1.0-plugins-good xvfb)
 fi
 if [ "$mode" = test ]; then
-  pkgs+=(xvfb xauth x11-utils xdotool imagemagick chromium sox libsox-fmt-mp3 lame ffmpeg mpg123 flac rclone restic gstreamer1.0-plugins-good dbus-x11 fonts-dejavu-core bc desktop-file-utils libgtk-3-bin)
+  pkgs+=(xvfb xauth x11-utils xdotool imagemagick chromium sox libsox-fmt-mp3 lame ffmpeg mpg123 flac rclone restic gstreamer1.0-plugins-good dbus-x11 fonts-dejavu-core bc desktop-file-utils libgtk-3-bin libimage-exiftool-perl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
