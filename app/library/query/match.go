@@ -11,11 +11,20 @@ type pred func(r uint32) bool
 // ("" = all) scopes it. Free words are looked up in the text index at once
 // (unless single: the predicate is for one row). The caller holds the lock.
 func (v *View) compile(q Query, project string, single bool) pred {
+	p, _ := v.compileCand(q, project, single)
+	return p
+}
+
+// compileCand is compile that also returns the candidate rows (a bitset, nil
+// for all rows): every match is among them. Free words narrow them, so a
+// query with a word only tests the rows that hold it.
+func (v *View) compileCand(q Query, project string, single bool) (pred, []uint64) {
+	var cand []uint64
 	var ps []pred
 	if project != "" {
 		pid, ok := v.projID[project]
 		if !ok {
-			return func(uint32) bool { return false }
+			return none, nil
 		}
 		ps = append(ps, func(r uint32) bool { return v.proj[r] == pid })
 	}
@@ -24,7 +33,18 @@ func (v *View) compile(q Query, project string, single bool) pred {
 	for _, t := range q.Terms {
 		var p pred
 		if t.Field == FText && !single {
-			p = v.textBits(t.Values[0].Text)
+			bits := v.textBits(t.Values[0].Text)
+			if !t.Not {
+				if cand == nil {
+					cand = bits
+				} else {
+					for i := range cand {
+						cand[i] &= bits[i]
+					}
+				}
+				continue // the candidates hold it
+			}
+			p = func(r uint32) bool { return bits[r>>6]&(1<<(r&63)) != 0 }
 		} else {
 			p = v.term(t)
 		}
@@ -41,14 +61,17 @@ func (v *View) compile(q Query, project string, single bool) pred {
 	}
 	ps = append(ps, cheap...)
 	ps = append(ps, costly...)
+	if cand != nil {
+		ps = append(ps, func(r uint32) bool { return cand[r>>6]&(1<<(r&63)) != 0 })
+	}
 	switch len(ps) {
 	case 0:
-		return func(uint32) bool { return true }
+		return func(uint32) bool { return true }, cand
 	case 1:
-		return ps[0]
+		return ps[0], cand
 	case 2:
 		a, b := ps[0], ps[1]
-		return func(r uint32) bool { return a(r) && b(r) }
+		return func(r uint32) bool { return a(r) && b(r) }, cand
 	}
 	return func(r uint32) bool {
 		for _, p := range ps {
@@ -57,7 +80,7 @@ func (v *View) compile(q Query, project string, single bool) pred {
 			}
 		}
 		return true
-	}
+	}, cand
 }
 
 // anyOf matches when one of the values matches.
@@ -88,11 +111,11 @@ func inRange(x float64, val Value) bool {
 
 func none(uint32) bool { return false }
 
-// textBits finds the rows whose text holds w, as a predicate.
-func (v *View) textBits(w string) pred {
+// textBits finds the rows whose text holds w.
+func (v *View) textBits(w string) []uint64 {
 	bits := make([]uint64, (len(v.path)+63)/64)
 	v.text.search(w, func(r uint32) { bits[r>>6] |= 1 << (r & 63) })
-	return func(r uint32) bool { return bits[r>>6]&(1<<(r&63)) != 0 }
+	return bits
 }
 
 func (v *View) term(t Term) pred {

@@ -3,6 +3,7 @@ package query
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -563,20 +564,32 @@ func (v *View) Query(q Query, o Options) Page {
 // query runs under the lock; it returns false when it needs the order of
 // o.Sort and that order is stale.
 func (v *View) query(q Query, o Options) (Page, bool) {
-	match := v.compile(q, o.Project, false)
+	match, cand := v.compileCand(q, o.Project, false)
 	n := len(v.path)
-	bits := make([]uint64, (n+63)/64)
+	hit := make([]uint64, (n+63)/64)
 	var hits []uint32
 	total := 0
-	for r := range n {
+	test := func(r int) {
 		if v.path[r] == "" || !match(uint32(r)) {
-			continue
+			return
 		}
-		bits[r>>6] |= 1 << (r & 63)
+		hit[r>>6] |= 1 << (r & 63)
 		if total < sortAllAbove {
 			hits = append(hits, uint32(r))
 		}
 		total++
+	}
+	if cand != nil { // only the rows holding the free words
+		for w, word := range cand {
+			for word != 0 {
+				test(w<<6 | bits.TrailingZeros64(word))
+				word &= word - 1
+			}
+		}
+	} else {
+		for r := range n {
+			test(r)
+		}
 	}
 	page := Page{Offset: o.Offset, Total: total, Rows: []Row{}}
 	if o.Offset >= total {
@@ -592,7 +605,7 @@ func (v *View) query(q Query, o Options) (Page, bool) {
 	if ord.dirty {
 		return page, false
 	}
-	v.pick(ord, o, &page, bits)
+	v.pick(ord, o, &page, hit)
 	return page, true
 }
 
