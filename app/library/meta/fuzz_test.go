@@ -142,4 +142,3 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
-
