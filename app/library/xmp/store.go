@@ -29,7 +29,7 @@ type Collection struct {
 
 // Tables under the library's prefix.
 var (
-	marksTable       = localdb.NewTable[Entry]("lib/marks/")      // <project>/<path>
+	marksTable       = localdb.NewTable[Entry]("lib/marks/")     // <project>/<path>
 	collectionsTable = localdb.NewTable[Collection]("lib/coll/") // <id>
 )
 

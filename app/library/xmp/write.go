@@ -82,10 +82,10 @@ func Update(doc []byte, m Marks) ([]byte, error) {
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	d.Strict = true
 	type open struct {
-		name   xml.Name
-		from   int               // offset of its start tag
-		scope  map[string]string // prefixes bound here and above
-		cut    bool              // a property of ours, cut whole
+		name  xml.Name
+		from  int               // offset of its start tag
+		scope map[string]string // prefixes bound here and above
+		cut   bool              // a property of ours, cut whole
 	}
 	var stack []open
 	var cuts []span

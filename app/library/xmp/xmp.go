@@ -38,7 +38,9 @@ type Marks struct {
 }
 
 // IsZero reports whether m says nothing.
-func (m Marks) IsZero() bool { return m.Rating == 0 && m.Label == "" && len(m.Tags) == 0 && m.Note == "" }
+func (m Marks) IsZero() bool {
+	return m.Rating == 0 && m.Label == "" && len(m.Tags) == 0 && m.Note == ""
+}
 
 // Equal compares marks (tags in order).
 func (m Marks) Equal(o Marks) bool {

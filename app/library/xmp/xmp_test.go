@@ -197,9 +197,9 @@ func TestUpdateKeepsOtherPrograms(t *testing.T) {
 
 func TestUpdateOddDocuments(t *testing.T) {
 	for name, doc := range map[string]string{
-		"self-closing": `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="1"/></rdf:RDF></x:xmpmeta>`,
-		"other prefixes": `<x:xmpmeta xmlns:x="adobe:ns:meta/"><R:RDF xmlns:R="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><R:Description xmlns:xap="http://ns.adobe.com/xap/1.0/"><xap:Rating>2</xap:Rating></R:Description></R:RDF></x:xmpmeta>`,
-		"no namespaces": `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about=""></rdf:Description></rdf:RDF></x:xmpmeta>`,
+		"self-closing":     `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="1"/></rdf:RDF></x:xmpmeta>`,
+		"other prefixes":   `<x:xmpmeta xmlns:x="adobe:ns:meta/"><R:RDF xmlns:R="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><R:Description xmlns:xap="http://ns.adobe.com/xap/1.0/"><xap:Rating>2</xap:Rating></R:Description></R:RDF></x:xmpmeta>`,
+		"no namespaces":    `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about=""></rdf:Description></rdf:RDF></x:xmpmeta>`,
 		"xmp prefix taken": `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:xmp="urn:other" xmlns:dc="urn:other2"><xmp:Rating>keep me</xmp:Rating></rdf:Description></rdf:RDF></x:xmpmeta>`,
 	} {
 		out, err := Update([]byte(doc), sample)
