@@ -669,3 +669,51 @@ func (v *View) Paths(q Query, project string, limit int) []string {
 	}
 	return out
 }
+
+// FileKey names a file of a project.
+type FileKey struct {
+	Project string `json:"project"`
+	Path    string `json:"path"`
+}
+
+// Delta says a file joined or left a saved query (a smart collection).
+type Delta struct {
+	Collection string  `json:"collection"`
+	File       FileKey `json:"file"`
+	Joined     bool    `json:"joined"` // false: it left
+}
+
+// Around runs mutate (an Apply, SetMarks or SetFacts of the files in keys)
+// and reports which of the files joined or left each saved query of qs (by
+// collection id): how a smart collection in the sidebar updates live.
+func (v *View) Around(keys []FileKey, qs map[string]Query, mutate func()) []Delta {
+	before := make([]map[string]bool, len(keys))
+	for i, k := range keys {
+		before[i] = map[string]bool{}
+		for id, q := range qs {
+			before[i][id] = v.Match(q, k.Project, k.Path)
+		}
+	}
+	mutate()
+	var out []Delta
+	for i, k := range keys {
+		for id, q := range qs {
+			if after := v.Match(q, k.Project, k.Path); after != before[i][id] {
+				out = append(out, Delta{Collection: id, File: k, Joined: after})
+			}
+		}
+	}
+	return out
+}
+
+// Keys lists the files a batch of changes touches (both ends of a rename).
+func Keys(cs []Change) []FileKey {
+	out := make([]FileKey, 0, len(cs))
+	for _, c := range cs {
+		if c.From != "" {
+			out = append(out, FileKey{string(c.Record.Project), c.From})
+		}
+		out = append(out, FileKey{string(c.Record.Project), c.Record.Path})
+	}
+	return out
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"atelier/app/index"
+	"atelier/app/library/meta"
 )
 
 func rec(project, p string, size int64, mtime time.Time) index.FileRecord {
@@ -395,5 +396,57 @@ func TestViewTags(t *testing.T) {
 	}
 	if v.Count(MustParse("tag:DRUMS"), "") != 2 {
 		t.Fatal("tags match regardless of case")
+	}
+}
+
+// TestCollectionsFollowChanges: smart collections learn of each file that
+// joins or leaves them as files appear, change, are rated and renamed.
+func TestCollectionsFollowChanges(t *testing.T) {
+	v := newTestView(nil)
+	qs := map[string]Query{"keepers": MustParse("kind:audio rating>=4"), "short": MustParse("duration<1s"), "drums": MustParse("path:drums/")}
+	apply := func(cs ...Change) []Delta {
+		return v.Around(Keys(cs), qs, func() { v.Apply(cs) })
+	}
+	// a matching file appears
+	d := apply(create(rec("p", "drums/kick.wav", 10, testNow), &Facts{Duration: 0.3}))
+	if len(d) != 2 || !hasDelta(d, "short", "drums/kick.wav", true) || !hasDelta(d, "drums", "drums/kick.wav", true) {
+		t.Fatalf("a new kick: %+v", d)
+	}
+	// rated: joins keepers
+	d = v.Around([]FileKey{{"p", "drums/kick.wav"}}, qs, func() { v.SetMarks("p", "drums/kick.wav", Marks{Rating: 5}) })
+	if len(d) != 1 || !hasDelta(d, "keepers", "drums/kick.wav", true) {
+		t.Fatalf("rated: %+v", d)
+	}
+	// renamed out of drums/: leaves drums, stays a keeper
+	r := rec("p", "fx/kick.wav", 10, testNow)
+	r.SHA256 = rec("p", "drums/kick.wav", 10, testNow).SHA256
+	d = apply(Change{Change: index.Change{Op: index.OpRename, Record: r, From: "drums/kick.wav"}})
+	if !hasDelta(d, "drums", "drums/kick.wav", false) || !hasDelta(d, "keepers", "fx/kick.wav", true) || !hasDelta(d, "keepers", "drums/kick.wav", false) {
+		t.Fatalf("renamed: %+v", d)
+	}
+	// deleted: leaves what it was in
+	d = apply(Change{Change: index.Change{Op: index.OpDelete, Record: r}})
+	if !hasDelta(d, "keepers", "fx/kick.wav", false) || !hasDelta(d, "short", "fx/kick.wav", false) {
+		t.Fatalf("deleted: %+v", d)
+	}
+}
+
+func hasDelta(ds []Delta, coll, p string, joined bool) bool {
+	for _, d := range ds {
+		if d.Collection == coll && d.File.Path == p && d.Joined == joined {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFactsOfMetadata(t *testing.T) {
+	l := -14.2
+	f := FactsOf(meta.Meta{Title: "", BPM: 122, Key: "Am", Description: "bext text", IXML: map[string]string{"SCENE": "12A", "TAKE": "3"}, HasCover: true}, 95, &l, 0, 0)
+	v := newTestView([]Change{create(rec("p", "rec/take.wav", 1, testNow), &f)})
+	for _, q := range []string{"bpm:122 key:Am has:cover lufs<-14 duration>1m", `"scene 12a take 3"`, "bext"} {
+		if v.Count(MustParse(q), "") != 1 {
+			t.Errorf("%q does not find a file with those facts", q)
+		}
 	}
 }
