@@ -16,6 +16,17 @@ type textIndex struct {
 	rows    []uint32 // the row of each segment
 	rowAt   []uint32 // by row: start of its live segment, or noSeg
 	garbage int
+	freq    [256]uint32 // how often each byte occurs in the live text: the rarest of a word anchors its search
+}
+
+func (t *textIndex) count(b []byte, add bool) {
+	for _, c := range b {
+		if add {
+			t.freq[c]++
+		} else {
+			t.freq[c]--
+		}
+	}
 }
 
 const noSeg = ^uint32(0)
@@ -46,9 +57,13 @@ func (t *textIndex) segLen(r uint32) int {
 // set makes text the searchable text of row r.
 func (t *textIndex) set(r uint32, text string, all func(r uint32) string) {
 	t.grow(r)
-	if t.rowAt[r] != noSeg {
-		t.garbage += t.segLen(r)
+	if at := t.rowAt[r]; at != noSeg {
+		n := t.segLen(r)
+		t.count(t.blob[at:int(at)+n], false)
+		t.garbage += n
 	}
+	t.count([]byte(text), true)
+	t.freq['\n']++
 	if len(t.blob)+len(text)+1 >= int(noSeg) {
 		t.compact(all)
 	}
@@ -65,7 +80,9 @@ func (t *textIndex) set(r uint32, text string, all func(r uint32) string) {
 // drop forgets row r's text.
 func (t *textIndex) drop(r uint32) {
 	if int(r) < len(t.rowAt) && t.rowAt[r] != noSeg {
-		t.garbage += t.segLen(r)
+		at, n := t.rowAt[r], t.segLen(r)
+		t.count(t.blob[at:int(at)+n], false)
+		t.garbage += n
 		t.rowAt[r] = noSeg
 	}
 }
@@ -99,19 +116,48 @@ func (t *textIndex) search(w string, mark func(r uint32)) {
 		return
 	}
 	pat := []byte(w)
+	// the rarest byte of the word anchors a vectorised IndexByte scan
+	ai := 0
+	for i := range pat {
+		if t.freq[pat[i]] < t.freq[pat[ai]] {
+			ai = i
+		}
+	}
+	anchor, blob := pat[ai], t.blob
 	k := 0 // the segment where the sweep is
-	for i := 0; i < len(t.blob); {
-		j := bytes.Index(t.blob[i:], pat)
+	for i := ai; i < len(blob); {
+		j := bytes.IndexByte(blob[i:], anchor)
 		if j < 0 {
 			return
 		}
-		pos := uint32(i + j)
-		base := k
-		k = base + sort.Search(len(t.starts)-base, func(n int) bool { return t.starts[base+n] > pos }) - 1
+		p := i + j - ai // where the word would start
+		if p+len(pat) > len(blob) {
+			return
+		}
+		if !bytes.Equal(blob[p:p+len(pat)], pat) {
+			i += j + 1
+			continue
+		}
+		k = t.segAt(k, uint32(p))
 		if r := t.rows[k]; t.rowAt[r] == t.starts[k] {
 			mark(r)
 		}
-		i = t.segEnd(k) // one match per segment is enough
+		i = t.segEnd(k) + ai // one match per segment is enough
 		k++
+		if k >= len(t.starts) {
+			return
+		}
 	}
+}
+
+// segAt is the segment holding pos, searching forward from segment k
+// (starts[k] <= pos), galloping then bisecting.
+func (t *textIndex) segAt(k int, pos uint32) int {
+	step := 1
+	for k+step < len(t.starts) && t.starts[k+step] <= pos {
+		k += step
+		step *= 2
+	}
+	hi := min(k+step, len(t.starts))
+	return k + sort.Search(hi-k, func(n int) bool { return t.starts[k+n] > pos }) - 1
 }
