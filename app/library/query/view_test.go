@@ -450,3 +450,28 @@ func TestFactsOfMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestViewConcurrent runs queries while files change (go test -race).
+func TestViewConcurrent(t *testing.T) {
+	v := newTestView(sampleChanges(3000))
+	cs := sampleChanges(300)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, c := range cs {
+			c.Record.Size += int64(i)
+			c.Record.SHA256[1]++
+			c.Op = index.OpModify
+			v.Apply([]Change{c})
+			v.SetMarks(string(c.Record.Project), c.Record.Path, Marks{Rating: i % 6, Tags: []string{"t"}})
+		}
+	}()
+	qs := []Query{MustParse("kick"), MustParse("rating>=3 tag:t"), {}}
+	for i := 0; i < 200; i++ {
+		p := v.Query(qs[i%3], Options{Sort: Sort(i % int(numSorts)), Desc: i%2 == 0, Limit: 50})
+		if p.Total < len(p.Rows) {
+			t.Fatalf("total %d < rows %d", p.Total, len(p.Rows))
+		}
+	}
+	<-done
+}
