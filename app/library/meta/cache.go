@@ -96,3 +96,16 @@ func (c *Cache) Forget(live func(hash string) bool) (int, error) {
 	}
 	return total, nil
 }
+
+// Each calls fn for every entry of this Version (to fill the Library's view
+// at start).
+func (c *Cache) Each(fn func(hash string, e Entry)) error {
+	return c.db.View(func(tx *localdb.Tx) error {
+		return cacheTable.Scan(tx, "", func(h string, e Entry) error {
+			if e.Version == Version {
+				fn(h, e)
+			}
+			return nil
+		})
+	})
+}

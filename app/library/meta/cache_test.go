@@ -38,6 +38,11 @@ func TestCache(t *testing.T) {
 	if _, ok, _ := c.Get("h2"); !ok {
 		t.Fatal("the failure was not cached")
 	}
+	seen := 0
+	c.Each(func(string, Entry) { seen++ })
+	if seen != 2 {
+		t.Fatalf("Each saw %d entries, want 2", seen)
+	}
 	n, err := c.Forget(func(h string) bool { return h == "h1" })
 	if err != nil || n != 1 {
 		t.Fatalf("Forget = %d %v", n, err)
