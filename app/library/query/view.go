@@ -440,16 +440,17 @@ func containsU32(s []uint32, x uint32) bool {
 }
 
 func (v *View) labelCode(l string) uint8 {
-	l = strings.ToLower(strings.TrimSpace(l))
-	if id, ok := v.labelID[l]; ok {
+	l = strings.TrimSpace(l)
+	k := strings.ToLower(l)
+	if id, ok := v.labelID[k]; ok {
 		return id
 	}
 	if len(v.labels) >= math.MaxUint8 {
 		return 0 // more than 254 distinct labels: the rest are not searchable
 	}
 	id := uint8(len(v.labels))
-	v.labels = append(v.labels, l)
-	v.labelID[l] = id
+	v.labels = append(v.labels, l) // as first written
+	v.labelID[k] = id
 	return id
 }
 

@@ -325,8 +325,9 @@ func TestViewChanges(t *testing.T) {
 	if _, ok := v.Get("p", "a/take.wav"); ok {
 		t.Fatal("the old path is still in the view after a rename")
 	}
+	v.SetMarks("p", "b/take 2.wav", Marks{Rating: 4, Label: "Purple", Tags: []string{"keeper"}})
 	row, ok := v.Get("p", "b/take 2.wav")
-	if !ok || row.Rating != 4 || !slices.Equal(row.Tags, []string{"keeper"}) || row.Duration != 3 || row.Title != "Alpha" || row.Name != "take 2.wav" {
+	if !ok || row.Label != "Purple" || row.Rating != 4 || !slices.Equal(row.Tags, []string{"keeper"}) || row.Duration != 3 || row.Title != "Alpha" || row.Name != "take 2.wav" {
 		t.Fatalf("after a rename: %+v", row)
 	}
 	// new content: facts are forgotten until the metadata is read again; marks stay
