@@ -149,6 +149,10 @@ type Service struct {
 	// settling holds the timer of each file waiting for that.
 	settle   time.Duration
 	settling map[string]*time.Timer // tag → timer
+
+	// find is the searching side: the in-memory view of every file, the
+	// marks (store and sidecars), the metadata cache (find.go).
+	find *finder
 }
 
 // New opens the Library: the bound service and the engine's Control of it.
@@ -158,6 +162,7 @@ func New(c Config) (*Service, *Control, error) {
 	}
 	s := &Service{db: c.DB, log: c.Log, host: c.Host, files: c.Files, record: c.Record,
 		cache: preview.NewCache(c.CacheDir), wanted: map[string]preview.Key{}, failed: map[string]preview.Meta{}}
+	s.find = newFinder(s)
 	s.queue = preview.NewQueue(0, s.render, s.finished)
 	s.queue.LimitMemory(preview.DecodeMemory, preview.EstimateMemory)
 	s.settle, s.settling = c.Settle, map[string]*time.Timer{}
@@ -175,6 +180,7 @@ func (s *Service) start(ctx context.Context) {
 	s.mu.Unlock()
 	s.checkCache() // a wiped cache invalidates the stored metadata
 	s.queue.Start(ctx)
+	s.host.Go(func(context.Context) { s.ensureLoaded() }) // the view, before the first query asks
 	s.host.Go(func(ctx context.Context) {
 		t := time.NewTimer(2 * time.Minute)
 		defer t.Stop()

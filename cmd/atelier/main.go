@@ -136,6 +136,10 @@ func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Comman
 		newFilesCommand(gopts),
 		newStatusCommand(gopts),
 		newPreviewCommand(gopts),
+		newFindCommand(gopts),
+		newTagCommand(gopts),
+		newRateCommand(gopts),
+		newCollectionCommand(gopts),
 		// sync
 		newSyncCommand(gopts),
 		newRemoteCommand(gopts),
