@@ -55,6 +55,18 @@ describe('PagedItems', () => {
     expect(p.at(200)).toBeUndefined()
     expect(p.at(0)).toBe('q500 0')
   })
+  it('refreshes the loaded pages in place', async () => {
+    let n = 0
+    const p = new PagedItems(async (offset: number) => ({ total: 1000, rows: Array.from({ length: 200 }, (_, k) => `v${n} ${offset + k}`) }), 200)
+    await p.reset()
+    await p.ensure(400, 420)
+    n = 1
+    await p.refresh()
+    expect(p.at(0)).toBe('v1 0')
+    expect(p.at(410)).toBe('v1 410')
+    expect(p.indexOf((x) => x === 'v1 410')).toBe(410)
+    expect(p.indexOf((x) => x === 'nope')).toBe(-1)
+  })
   it('updates a loaded item in place', async () => {
     const e = engine(10)
     const p = new PagedItems(e.fetch, 200)

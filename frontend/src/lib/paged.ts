@@ -65,6 +65,25 @@ export class PagedItems<T> {
     }
   }
 
+  /** indexOf finds a loaded item (-1: not loaded). */
+  indexOf(pred: (item: T) => boolean): number {
+    for (const [p, rows] of this.pages) {
+      const k = rows.findIndex(pred)
+      if (k >= 0) return p * this.pageSize + k
+    }
+    return -1
+  }
+
+  /** refresh fetches the loaded pages again (files changed, marks changed),
+   * keeping what is shown until the new answers arrive. */
+  async refresh(): Promise<void> {
+    this.generation++
+    this.loading.clear()
+    const loaded = [...this.pages.keys()]
+    if (loaded.length === 0) loaded.push(0)
+    await Promise.all(loaded.map((p) => this.load(p)))
+  }
+
   private load(p: number): Promise<void> {
     const busy = this.loading.get(p)
     if (busy) return busy

@@ -65,3 +65,46 @@ export interface Progress {
   unit: string
   note?: string
 }
+
+/** The marks a creator puts on a file (kept in XMP sidecars too). */
+export interface Marks {
+  rating: number // 0 unrated, 1..5, -1 rejected
+  label?: string
+  tags?: string[]
+  note?: string
+}
+/** One file of a Library.Query answer: an Item with its metadata and marks. */
+export interface FindRow extends Item {
+  project: string
+  bpm?: number
+  title?: string
+  artist?: string
+  album?: string
+  key?: string
+  rating?: number
+  label?: string
+  tags?: string[]
+  note?: string
+}
+export interface FindPage {
+  total: number
+  offset: number
+  rows: FindRow[]
+  ms: number
+}
+/** An edit of marks: fields left out stay as they are. */
+export interface MarkChange {
+  rating?: number
+  label?: string
+  addTags?: string[]
+  removeTags?: string[]
+  note?: string
+}
+export interface Collection {
+  id: string
+  name: string
+  query: string
+  sort?: string
+  project?: string
+  count?: number
+}
