@@ -6,7 +6,7 @@
 // chromium against `atelier daemon --ui`.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
@@ -105,5 +105,7 @@ test(`library: ${files} files open, scroll to the end, filter and rate with a bo
   await page.getByLabel('Sort by').selectOption('-rating')
   await page.locator('.vlist [data-index="0"] .lib-row[data-path="pack 000/take-000040.md"]').waitFor({ timeout: 30000 })
   assert.ok((await rowsInDOM()) <= maxRows, `the DOM holds ${await rowsInDOM()} rows`)
-  console.log(`LIBRARY-BENCH files=${files} firstPaintMs=${firstPaint} lastRowMs=${toLast}`)
+  const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8')
+  const kb = (k) => Number((status.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0)
+  console.log(`LIBRARY-BENCH files=${files} firstPaintMs=${firstPaint} lastRowMs=${toLast} daemonRssMB=${Math.round(kb('VmRSS') / 1024)} daemonPeakRssMB=${Math.round(kb('VmHWM') / 1024)}`)
 })
