@@ -440,3 +440,17 @@ func (s *Service) SaveCollection(collection xmp.Collection) (xmp.Collection, err
 func (s *Service) DeleteCollection(id string) error {
 	return s.find.store.DeleteCollection(id)
 }
+
+// findDetail adds the file's own metadata and its marks to a Detail.
+func (s *Service) findDetail(d *PreviewDetail, r index.FileRecord) {
+	if !r.SHA256.IsZero() {
+		if e, ok, _ := s.find.meta.Get(r.SHA256.String()); ok && e.Meta.Format != "" {
+			m := e.Meta
+			d.Meta = &m
+		}
+	}
+	if e, ok, _ := s.find.store.Get(string(r.Project), r.Path); ok {
+		m := e.Marks
+		d.Marks = &m
+	}
+}

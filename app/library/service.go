@@ -10,6 +10,8 @@ import (
 
 	"atelier/app/host"
 	"atelier/app/index"
+	"atelier/app/library/meta"
+	"atelier/app/library/xmp"
 	"atelier/app/preview"
 	"atelier/app/preview/audio"
 	"atelier/app/preview/thumb"
@@ -81,6 +83,10 @@ type PreviewDetail struct {
 	Messages []string        `json:"messages,omitempty"` // warnings of the render
 	Rendered time.Time       `json:"rendered,omitempty"`
 	RenderMs int64           `json:"renderMs,omitempty"`
+	// What the file says about itself (ID3, Vorbis, RIFF/bext/iXML, AIFF,
+	// EXIF) and the creator's marks (find.go).
+	Meta  *meta.Meta `json:"meta,omitempty"`
+	Marks *xmp.Marks `json:"marks,omitempty"`
 }
 
 // QueueStats describes the render queue.
@@ -279,6 +285,7 @@ func (s *Service) Detail(project, p string) (PreviewDetail, error) {
 	}
 	s.checkCache()
 	d := PreviewDetail{Project: project, LibraryItem: s.item(root, r, nil, s.running())}
+	s.findDetail(&d, r)
 	key, ok := keyOf(r)
 	if !ok {
 		return d, nil

@@ -58,6 +58,8 @@ export interface Detail extends Item {
   messages?: string[]
   rendered?: string
   renderMs?: number
+  meta?: FileMeta
+  marks?: Marks
 }
 export interface Progress {
   done: number
@@ -107,4 +109,31 @@ export interface Collection {
   sort?: string
   project?: string
   count?: number
+}
+
+/** What a file says about itself (ID3, Vorbis comments, RIFF/bext/iXML, AIFF, EXIF). */
+export interface FileMeta {
+  format?: string
+  title?: string
+  artist?: string
+  album?: string
+  genre?: string
+  year?: number
+  comment?: string
+  bpm?: number
+  key?: string
+  copyright?: string
+  software?: string
+  date?: string
+  description?: string
+  originator?: string
+  originationDate?: string
+  originationTime?: string
+  timeReference?: number
+  ixml?: Record<string, string>
+  camera?: string
+  lens?: string
+  taken?: string
+  gps?: boolean
+  hasCover?: boolean
 }
