@@ -135,6 +135,22 @@ func (x LibraryClient) SaveCollection(ctx context.Context, collection xmp.Collec
 	return out, err
 }
 
+// SetSidecarOptions chooses where the project's sidecars go: beside the
+// files (folder "") or in a folder outside the project, named file.ext.xmp
+// ("ext") or file.xmp ("base").
+func (x LibraryClient) SetSidecarOptions(ctx context.Context, project string, o library.SidecarSettings) (library.SidecarSettings, error) {
+	var out library.SidecarSettings
+	err := x.c.Call(ctx, "Library.SetSidecarOptions", &out, project, o)
+	return out, err
+}
+
+// SidecarOptions returns where the project's sidecars go.
+func (x LibraryClient) SidecarOptions(ctx context.Context, project string) (library.SidecarSettings, error) {
+	var out library.SidecarSettings
+	err := x.c.Call(ctx, "Library.SidecarOptions", &out, project)
+	return out, err
+}
+
 // Stats describes the render queue.
 func (x LibraryClient) Stats(ctx context.Context) (library.QueueStats, error) {
 	var out library.QueueStats

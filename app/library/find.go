@@ -1,7 +1,10 @@
 package library
 
 import (
+	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -49,7 +52,11 @@ func newFinder(s *Service) *finder {
 		if err != nil {
 			return xmp.Sidecars{}, err
 		}
-		return xmp.Sidecars{Root: p.Root}, nil
+		o, err := s.SidecarOptions(project)
+		if err != nil {
+			return xmp.Sidecars{}, err
+		}
+		return xmp.Sidecars{Root: p.Root, Dir: o.Folder, Style: xmp.Style(o.Naming)}, nil
 	}}
 	return f
 }
@@ -101,6 +108,7 @@ func (s *Service) ensureLoaded() {
 		}
 		f.pending = nil
 		f.loadMu.Unlock()
+		f.view.Query(query.Query{}, query.Options{Limit: 1}) // the name order, before the first query asks
 		s.log.Info("library view loaded", "files", n, "ms", time.Since(t0).Milliseconds())
 	})
 }
@@ -453,4 +461,64 @@ func (s *Service) findDetail(d *PreviewDetail, r index.FileRecord) {
 		m := e.Marks
 		d.Marks = &m
 	}
+}
+
+// SidecarSettings say where a project's XMP sidecars go.
+type SidecarSettings struct {
+	// Folder keeps the sidecars out of the project, in this folder (the
+	// project's tree mirrored); "" writes them beside the files.
+	Folder string `json:"folder,omitempty"`
+	// Naming of new sidecars: "ext" (file.ext.xmp: darktable, digiKam) or
+	// "base" (file.xmp: Lightroom, Bridge). Existing sidecars keep theirs.
+	Naming string `json:"naming,omitempty"`
+}
+
+var sidecarSettings = localdb.NewTable[SidecarSettings]("lib/sidecars/") // <project id>
+
+// SidecarOptions returns where the project's sidecars go.
+func (s *Service) SidecarOptions(project string) (SidecarSettings, error) {
+	p, err := s.files.Project(project)
+	if err != nil {
+		return SidecarSettings{}, err
+	}
+	var o SidecarSettings
+	err = s.db.View(func(tx *localdb.Tx) error {
+		var err error
+		o, _, err = sidecarSettings.Get(tx, string(p.ID))
+		return err
+	})
+	if o.Naming == "" {
+		o.Naming = string(xmp.StyleExt)
+	}
+	return o, err
+}
+
+// SetSidecarOptions chooses where the project's sidecars go: beside the
+// files (folder "") or in a folder outside the project, named file.ext.xmp
+// ("ext") or file.xmp ("base").
+func (s *Service) SetSidecarOptions(project string, o SidecarSettings) (SidecarSettings, error) {
+	p, err := s.files.Project(project)
+	if err != nil {
+		return o, err
+	}
+	switch o.Naming {
+	case "", string(xmp.StyleExt), string(xmp.StyleBase):
+	default:
+		return o, apierr.Errorf(apierr.InvalidInput, "sidecars are named \"ext\" (file.ext.xmp) or \"base\" (file.xmp), not %q", o.Naming)
+	}
+	if o.Folder != "" {
+		if !filepath.IsAbs(o.Folder) {
+			return o, apierr.Errorf(apierr.InvalidInput, "the sidecar folder must be an absolute path, not %q", o.Folder)
+		}
+		if rel, err := filepath.Rel(p.Root, o.Folder); err == nil && !strings.HasPrefix(rel, "..") {
+			return o, apierr.Errorf(apierr.InvalidInput, "the sidecar folder %s is inside the project: leave it empty to keep sidecars beside the files", o.Folder)
+		}
+		if err := os.MkdirAll(o.Folder, 0o755); err != nil {
+			return o, fmt.Errorf("make the sidecar folder %s: %w", o.Folder, err)
+		}
+	}
+	if err := s.db.Update(func(tx *localdb.Tx) error { return sidecarSettings.Put(tx, string(p.ID), o) }); err != nil {
+		return o, err
+	}
+	return s.SidecarOptions(project)
 }

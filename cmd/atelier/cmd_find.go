@@ -246,3 +246,55 @@ func newCollectionCommand(gopts *globalOptions) *cobra.Command {
 	})
 	return c
 }
+
+func newSidecarsCommand(gopts *globalOptions) *cobra.Command {
+	var project string
+	var o library.SidecarSettings
+	c := &cobra.Command{
+		Use:   "sidecars",
+		Short: "Show or choose where a project's XMP sidecars go (beside the files, or a folder outside it)",
+		Long: "Ratings, labels, tags and notes are written to XMP sidecars. By default they sit beside\n" +
+			"the files as file.ext.xmp; --naming base writes file.xmp (Lightroom, Bridge), and --folder keeps\n" +
+			"them out of the project, in another folder that mirrors its tree (--folder \"\" brings them back).\n\n" +
+			"  atelier sidecars -p songs --folder ~/Sidecars/songs",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			set := cmd.Flags().Changed("folder") || cmd.Flags().Changed("naming")
+			var out library.SidecarSettings
+			err := do(ctx, gopts, func(cl *client.Client) (err error) {
+				if !set {
+					out, err = cl.Library.SidecarOptions(ctx, project)
+					return
+				}
+				cur, err := cl.Library.SidecarOptions(ctx, project)
+				if err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("folder") {
+					cur.Folder = o.Folder
+				}
+				if cmd.Flags().Changed("naming") {
+					cur.Naming = o.Naming
+				}
+				out, err = cl.Library.SetSidecarOptions(ctx, project, cur)
+				return
+			})
+			if err != nil {
+				return err
+			}
+			return output(gopts, out, func(w io.Writer) {
+				where := "beside the files"
+				if out.Folder != "" {
+					where = out.Folder
+				}
+				fmt.Fprintf(w, "folder\t%s\nnaming\t%s\n", where, out.Naming)
+			})
+		},
+	}
+	c.Flags().StringVarP(&project, "project", "p", "", "the project (name, id or folder)")
+	c.Flags().StringVar(&o.Folder, "folder", "", "keep the sidecars in this folder, outside the project (\"\" = beside the files)")
+	c.Flags().StringVar(&o.Naming, "naming", "", "name new sidecars file.ext.xmp (ext) or file.xmp (base)")
+	_ = c.MarkFlagRequired("project")
+	return c
+}

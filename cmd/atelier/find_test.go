@@ -66,6 +66,23 @@ func TestCLIFindTagRateCollection(t *testing.T) {
 	if err != nil || !strings.Contains(out, "lead take") {
 		t.Fatalf("tag --list: %v\n%s", err, out)
 	}
+	// sidecars kept out of the project
+	outside := t.TempDir()
+	if out, err := run(t, d, "sidecars", "-p", "Songs", "--folder", outside, "--naming", "base"); err != nil || !strings.Contains(out, outside) {
+		t.Fatalf("sidecars --folder: %v\n%s", err, out)
+	}
+	if out, err := run(t, d, "rate", "-p", "Songs", "3", "drums/kick.wav"); err != nil {
+		t.Fatalf("rate: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "drums", "kick.xmp")); err != nil {
+		t.Errorf("the sidecar is not in the outside folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(proj, "drums", "kick.wav.xmp")); err == nil {
+		t.Error("a sidecar was written in the project")
+	}
+	if out, err := run(t, d, "sidecars", "-p", "Songs", "--folder", filepath.Join(proj, "x")); err == nil || !strings.Contains(out, "inside the project") {
+		t.Errorf("a sidecar folder inside the project: %v\n%s", err, out)
+	}
 	// mistakes are explained
 	if out, err := run(t, d, "find", "ratng>3"); err == nil || !strings.Contains(out, `no field "ratng"`) {
 		t.Errorf("find with a typo: %v\n%s", err, out)

@@ -140,6 +140,7 @@ func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Comman
 		newTagCommand(gopts),
 		newRateCommand(gopts),
 		newCollectionCommand(gopts),
+		newSidecarsCommand(gopts),
 		// sync
 		newSyncCommand(gopts),
 		newRemoteCommand(gopts),
