@@ -100,6 +100,12 @@ test(`library: ${files} files open, scroll to the end, filter and rate with a bo
   await page.keyboard.press('6') // the red label
   await eventually(async () => (await api('Library.Query', id, 'label:red rating>=4', '', 0, 10)).rows[0]?.path === 'pack 000/take-000040.md', 'the label stored')
 
+  // the search saved as a smart collection, which counts its file
+  await page.getByRole('button', { name: 'Save search' }).click()
+  await page.getByLabel('Collection name').fill('Take forty')
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await eventually(async () => (await page.getByLabel('Smart collection').innerText()).includes('Take forty (1)'), 'the collection listed with its count')
+
   // back to everything, sorted by rating: the rated file first
   await page.getByLabel('Search files').fill('')
   await page.getByLabel('Sort by').selectOption('-rating')
