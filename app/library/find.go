@@ -43,7 +43,19 @@ type finder struct {
 	loadMu  sync.Mutex
 	loaded  bool
 	pending [][]query.Change // changes that came while loading
+
+	// changes are applied in batches (an initial scan sends thousands): a
+	// batch waits at most batchWait, and a query applies it first.
+	batchMu sync.Mutex
+	batch   []query.Change
+	timer   *time.Timer
+
+	collMu  sync.Mutex
+	colls   map[string]query.Query // parsed smart collections (nil: read again)
+	collsAt time.Time
 }
+
+const batchWait = 100 * time.Millisecond
 
 func newFinder(s *Service) *finder {
 	f := &finder{view: query.NewView(), store: xmp.NewStore(s.db), meta: meta.NewCache(s.db)}
@@ -190,26 +202,55 @@ func (s *Service) viewApply(root string, c index.Change) {
 		}
 		return
 	}
+	f.batchMu.Lock()
+	f.batch = append(f.batch, qc)
+	if f.timer == nil {
+		f.timer = time.AfterFunc(batchWait, s.flushView)
+	}
+	f.batchMu.Unlock()
+}
+
+// flushView applies the changes waiting, and tells the smart collections
+// which files joined or left them.
+func (s *Service) flushView() {
+	f := s.find
+	f.batchMu.Lock()
+	cs := f.batch
+	f.batch = nil
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+	f.batchMu.Unlock()
+	if len(cs) == 0 || s.host.Context().Err() != nil {
+		return // nothing waits, or the engine is closing
+	}
 	colls := s.savedQueries()
-	deltas := f.view.Around(query.Keys([]query.Change{qc}), colls, func() { f.view.Apply([]query.Change{qc}) })
+	if len(colls) == 0 {
+		f.view.Apply(cs)
+		return
+	}
+	deltas := f.view.Around(query.Keys(cs), colls, func() { f.view.Apply(cs) })
 	if len(deltas) > 0 {
 		s.host.Emit(CollectionEvent, deltas)
 	}
 }
 
+// current brings the view up to date before a query answers.
+func (s *Service) current() {
+	s.ensureLoaded()
+	s.flushView()
+}
+
 func (s *Service) sidecarChanged(project, rel string) {
-	recs, err := s.files.Records(index.ProjectID(project), "")
-	if err != nil {
-		return
+	s.flushView()
+	var changed map[string]xmp.Marks
+	var err error
+	if owner := strings.TrimSuffix(rel, path.Ext(rel)); s.find.view.Has(project, owner) {
+		changed, err = s.find.keeper.Import(project, []string{owner}) // file.ext.xmp
+	} else {
+		changed, err = s.find.keeper.SidecarChanged(project, rel, s.find.view.InDir(project, path.Dir(rel)))
 	}
-	dir := path.Dir(rel)
-	var siblings []string
-	for _, r := range recs {
-		if path.Dir(r.Path) == dir {
-			siblings = append(siblings, path.Base(r.Path))
-		}
-	}
-	changed, err := s.find.keeper.SidecarChanged(project, rel, siblings)
 	if err != nil {
 		s.log.Warn("merge sidecar", "sidecar", rel, "err", err)
 	}
@@ -236,10 +277,18 @@ func (s *Service) marksChanged(project string, changed map[string]xmp.Marks) {
 	}
 }
 
-// savedQueries are the smart collections, parsed.
+// savedQueries are the smart collections, parsed (kept until one is saved
+// or deleted; ages like modified<7d are read from the time of parsing, at
+// most an hour old).
 func (s *Service) savedQueries() map[string]query.Query {
-	cs, err := s.find.store.Collections()
-	if err != nil || len(cs) == 0 {
+	f := s.find
+	f.collMu.Lock()
+	defer f.collMu.Unlock()
+	if f.colls != nil && time.Since(f.collsAt) < time.Hour {
+		return f.colls
+	}
+	cs, err := f.store.Collections()
+	if err != nil {
 		return nil
 	}
 	out := make(map[string]query.Query, len(cs))
@@ -248,7 +297,14 @@ func (s *Service) savedQueries() map[string]query.Query {
 			out[c.ID] = q
 		}
 	}
+	f.colls, f.collsAt = out, time.Now()
 	return out
+}
+
+func (s *Service) collectionsChanged() {
+	s.find.collMu.Lock()
+	s.find.colls = nil
+	s.find.collMu.Unlock()
 }
 
 // extractMeta reads a file's own metadata in the render queue, once per
@@ -305,7 +361,7 @@ type FindPage struct {
 // newest first), returning limit files from offset and the total.
 func (s *Service) Query(project, q, sort string, offset, limit int) (FindPage, error) {
 	t0 := time.Now()
-	s.ensureLoaded()
+	s.current()
 	pq, err := query.Parse(q, time.Now())
 	if err != nil {
 		return FindPage{}, apierr.Errorf(apierr.InvalidInput, "%v", err)
@@ -372,7 +428,7 @@ func (s *Service) Mark(project string, paths []string, change MarkChange) (map[s
 			return nil, err
 		}
 	}
-	s.ensureLoaded()
+	s.current()
 	changed, err := s.find.keeper.Edit(string(p.ID), paths, func(m xmp.Marks) xmp.Marks {
 		if change.Rating != nil {
 			m.Rating = *change.Rating
@@ -399,7 +455,7 @@ func (s *Service) Mark(project string, paths []string, change MarkChange) (map[s
 
 // Tags lists every tag in use with how many files carry it.
 func (s *Service) Tags() (map[string]int, error) {
-	s.ensureLoaded()
+	s.current()
 	return s.find.view.Tags(), nil
 }
 
@@ -411,7 +467,7 @@ type CollectionInfo struct {
 
 // Collections lists the smart collections with their counts.
 func (s *Service) Collections() ([]CollectionInfo, error) {
-	s.ensureLoaded()
+	s.current()
 	cs, err := s.find.store.Collections()
 	if err != nil {
 		return nil, err
@@ -438,6 +494,7 @@ func (s *Service) SaveCollection(collection xmp.Collection) (xmp.Collection, err
 		return c, apierr.Errorf(apierr.InvalidInput, "%v", err)
 	}
 	saved, err := s.find.store.SaveCollection(c)
+	s.collectionsChanged()
 	if err != nil {
 		return saved, apierr.Errorf(apierr.InvalidInput, "%v", err)
 	}
@@ -446,6 +503,7 @@ func (s *Service) SaveCollection(collection xmp.Collection) (xmp.Collection, err
 
 // DeleteCollection removes a smart collection.
 func (s *Service) DeleteCollection(id string) error {
+	defer s.collectionsChanged()
 	return s.find.store.DeleteCollection(id)
 }
 

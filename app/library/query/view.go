@@ -718,3 +718,33 @@ func Keys(cs []Change) []FileKey {
 	}
 	return out
 }
+
+// Has reports whether the view holds the file.
+func (v *View) Has(project, p string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	_, ok := v.find(project, p)
+	return ok
+}
+
+// InDir lists the names of the files directly in folder dir ("" or "." =
+// the project's root) of a project.
+func (v *View) InDir(project, dir string) []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	pid, ok := v.projID[project]
+	if !ok {
+		return nil
+	}
+	prefix := ""
+	if dir != "" && dir != "." {
+		prefix = strings.TrimSuffix(dir, "/") + "/"
+	}
+	var out []string
+	for p := range v.byPath[pid] {
+		if strings.HasPrefix(p, prefix) && !strings.Contains(p[len(prefix):], "/") {
+			out = append(out, p[len(prefix):])
+		}
+	}
+	return out
+}

@@ -476,3 +476,19 @@ func TestViewConcurrent(t *testing.T) {
 	}
 	<-done
 }
+
+func TestViewHasAndInDir(t *testing.T) {
+	v := newTestView([]Change{create(rec("p", "a/x.wav", 1, testNow), nil), create(rec("p", "a/y.jpg", 1, testNow), nil),
+		create(rec("p", "a/b/z.wav", 1, testNow), nil), create(rec("p", "top.md", 1, testNow), nil)})
+	if !v.Has("p", "a/x.wav") || v.Has("p", "a/nope") || v.Has("q", "a/x.wav") {
+		t.Fatal("Has")
+	}
+	got := v.InDir("p", "a")
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"x.wav", "y.jpg"}) {
+		t.Fatalf("InDir(a) = %v", got)
+	}
+	if got := v.InDir("p", "."); !slices.Equal(got, []string{"top.md"}) {
+		t.Fatalf("InDir(.) = %v", got)
+	}
+}
