@@ -9,6 +9,7 @@ import (
 	"atelier/app/api"
 	"atelier/app/index"
 	"atelier/app/library"
+	"atelier/app/library/xmp"
 	"atelier/app/modules"
 	"atelier/app/privacy"
 	"atelier/app/projects"
@@ -71,6 +72,18 @@ func (x LibraryClient) Collect(ctx context.Context) (int, error) {
 	return out, err
 }
 
+// Collections lists the smart collections with their counts.
+func (x LibraryClient) Collections(ctx context.Context) ([]library.CollectionInfo, error) {
+	var out []library.CollectionInfo
+	err := x.c.Call(ctx, "Library.Collections", &out)
+	return out, err
+}
+
+// DeleteCollection removes a smart collection.
+func (x LibraryClient) DeleteCollection(ctx context.Context, id string) error {
+	return x.c.Call(ctx, "Library.DeleteCollection", nil, id)
+}
+
 // Detail returns a file's metadata and loudness report, with the common
 // delivery targets (−14 LUFS streaming, −16 LUFS podcasts).
 func (x LibraryClient) Detail(ctx context.Context, project string, p string) (library.PreviewDetail, error) {
@@ -94,10 +107,61 @@ func (x LibraryClient) List(ctx context.Context, project string, kind string) ([
 	return out, err
 }
 
+// Mark rates, labels, tags or annotates files of a project in one batch;
+// the marks are stored and written to the files' XMP sidecars, which
+// darktable, digiKam, Lightroom and Bridge read. It returns the new marks.
+func (x LibraryClient) Mark(ctx context.Context, project string, paths []string, change library.MarkChange) (map[string]xmp.Marks, error) {
+	var out map[string]xmp.Marks
+	err := x.c.Call(ctx, "Library.Mark", &out, project, paths, change)
+	return out, err
+}
+
+// Query answers a Library query (see package query for the language:
+// kind:audio tag:vocals rating>=4 lufs>-14 duration<3m bpm:118..126
+// modified<7d "night drive") over one project ("" = every project), sorted
+// by name, path, date, size, duration, loudness or rating ("-date":
+// newest first), returning limit files from offset and the total.
+func (x LibraryClient) Query(ctx context.Context, project string, q string, sort string, offset int, limit int) (library.FindPage, error) {
+	var out library.FindPage
+	err := x.c.Call(ctx, "Library.Query", &out, project, q, sort, offset, limit)
+	return out, err
+}
+
+// SaveCollection saves a query as a smart collection (a new one when it has
+// no id) and returns it.
+func (x LibraryClient) SaveCollection(ctx context.Context, collection xmp.Collection) (xmp.Collection, error) {
+	var out xmp.Collection
+	err := x.c.Call(ctx, "Library.SaveCollection", &out, collection)
+	return out, err
+}
+
+// SetSidecarOptions chooses where the project's sidecars go: beside the
+// files (folder "") or in a folder outside the project, named file.ext.xmp
+// ("ext") or file.xmp ("base").
+func (x LibraryClient) SetSidecarOptions(ctx context.Context, project string, o library.SidecarSettings) (library.SidecarSettings, error) {
+	var out library.SidecarSettings
+	err := x.c.Call(ctx, "Library.SetSidecarOptions", &out, project, o)
+	return out, err
+}
+
+// SidecarOptions returns where the project's sidecars go.
+func (x LibraryClient) SidecarOptions(ctx context.Context, project string) (library.SidecarSettings, error) {
+	var out library.SidecarSettings
+	err := x.c.Call(ctx, "Library.SidecarOptions", &out, project)
+	return out, err
+}
+
 // Stats describes the render queue.
 func (x LibraryClient) Stats(ctx context.Context) (library.QueueStats, error) {
 	var out library.QueueStats
 	err := x.c.Call(ctx, "Library.Stats", &out)
+	return out, err
+}
+
+// Tags lists every tag in use with how many files carry it.
+func (x LibraryClient) Tags(ctx context.Context) (map[string]int, error) {
+	var out map[string]int
+	err := x.c.Call(ctx, "Library.Tags", &out)
 	return out, err
 }
 

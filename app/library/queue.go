@@ -87,6 +87,7 @@ func keyOf(r index.FileRecord) (preview.Key, bool) {
 // cancels work for files that changed again or disappeared. root is the
 // folder of c's project: it comes with the change, so no lookup is made.
 func (s *Service) consider(root string, c index.Change) {
+	s.viewApply(root, c)
 	if c.From != "" {
 		s.forget(tagOf(c.Record.Project, c.From))
 	}
@@ -177,6 +178,7 @@ func (s *Service) metaOf(key preview.Key) (preview.Meta, bool) {
 }
 
 func (s *Service) render(ctx context.Context, j preview.Job, workers int) (preview.Meta, error) {
+	s.extractMeta(j) // the file's own tags, once per content, beside its preview
 	return s.cache.Render(ctx, j.Key, j.Path, workers)
 }
 
@@ -231,6 +233,9 @@ func (s *Service) finished(d preview.Done) {
 	s.record("preview.rendered", fields)
 	if d.Err != nil {
 		s.log.Info("preview failed", "kind", d.Key.Kind, "err", d.Err)
+	}
+	if d.Err == nil && d.Meta.Status == "ready" {
+		s.setFacts(d.Tags, d.Meta)
 	}
 	var items []ReadyItem
 	for _, tag := range d.Tags {

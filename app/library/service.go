@@ -10,6 +10,8 @@ import (
 
 	"atelier/app/host"
 	"atelier/app/index"
+	"atelier/app/library/meta"
+	"atelier/app/library/xmp"
 	"atelier/app/preview"
 	"atelier/app/preview/audio"
 	"atelier/app/preview/media"
@@ -83,6 +85,10 @@ type PreviewDetail struct {
 	Messages []string         `json:"messages,omitempty"` // warnings of the render
 	Rendered time.Time        `json:"rendered,omitempty"`
 	RenderMs int64            `json:"renderMs,omitempty"`
+	// What the file says about itself (ID3, Vorbis, RIFF/bext/iXML, AIFF,
+	// EXIF) and the creator's marks (find.go).
+	Meta  *meta.Meta `json:"meta,omitempty"`
+	Marks *xmp.Marks `json:"marks,omitempty"`
 }
 
 // QueueStats describes the render queue.
@@ -151,6 +157,10 @@ type Service struct {
 	// settling holds the timer of each file waiting for that.
 	settle   time.Duration
 	settling map[string]*time.Timer // tag → timer
+
+	// find is the searching side: the in-memory view of every file, the
+	// marks (store and sidecars), the metadata cache (find.go).
+	find *finder
 }
 
 // New opens the Library: the bound service and the engine's Control of it.
@@ -160,6 +170,7 @@ func New(c Config) (*Service, *Control, error) {
 	}
 	s := &Service{db: c.DB, log: c.Log, host: c.Host, files: c.Files, record: c.Record,
 		cache: preview.NewCache(c.CacheDir), wanted: map[string]preview.Key{}, failed: map[string]preview.Meta{}}
+	s.find = newFinder(s)
 	s.queue = preview.NewQueue(0, s.render, s.finished)
 	s.queue.LimitMemory(preview.DecodeMemory, preview.EstimateMemory)
 	s.settle, s.settling = c.Settle, map[string]*time.Timer{}
@@ -177,6 +188,7 @@ func (s *Service) start(ctx context.Context) {
 	s.mu.Unlock()
 	s.checkCache() // a wiped cache invalidates the stored metadata
 	s.queue.Start(ctx)
+	s.host.Go(func(context.Context) { s.ensureLoaded() }) // the view, before the first query asks
 	s.host.Go(func(ctx context.Context) {
 		t := time.NewTimer(2 * time.Minute)
 		defer t.Stop()
@@ -275,6 +287,7 @@ func (s *Service) Detail(project, p string) (PreviewDetail, error) {
 	}
 	s.checkCache()
 	d := PreviewDetail{Project: project, LibraryItem: s.item(root, r, nil, s.running())}
+	s.findDetail(&d, r)
 	key, ok := keyOf(r)
 	if !ok {
 		return d, nil

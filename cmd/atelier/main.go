@@ -136,6 +136,11 @@ func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Comman
 		newFilesCommand(gopts),
 		newStatusCommand(gopts),
 		newPreviewCommand(gopts),
+		newFindCommand(gopts),
+		newTagCommand(gopts),
+		newRateCommand(gopts),
+		newCollectionCommand(gopts),
+		newSidecarsCommand(gopts),
 		// sync
 		newSyncCommand(gopts),
 		newRemoteCommand(gopts),

@@ -4,7 +4,7 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
-import type { Detail, Item, Progress } from '../types/library'
+import type { Collection, Detail, FindPage, Item, MarkChange, Marks, Progress } from '../types/library'
 
 /** The preview render queue, as the last "previewProgress" event gave it. */
 export const previewQueue = writable<Progress | null>(null)
@@ -25,3 +25,16 @@ export const focus = (project: string, paths: string[]): Promise<void> => call<v
 export const stats = (): Promise<any> => call<any>('Library.Stats')
 export const clip = (project: string, path: string, start: number, length: number): Promise<any> =>
   call<any>('Library.Clip', project, path, start, length)
+
+/** query runs a Library query (kind:audio tag:vocals rating>=4 "night drive"...)
+ * over a project ('' = all), sorted (name, date, size, duration, loudness,
+ * rating; a leading - for descending), a page of limit files from offset. */
+export const query = (project: string, q: string, sort: string, offset: number, limit: number): Promise<FindPage> =>
+  call<FindPage>('Library.Query', project, q, sort, offset, limit)
+/** mark rates, labels, tags or annotates files; it returns their new marks. */
+export const mark = (project: string, paths: string[], change: MarkChange): Promise<Record<string, Marks>> =>
+  call<Record<string, Marks>>('Library.Mark', project, paths, change)
+export const collections = (): Promise<Collection[]> => call<Collection[]>('Library.Collections')
+export const saveCollection = (c: Collection): Promise<Collection> => call<Collection>('Library.SaveCollection', c)
+export const deleteCollection = (id: string): Promise<void> => call<void>('Library.DeleteCollection', id)
+export const tags = (): Promise<Record<string, number>> => call<Record<string, number>>('Library.Tags')

@@ -1,0 +1,117 @@
+// Browser end-to-end test of the Library at scale: a project of 100,000
+// files (LIBRARY_E2E_FILES) opens, scrolls to its last row, filters with the
+// query language and rates a file from the keyboard, while the DOM stays
+// bounded to the rows on screen. It prints the first paint and the time to
+// the last row (the bench figures). playwright-core drives Debian's
+// chromium against `atelier daemon --ui`.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
+
+const files = Number(process.env.LIBRARY_E2E_FILES || 100000)
+const maxRows = 300 // "a few hundred": the rows on screen plus the overscan
+let daemon, browser, page, url, work, project
+
+async function api(method, ...args) {
+  return page.evaluate(
+    async ([m, a]) => {
+      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
+      const b = await r.json()
+      if (b.error) throw new Error(b.error)
+      return b.result
+    },
+    [method, args],
+  )
+}
+
+const rowsInDOM = () => page.locator('.vlist [data-index]').count()
+
+before(async () => {
+  assert.ok(bin, 'ATELIER_BIN must point to the built atelier CLI')
+  work = mkdtempSync(join(tmpdir(), 'atelier-library-'))
+  project = join(work, 'Sample Vault')
+  for (let d = 0; d * 1000 < files; d++) {
+    const dir = join(project, `pack ${String(d).padStart(3, '0')}`)
+    mkdirSync(dir, { recursive: true })
+    for (let i = d * 1000; i < Math.min(files, (d + 1) * 1000); i++) {
+      writeFileSync(join(dir, `take-${String(i).padStart(6, '0')}.${i % 10 === 0 ? 'md' : 'txt'}`), `take ${i}\n`)
+    }
+  }
+  const started = await startDaemon(join(work, 'data'))
+  daemon = started.p
+  url = started.url
+  browser = await launchBrowser()
+  page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message, e.stack))
+  await page.goto(url)
+})
+
+after(async () => {
+  await browser?.close()
+  daemon?.kill('SIGTERM')
+})
+
+test(`library: ${files} files open, scroll to the end, filter and rate with a bounded DOM`, { timeout: 15 * 60 * 1000 }, async () => {
+  // the first project, through onboarding
+  await page.getByRole('heading', { name: 'Welcome to Atelier' }).waitFor({ timeout: 20000 })
+  await page.getByRole('button', { name: 'Continue' }).click()
+  await page.getByRole('button', { name: 'Save my choices' }).click()
+  await page.getByLabel('First project folder').fill(project)
+  await page.getByRole('dialog').getByRole('button', { name: 'Add', exact: true }).click()
+  await page.getByRole('heading', { name: 'Library' }).waitFor({ timeout: 10 * 60 * 1000 })
+  const id = (await api('Projects.List'))[0].id
+  await eventually(async () => (await api('Library.Query', id, '', 'name', 0, 1)).total === files, `${files} files indexed`, 10 * 60 * 1000)
+
+  // first paint: the Library opened afresh on every file
+  const lib = new URL(url)
+  lib.searchParams.set('view', 'library')
+  const t0 = Date.now()
+  await page.goto(lib.toString())
+  await page.locator('.lib-row[data-path]').first().waitFor({ timeout: 60000 })
+  const firstPaint = Date.now() - t0
+  await eventually(async () => (await page.locator('.library .head').innerText()).includes(`${files} files`), 'the total shown')
+  assert.ok((await rowsInDOM()) <= maxRows, `the DOM holds ${await rowsInDOM()} rows`)
+
+  // to the last row
+  const t1 = Date.now()
+  await page.locator('.vlist').evaluate((el) => (el.scrollTop = el.scrollHeight))
+  const last = `pack ${String(Math.floor((files - 1) / 1000)).padStart(3, '0')}/take-${String(files - 1).padStart(6, '0')}.${(files - 1) % 10 === 0 ? 'md' : 'txt'}`
+  await page.locator(`.lib-row[data-path="${last}"]`).waitFor({ timeout: 30000 })
+  const toLast = Date.now() - t1
+  assert.ok((await rowsInDOM()) <= maxRows, `after scrolling the DOM holds ${await rowsInDOM()} rows`)
+
+  // filter with the query language
+  await page.getByLabel('Search files').fill('take-000040 ext:md')
+  await eventually(
+    async () => (await page.locator('.lib-row[data-path]').count()) === 1,
+    async () => `one match (the view shows: ${await page.locator('.library').innerText()})`,
+  ).catch(async (e) => {
+    throw new Error(`${e.message}; the view shows: ${(await page.locator('.library').innerText()).slice(0, 400)}; rows ${await page.locator('.lib-row[data-path]').count()}`)
+  })
+  const row = page.locator('.lib-row[data-path="pack 000/take-000040.md"]')
+  await row.click()
+  // rate it from the keyboard: the list has the focus
+  await page.locator('.vlist').focus()
+  await page.keyboard.press('4')
+  await eventually(async () => (await api('Library.Query', id, 'rating:4', '', 0, 10)).total === 1, 'the rating stored')
+  await page.keyboard.press('6') // the red label
+  await eventually(async () => (await api('Library.Query', id, 'label:red rating>=4', '', 0, 10)).rows[0]?.path === 'pack 000/take-000040.md', 'the label stored')
+
+  // the search saved as a smart collection, which counts its file
+  await page.getByRole('button', { name: 'Save search' }).click()
+  await page.getByLabel('Collection name').fill('Take forty')
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await eventually(async () => (await page.getByLabel('Smart collection').innerText()).includes('Take forty (1)'), 'the collection listed with its count')
+
+  // back to everything, sorted by rating: the rated file first
+  await page.getByLabel('Search files').fill('')
+  await page.getByLabel('Sort by').selectOption('-rating')
+  await page.locator('.vlist [data-index="0"] .lib-row[data-path="pack 000/take-000040.md"]').waitFor({ timeout: 30000 })
+  assert.ok((await rowsInDOM()) <= maxRows, `the DOM holds ${await rowsInDOM()} rows`)
+  const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8')
+  const kb = (k) => Number((status.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0)
+  console.log(`LIBRARY-BENCH files=${files} firstPaintMs=${firstPaint} lastRowMs=${toLast} daemonRssMB=${Math.round(kb('VmRSS') / 1024)} daemonPeakRssMB=${Math.round(kb('VmHWM') / 1024)}`)
+})
