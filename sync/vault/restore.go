@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -388,7 +389,9 @@ type PruneResult struct {
 	// grace period (a dry run counts what that will free in BytesFreed).
 	PacksRepacked int   `json:"packsRepacked"`
 	BytesRepacked int64 `json:"bytesRepacked"`
-	DryRun        bool  `json:"dryRun"`
+	// TreesRemoved are directory trees no kept snapshot uses any more.
+	TreesRemoved int  `json:"treesRemoved"`
+	DryRun       bool `json:"dryRun"`
 }
 
 // Prune applies r to every project's history, then deletes packs no kept
@@ -397,17 +400,31 @@ type PruneResult struct {
 // their live chunks move to new packs, and the old packs are deleted by a
 // later prune once the grace period since their retirement has passed.
 func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dryRun bool) (PruneResult, error) {
-	res := PruneResult{DryRun: dryRun}
 	hs, err := v.AllHeads(ctx)
 	if err != nil {
-		return res, err
+		return PruneResult{DryRun: dryRun}, err
 	}
+	return v.prune(ctx, hs, r.drop(hs, time.Now()), grace, dryRun)
+}
+
+// PruneSnapshots removes the snapshots whose IDs are in drop (the newest
+// snapshot of a project is always kept), then collects packs and trees as
+// Prune does. Local history decides its own retention and prunes with it.
+func (v *Vault) PruneSnapshots(ctx context.Context, drop map[string]bool, grace time.Duration, dryRun bool) (PruneResult, error) {
+	hs, err := v.AllHeads(ctx)
+	if err != nil {
+		return PruneResult{DryRun: dryRun}, err
+	}
+	return v.prune(ctx, hs, drop, grace, dryRun)
+}
+
+// drop lists the snapshots r does not keep.
+func (r Retention) drop(hs []Head, now time.Time) map[string]bool {
 	byProject := map[string][]Head{}
 	for _, h := range hs {
 		byProject[h.Project] = append(byProject[h.Project], h)
 	}
-	now := time.Now()
-	var keep []Head
+	drop := map[string]bool{}
 	for _, list := range byProject {
 		sort.Slice(list, func(i, j int) bool { return list[i].Seq > list[j].Seq })
 		days := map[string]bool{}
@@ -424,6 +441,31 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			}
 			if k {
 				days[day] = true
+				continue
+			}
+			drop[h.Snapshot] = true
+		}
+	}
+	return drop
+}
+
+func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grace time.Duration, dryRun bool) (PruneResult, error) {
+	res := PruneResult{DryRun: dryRun}
+	byProject := map[string][]Head{}
+	for _, h := range hs {
+		byProject[h.Project] = append(byProject[h.Project], h)
+	}
+	now := time.Now()
+	var keep []Head
+	for _, list := range byProject {
+		sort.Slice(list, func(i, j int) bool { return list[i].Seq > list[j].Seq })
+		newest := true
+		for _, h := range list {
+			if h.Pruned {
+				continue
+			}
+			if newest || !drop[h.Snapshot] {
+				newest = false
 				keep = append(keep, h)
 				continue
 			}
@@ -443,18 +485,27 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			if err := v.s.Delete(ctx, snapshotKey(h.Snapshot)); err != nil {
 				return res, err
 			}
+			v.mu.Lock()
+			delete(v.snaps, h.Snapshot)
+			v.mu.Unlock()
 		}
 	}
 	res.SnapshotsKept = len(keep)
+	// Kept snapshots are read as headers; their trees are walked once each
+	// (snapshots share most of them), so pruning 1,000 snapshots of a
+	// large project reads each directory version once.
 	var kept []*Snapshot
 	for _, h := range keep {
-		s, err := v.LoadSnapshot(ctx, h.Snapshot)
+		s, err := v.loadHeader(ctx, h.Snapshot)
 		if err != nil {
 			return res, fmt.Errorf("prune stopped, nothing more deleted: %w", err)
 		}
 		kept = append(kept, s)
 	}
-	use := usage(kept)
+	use, liveTrees, err := v.usage(ctx, kept)
+	if err != nil {
+		return res, fmt.Errorf("prune stopped, nothing more deleted: %w", err)
+	}
 	// Snapshots no head names: left by a push that died before committing.
 	named := map[string]bool{}
 	for _, h := range hs {
@@ -471,6 +522,27 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 		return res, err
 	}
 	for _, k := range orphans {
+		if dryRun {
+			continue
+		}
+		if err := v.s.Delete(ctx, k); err != nil {
+			return res, err
+		}
+	}
+	// Trees no kept snapshot reaches, older than grace (younger ones may
+	// belong to a commit under way).
+	var deadTrees []string
+	err = v.s.List(ctx, "trees/", func(i remote.Info) error {
+		if !liveTrees[path.Base(i.Key)] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+			deadTrees = append(deadTrees, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, k := range deadTrees {
+		res.TreesRemoved++
 		if dryRun {
 			continue
 		}
@@ -537,7 +609,7 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			return res, err
 		}
 	}
-	if res.PacksRemoved > 0 || res.PacksRepacked > 0 {
+	if res.PacksRemoved > 0 || res.PacksRepacked > 0 || res.TreesRemoved > 0 {
 		// Tell every device its chunk index and cached snapshots may point
 		// at deleted or retired packs.
 		epoch := []byte(randHex(16))
@@ -576,9 +648,12 @@ func (v *Vault) resetChunks(epoch string) error {
 	v.mu.Lock()
 	clear(v.snaps)
 	v.mu.Unlock()
+	v.trees.clear()
 	var dels []string
-	if err := v.st.Scan("chunk/", func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
-		return err
+	for _, p := range []string{"chunk/", "tree/"} {
+		if err := v.st.Scan(p, func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
+			return err
+		}
 	}
 	for len(dels) > 0 {
 		n := min(len(dels), 5000)
