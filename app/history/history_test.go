@@ -96,6 +96,22 @@ func cheapKDF() *vault.KDFParams {
 	return &vault.KDFParams{Alg: "argon2id", Time: 1, Memory: 8 << 10, Threads: 1, Salt: []byte("0123456789abcdef")}
 }
 
+// openEnvRaw opens history on real time without a test (the crash
+// child); nil when it cannot.
+func openEnvRaw(root, dbDir, dir string) *env {
+	db, err := localdb.Open(dbDir, localdb.Options{})
+	if err != nil {
+		return nil
+	}
+	n := &notices{}
+	h, err := history.Open(ctx, history.Options{Dir: dir, DB: db, Files: folders{"song": root}, Notify: n, KDF: cheapKDF(), MinFree: 1})
+	if err != nil {
+		db.Close()
+		return nil
+	}
+	return &env{h: h, root: root, clk: &clock{t: time.Now()}, notes: n, db: db, dir: dir}
+}
+
 func openEnv(t testing.TB, root, dbDir, dir string, clk *clock) *env {
 	t.Helper()
 	db, err := localdb.Open(dbDir, localdb.Options{})

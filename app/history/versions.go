@@ -606,3 +606,19 @@ func (h *History) Browse(ctx context.Context, project, at, dir string) (SnapInfo
 	}
 	return pt, out, nil
 }
+
+// Paths lists the paths of project that have versions (deleted files
+// included), in order.
+func (h *History) Paths(project string) ([]string, error) {
+	out := []string{}
+	err := h.o.DB.View(func(tx *localdb.Tx) error {
+		return verT.Keys(tx, project+"\x00", func(k string) error {
+			parts := splitKey(k)
+			if len(parts) == 3 && (len(out) == 0 || out[len(out)-1] != parts[1]) {
+				out = append(out, parts[1])
+			}
+			return nil
+		})
+	})
+	return out, err
+}
