@@ -430,7 +430,9 @@ func TestFullDiskPausesHistory(t *testing.T) {
 	e.settle(t)
 	real := diskspace.Statfs
 	t.Cleanup(func() { diskspace.Statfs = real })
-	diskspace.Statfs = func(string) (diskspace.Usage, error) { return diskspace.Usage{Free: 0, Total: 1 << 30, Mount: "/full"}, nil }
+	diskspace.Statfs = func(string) (diskspace.Usage, error) {
+		return diskspace.Usage{Free: 0, Total: 1 << 30, Mount: "/full"}, nil
+	}
 	e.save(t, "a.txt", "two")
 	e.clk.Add(4 * time.Second)
 	err := e.h.Flush(ctx, false)

@@ -238,12 +238,12 @@ func (h *History) ReadVersion(ctx context.Context, project, p, at string, w io.W
 // RestoreResult is what a restore wrote.
 type RestoreResult struct {
 	Project string   `json:"project"`
-	Paths   []string `json:"paths"`           // files written
-	As      string   `json:"as,omitempty"`    // save as copy: where
-	From    int64    `json:"from"`            // the version restored
-	Before  int64    `json:"before"`          // the version holding what was there before (0: nothing was)
-	Skipped int      `json:"skipped"`         // already had the content
-	Version int64    `json:"version"`         // the version recording the restore
+	Paths   []string `json:"paths"`        // files written
+	As      string   `json:"as,omitempty"` // save as copy: where
+	From    int64    `json:"from"`         // the version restored
+	Before  int64    `json:"before"`       // the version holding what was there before (0: nothing was)
+	Skipped int      `json:"skipped"`      // already had the content
+	Version int64    `json:"version"`      // the version recording the restore
 	Note    string   `json:"note,omitempty"`
 }
 
