@@ -389,7 +389,8 @@ type PruneResult struct {
 	// grace period (a dry run counts what that will free in BytesFreed).
 	PacksRepacked int   `json:"packsRepacked"`
 	BytesRepacked int64 `json:"bytesRepacked"`
-	// TreesRemoved are directory trees no kept snapshot uses any more.
+	// TreesRemoved are directory trees and chunk lists no kept snapshot
+	// uses any more.
 	TreesRemoved int  `json:"treesRemoved"`
 	DryRun       bool `json:"dryRun"`
 }
@@ -532,14 +533,16 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 	// Trees no kept snapshot reaches, older than grace (younger ones may
 	// belong to a commit under way).
 	var deadTrees []string
-	err = v.s.List(ctx, "trees/", func(i remote.Info) error {
-		if !liveTrees[path.Base(i.Key)] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
-			deadTrees = append(deadTrees, i.Key)
+	for _, prefix := range []string{"trees/", "lists/"} {
+		err = v.s.List(ctx, prefix, func(i remote.Info) error {
+			if !liveTrees[path.Base(i.Key)] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+				deadTrees = append(deadTrees, i.Key)
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
 		}
-		return nil
-	})
-	if err != nil {
-		return res, err
 	}
 	for _, k := range deadTrees {
 		res.TreesRemoved++
@@ -650,7 +653,7 @@ func (v *Vault) resetChunks(epoch string) error {
 	v.mu.Unlock()
 	v.trees.clear()
 	var dels []string
-	for _, p := range []string{"chunk/", "tree/"} {
+	for _, p := range []string{"chunk/", "tree/", "list/"} {
 		if err := v.st.Scan(p, func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
 			return err
 		}

@@ -33,7 +33,16 @@ type TreeEntry struct {
 	ModTime time.Time   `json:"mtime,omitzero"`
 	SHA256  string      `json:"sha256,omitempty"`
 	Chunks  []Ref       `json:"chunks,omitempty"`
+	// Lists replace Chunks in a stored tree for a file of many chunks:
+	// the chunk list is cut into content-defined pieces stored as list
+	// objects, so a small edit of a large file stores a piece or two of
+	// its list, not all of it. LoadTree fills Chunks from them.
+	Lists []string `json:"lists,omitempty"`
 }
+
+// listMin is the number of chunks from which a file's chunk list is
+// stored in list objects.
+const listMin = 64
 
 // IsDir reports whether the entry is a directory.
 func (e TreeEntry) IsDir() bool { return e.Tree != "" }
@@ -70,6 +79,11 @@ func (t *Tree) check() error {
 		}
 		if e.IsDir() && !validTreeID(e.Tree) {
 			return fmt.Errorf("entry %q names tree %q: %w", e.Name, e.Tree, ErrCorrupt)
+		}
+		for _, l := range e.Lists {
+			if !validTreeID(l) {
+				return fmt.Errorf("entry %q names chunk list %q: %w", e.Name, l, ErrCorrupt)
+			}
 		}
 		if i > 0 && !entryLess(t.Entries[i-1], e) {
 			return fmt.Errorf("entries %q and %q out of order: %w", t.Entries[i-1].Name, e.Name, ErrCorrupt)
@@ -156,8 +170,76 @@ func (v *Vault) LoadTree(ctx context.Context, id string) (*Tree, error) {
 	if err := t.check(); err != nil {
 		return nil, fmt.Errorf("tree %s: %w", id, err)
 	}
+	for i, e := range t.Entries {
+		if len(e.Lists) == 0 {
+			continue
+		}
+		var chunks []Ref
+		for _, l := range e.Lists {
+			var part []Ref
+			if err := v.getJSON(ctx, listKey(l), &part); err != nil {
+				return nil, fmt.Errorf("tree %s: chunk list of %q: %w", id, e.Name, err)
+			}
+			chunks = append(chunks, part...)
+		}
+		t.Entries[i].Chunks = chunks
+	}
 	v.trees.put(id, t)
 	return t, nil
+}
+
+func listKey(id string) string { return "lists/" + id[:2] + "/" + id }
+
+// cutLists cuts a chunk list where a chunk ID ends a piece (its first two
+// bytes ≡ 0 mod 128, so about 128 chunks a piece, at most 512): the cuts
+// depend on the content, so an edit changes the pieces around it only.
+func cutLists(refs []Ref) [][]Ref {
+	var out [][]Ref
+	start := 0
+	for i, r := range refs {
+		if (uint16(r.ID[0])<<8|uint16(r.ID[1]))%128 == 0 || i-start+1 >= 512 {
+			out = append(out, refs[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(refs) {
+		out = append(out, refs[start:])
+	}
+	return out
+}
+
+// storeLists stores the pieces of a long chunk list and returns their IDs.
+func (tw *treeWriter) storeLists(refs []Ref) ([]string, error) {
+	var ids []string
+	for _, part := range cutLists(refs) {
+		plain, err := json.Marshal(part)
+		if err != nil {
+			return nil, err
+		}
+		b := append([]byte("list\x00"), plain...)
+		id := tw.v.k.chunkID(b).String()
+		ids = append(ids, id)
+		if _, ok := tw.known["list/"+id]; ok {
+			continue
+		}
+		if _, ok, err := tw.v.st.Get("list/" + id); err != nil {
+			return nil, err
+		} else if ok {
+			continue
+		}
+		key := listKey(id)
+		sealed, err := tw.v.sealJSON(key, part)
+		if err != nil {
+			return nil, err
+		}
+		if err := tw.v.s.Put(tw.ctx, key, sealed, remote.PutOptions{}); err != nil {
+			return nil, fmt.Errorf("store chunk list %s: %w", key, err)
+		}
+		tw.written++
+		tw.bytes += int64(len(sealed))
+		tw.known["list/"+id] = []byte{1}
+	}
+	return ids, nil
 }
 
 // treeWriter stores the trees of one commit, skipping those the vault is
@@ -178,7 +260,21 @@ func (tw *treeWriter) store(t *Tree) (string, error) {
 	if t.Entries == nil {
 		t.Entries = []TreeEntry{}
 	}
-	plain, err := json.Marshal(t)
+	// The stored form: long chunk lists as list objects.
+	stored := &Tree{Entries: make([]TreeEntry, len(t.Entries))}
+	for i, e := range t.Entries {
+		e.Lists = nil
+		if !e.IsDir() && len(e.Chunks) >= listMin {
+			ids, err := tw.storeLists(e.Chunks)
+			if err != nil {
+				return "", err
+			}
+			t.Entries[i].Lists = ids
+			e.Lists, e.Chunks = ids, nil
+		}
+		stored.Entries[i] = e
+	}
+	plain, err := json.Marshal(stored)
 	if err != nil {
 		return "", err
 	}
@@ -192,7 +288,7 @@ func (tw *treeWriter) store(t *Tree) (string, error) {
 		return id, nil
 	}
 	key := treeKey(id)
-	sealed, err := tw.v.sealJSON(key, t)
+	sealed, err := tw.v.sealJSON(key, stored)
 	if err != nil {
 		return "", err
 	}
@@ -357,6 +453,11 @@ func (v *Vault) walkTree(ctx context.Context, id, prefix string, seen map[string
 		return err
 	}
 	for _, e := range t.Entries {
+		if seen != nil {
+			for _, l := range e.Lists {
+				seen[l] = true // chunk lists are live with their tree
+			}
+		}
 		if e.IsDir() {
 			if err := v.walkTree(ctx, e.Tree, prefix+e.Name+"/", seen, fn); err != nil {
 				return err

@@ -211,3 +211,82 @@ func TestCommitIncremental(t *testing.T) {
 	}
 	sameTree(t, root, out3)
 }
+
+// TestChunkListsOfLargeFiles: a file of many chunks keeps its chunk list
+// in content-defined list objects: an edit in its middle stores one or two
+// pieces of the list, not all of it; every version restores exactly, and
+// prune collects the pieces no kept snapshot uses.
+func TestChunkListsOfLargeFiles(t *testing.T) {
+	s := fileRemote(t)
+	o := opts(s, vault.NewMemState(), "a")
+	o.Chunker = &vault.Chunker{Min: 64, Avg: 256, Max: 1024}
+	v, err := vault.Init(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	big := make([]byte, 400<<10) // ~1,600 chunks
+	fill(big, 3)
+	os.WriteFile(filepath.Join(root, "take.wav"), big, 0o644)
+	r1, err := v.Commit(ctx, vault.Commit{Project: "p", Root: root, Put: []vault.LocalFile{{Path: "take.wav"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := objects(t, s, "lists/")
+	if len(lists) < 5 {
+		t.Fatalf("a 1,600-chunk file has %d list pieces", len(lists))
+	}
+	copy(big[200<<10:], bytes.Repeat([]byte("edit"), 256))
+	os.WriteFile(filepath.Join(root, "take.wav"), big, 0o644)
+	r2, err := v.Commit(ctx, vault.Commit{Project: "p", Root: root, Put: []vault.LocalFile{{Path: "take.wav"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newLists := 0
+	for k := range objects(t, s, "lists/") {
+		if _, ok := lists[k]; !ok {
+			newLists++
+		}
+	}
+	if newLists == 0 || newLists > 3 {
+		t.Fatalf("a 1 KiB edit stored %d new list pieces (want 1 to 3)", newLists)
+	}
+	for _, h := range []vault.Head{r1.Head, r2.Head} {
+		snap, _ := v.SnapshotHeader(ctx, h.Snapshot)
+		f, ok, err := v.Lookup(ctx, snap, "take.wav")
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		var buf bytes.Buffer
+		if err := v.ReadFile(ctx, f, &buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fresh device (no caches) reads the lists too.
+	v2, _ := vault.Open(ctx, opts(s, vault.NewMemState(), "b"))
+	snap, err := v2.FindSnapshot(ctx, "p", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := v2.Restore(ctx, snap, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, out)
+	pr, err := v.PruneSnapshots(ctx, map[string]bool{r1.Head.Snapshot: true}, 0, false)
+	if err != nil || pr.TreesRemoved < 2 {
+		t.Fatalf("prune: %+v %v", pr, err)
+	}
+	if _, err := v.PruneSnapshots(ctx, nil, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	out2 := t.TempDir()
+	snap, _ = v.FindSnapshot(ctx, "p", "")
+	if _, err := v.Restore(ctx, snap, out2, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, out2)
+	if vr, err := v.Verify(ctx, nil, nil); err != nil || len(vr.Problems) > 0 {
+		t.Fatalf("verify: %+v %v", vr, err)
+	}
+}
