@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"atelier/app/apierr"
 	"atelier/app/history"
 	"atelier/diskspace"
 	"atelier/localdb"
@@ -455,5 +456,37 @@ func TestFullDiskPausesHistory(t *testing.T) {
 	}
 	if vr, err := e.h.Vault().Verify(ctx, nil, nil); err != nil || len(vr.Problems) > 0 {
 		t.Fatalf("verify: %+v %v", vr, err)
+	}
+}
+
+// TestServiceKinds: the service tags refusals for the API.
+func TestServiceKinds(t *testing.T) {
+	e := newEnv(t)
+	s := history.NewService(e.h)
+	e.save(t, "a.txt", "a")
+	e.settle(t)
+	_, err := s.Restore(ctx, history.RestoreRequest{Project: "song", Path: "nothing.txt", At: ""})
+	if !errors.Is(err, apierr.NotFound) {
+		t.Fatalf("restore of an unknown file: %v", err)
+	}
+	if _, err := s.Milestone("song", "", ""); !errors.Is(err, apierr.InvalidInput) {
+		t.Fatalf("empty milestone: %v", err)
+	}
+	if _, err := s.SetBudget(ctx, history.Budget{SharePercent: 95}); !errors.Is(err, apierr.InvalidInput) {
+		t.Fatalf("budget: %v", err)
+	}
+	bi, err := s.SetBudget(ctx, history.Budget{CapBytes: 1 << 30})
+	if err != nil || bi.CapBytes != 1<<30 || len(bi.Projects) != 1 {
+		t.Fatalf("budget: %+v %v", bi, err)
+	}
+	if err := s.SetEnabled("song", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, off, _ := e.h.Status("song"); !off {
+		t.Fatal("history still on")
+	}
+	br, err := s.Browse(ctx, "song", "", "")
+	if err != nil || len(br.Entries) != 1 || br.Entries[0].Path != "a.txt" {
+		t.Fatalf("browse: %+v %v", br, err)
 	}
 }
