@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/hex"
+	"hash/fnv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +62,35 @@ func entryOf(name string, f File) TreeEntry {
 // histories can produce).
 type Tree struct {
 	Entries []TreeEntry `json:"entries"`
+	// Pieces replace Entries in a stored tree of a large directory: its
+	// entries cut into content-defined pieces, each a tree object of its
+	// own, so one changed file in a folder of thousands stores one piece.
+	// LoadTree fills Entries from them.
+	Pieces []string `json:"pieces,omitempty"`
+}
+
+// pieceMin is the number of entries from which a directory is stored in
+// pieces.
+const pieceMin = 128
+
+// cutEntries cuts a directory's entries where an entry's name hash ends a
+// piece (about 64 entries a piece, at most 256): an added or removed file
+// changes the piece around it only.
+func cutEntries(es []TreeEntry) [][]TreeEntry {
+	var out [][]TreeEntry
+	start := 0
+	for i, e := range es {
+		h := fnv.New32a()
+		h.Write([]byte(e.Name))
+		if h.Sum32()%64 == 0 || i-start+1 >= 256 {
+			out = append(out, es[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(es) {
+		out = append(out, es[start:])
+	}
+	return out
 }
 
 func entryLess(a, b TreeEntry) bool {
@@ -73,6 +103,11 @@ func entryLess(a, b TreeEntry) bool {
 // check refuses a tree no honest writer makes: names that are empty, hold
 // a slash or are . or .., entries out of order, malformed tree IDs.
 func (t *Tree) check() error {
+	for _, p := range t.Pieces {
+		if !validTreeID(p) {
+			return fmt.Errorf("piece %q: %w", p, ErrCorrupt)
+		}
+	}
 	for i, e := range t.Entries {
 		if e.Name == "" || e.Name == "." || e.Name == ".." || strings.ContainsAny(e.Name, "/\x00") {
 			return fmt.Errorf("entry name %q: %w", e.Name, ErrCorrupt)
@@ -166,6 +201,24 @@ func (v *Vault) LoadTree(ctx context.Context, id string) (*Tree, error) {
 			return nil, fmt.Errorf("tree %s is missing from %s: %w; run `atelier sync verify PROJECT --repair`", id, v.s, err)
 		}
 		return nil, fmt.Errorf("read tree %s: %w", id, err)
+	}
+	if len(t.Pieces) > 0 {
+		if len(t.Entries) > 0 {
+			return nil, fmt.Errorf("tree %s has both entries and pieces: %w", id, ErrCorrupt)
+		}
+		for _, p := range t.Pieces {
+			if !validTreeID(p) {
+				return nil, fmt.Errorf("tree %s: piece %q: %w", id, p, ErrCorrupt)
+			}
+			var piece Tree
+			if err := v.getJSON(ctx, treeKey(p), &piece); err != nil {
+				return nil, fmt.Errorf("tree %s: piece %s: %w", id, p, err)
+			}
+			if len(piece.Pieces) > 0 {
+				return nil, fmt.Errorf("tree %s: piece %s has pieces: %w", id, p, ErrCorrupt)
+			}
+			t.Entries = append(t.Entries, piece.Entries...)
+		}
 	}
 	if err := t.check(); err != nil {
 		return nil, fmt.Errorf("tree %s: %w", id, err)
@@ -274,6 +327,25 @@ func (tw *treeWriter) store(t *Tree) (string, error) {
 		}
 		stored.Entries[i] = e
 	}
+	t.Pieces = nil
+	if len(stored.Entries) >= pieceMin {
+		var ids []string
+		for _, part := range cutEntries(stored.Entries) {
+			id, err := tw.put(&Tree{Entries: part}, nil)
+			if err != nil {
+				return "", err
+			}
+			ids = append(ids, id)
+		}
+		t.Pieces = ids
+		stored = &Tree{Pieces: ids}
+	}
+	return tw.put(stored, t)
+}
+
+// put stores the tree object stored (unless known) and caches mem, its
+// resolved form (nil: a piece, read only through its tree).
+func (tw *treeWriter) put(stored *Tree, mem *Tree) (string, error) {
 	plain, err := json.Marshal(stored)
 	if err != nil {
 		return "", err
@@ -298,7 +370,9 @@ func (tw *treeWriter) store(t *Tree) (string, error) {
 	tw.written++
 	tw.bytes += int64(len(sealed))
 	tw.known["tree/"+id] = []byte{1}
-	tw.v.trees.put(id, t)
+	if mem != nil {
+		tw.v.trees.put(id, mem)
+	}
 	return id, nil
 }
 
@@ -451,6 +525,11 @@ func (v *Vault) walkTree(ctx context.Context, id, prefix string, seen map[string
 	t, err := v.LoadTree(ctx, id)
 	if err != nil {
 		return err
+	}
+	for _, p := range t.Pieces {
+		if seen != nil {
+			seen[p] = true // pieces are live with their tree
+		}
 	}
 	for _, e := range t.Entries {
 		if seen != nil {

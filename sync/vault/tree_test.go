@@ -290,3 +290,71 @@ func TestChunkListsOfLargeFiles(t *testing.T) {
 		t.Fatalf("verify: %+v %v", vr, err)
 	}
 }
+
+// TestLargeFolderInPieces: a folder of 3,000 files is stored as
+// content-defined pieces: changing, adding or removing one file stores one
+// piece and the folder's small index, and every state reads back.
+func TestLargeFolderInPieces(t *testing.T) {
+	s := fileRemote(t)
+	v, err := vault.Init(ctx, opts(s, vault.NewMemState(), "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "samples"), 0o755)
+	var put []vault.LocalFile
+	for i := 0; i < 3000; i++ {
+		p := fmt.Sprintf("samples/hit%04d.wav", i)
+		os.WriteFile(filepath.Join(root, filepath.FromSlash(p)), []byte(p), 0o644)
+		put = append(put, vault.LocalFile{Path: p})
+	}
+	r1, err := v.Commit(ctx, vault.Commit{Project: "p", Root: root, Put: put})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Trees < 20 {
+		t.Fatalf("a 3,000-file folder stored as %d tree objects: not in pieces", r1.Trees)
+	}
+	os.WriteFile(filepath.Join(root, "samples/hit1500.wav"), []byte("changed"), 0o644)
+	os.WriteFile(filepath.Join(root, "samples/new.wav"), []byte("new"), 0o644)
+	os.Remove(filepath.Join(root, "samples/hit0007.wav"))
+	r2, err := v.Commit(ctx, vault.Commit{Project: "p", Root: root,
+		Put: []vault.LocalFile{{Path: "samples/hit1500.wav"}, {Path: "samples/new.wav"}}, Delete: []string{"samples/hit0007.wav"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// up to 3 pieces, the folder's index, the root
+	if r2.Trees > 5 || r2.MetaBytes > 24<<10 {
+		t.Fatalf("3 edits in a 3,000-file folder stored %d trees, %d bytes", r2.Trees, r2.MetaBytes)
+	}
+	v2, _ := vault.Open(ctx, opts(s, vault.NewMemState(), "b"))
+	for _, h := range []vault.Head{r1.Head, r2.Head} {
+		snap, err := v2.FindSnapshot(ctx, "p", h.Snapshot)
+		if err != nil || len(snap.Files) != 3000 {
+			t.Fatalf("%d files, %v", len(snap.Files), err)
+		}
+	}
+	snap, _ := v2.SnapshotHeader(ctx, r2.Head.Snapshot)
+	if f, ok, err := v2.Lookup(ctx, snap, "samples/hit1500.wav"); !ok || err != nil || f.Size != 7 {
+		t.Fatalf("lookup: %+v %v %v", f, ok, err)
+	}
+	if _, ok, _ := v2.Lookup(ctx, snap, "samples/hit0007.wav"); ok {
+		t.Fatal("the removed file is still there")
+	}
+	if ents, err := v2.ReadDir(ctx, snap, "samples"); err != nil || len(ents) != 3000 {
+		t.Fatalf("readdir: %d %v", len(ents), err)
+	}
+	out := t.TempDir()
+	full, _ := v2.FindSnapshot(ctx, "p", "")
+	if _, err := v2.Restore(ctx, full, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, out)
+	pr, err := v.PruneSnapshots(ctx, map[string]bool{r1.Head.Snapshot: true}, 0, false)
+	if err != nil || pr.TreesRemoved == 0 || pr.TreesRemoved > 6 {
+		t.Fatalf("prune: %+v %v", pr, err)
+	}
+	if vr, err := v.Verify(ctx, nil, nil); err != nil || len(vr.Problems) > 0 {
+		t.Fatalf("verify: %+v %v", vr, err)
+	}
+}
