@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -544,15 +545,7 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 			return res, err
 		}
 	}
-	for _, k := range deadTrees {
-		res.TreesRemoved++
-		if dryRun {
-			continue
-		}
-		if err := v.s.Delete(ctx, k); err != nil {
-			return res, err
-		}
-	}
+	res.TreesRemoved = len(deadTrees)
 	retired, err := v.loadRetired(ctx)
 	if err != nil {
 		return res, err
@@ -580,6 +573,31 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 	})
 	if err != nil {
 		return res, err
+	}
+	if !dryRun && (len(dead) > 0 || len(deadTrees) > 0) {
+		// Before anything is deleted: tell every device (a new epoch) and
+		// forget here the chunks, trees and lists about to go, so no
+		// later snapshot of this device refers to them even if this prune
+		// is interrupted. The rest of this device's index stays valid.
+		epoch := []byte(randHex(16))
+		if err := v.s.Put(ctx, "epoch", epoch, remote.PutOptions{ContentType: "text/plain"}); err != nil {
+			return res, err
+		}
+		packs := map[string]bool{}
+		for _, d := range dead {
+			packs[filepath.Base(d.Key)] = true
+		}
+		if err := v.forget(packs, deadTrees, string(epoch)); err != nil {
+			return res, err
+		}
+	}
+	for _, k := range deadTrees {
+		if dryRun {
+			continue
+		}
+		if err := v.s.Delete(ctx, k); err != nil {
+			return res, err
+		}
 	}
 	for _, d := range dead {
 		res.PacksRemoved++
@@ -612,18 +630,57 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 			return res, err
 		}
 	}
-	if res.PacksRemoved > 0 || res.PacksRepacked > 0 || res.TreesRemoved > 0 {
-		// Tell every device its chunk index and cached snapshots may point
-		// at deleted or retired packs.
+	if res.PacksRepacked > 0 {
+		// Tell every device its cached snapshots may point at retired
+		// packs (the repack recorded the chunks' new places here).
 		epoch := []byte(randHex(16))
 		if err := v.s.Put(ctx, "epoch", epoch, remote.PutOptions{ContentType: "text/plain"}); err != nil {
 			return res, err
 		}
-		if err := v.resetChunks(string(epoch)); err != nil {
+		if err := v.forget(nil, nil, string(epoch)); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// forget drops from the local state the chunks stored in packs and the
+// trees and lists under keys (object keys), clears the caches, and records
+// epoch as seen: the pruning device keeps the rest of its chunk index.
+func (v *Vault) forget(packs map[string]bool, keys []string, epoch string) error {
+	v.mu.Lock()
+	clear(v.snaps)
+	v.mu.Unlock()
+	v.trees.clear()
+	var dels []string
+	if len(packs) > 0 {
+		err := v.st.Scan("chunk/", func(k string, b []byte) error {
+			var r Ref
+			if json.Unmarshal(b, &r) != nil || packs[r.Pack] {
+				dels = append(dels, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "trees/"):
+			dels = append(dels, "tree/"+path.Base(k))
+		case strings.HasPrefix(k, "lists/"):
+			dels = append(dels, "list/"+path.Base(k))
+		}
+	}
+	for len(dels) > 0 {
+		n := min(len(dels), 5000)
+		if err := v.st.Apply(nil, dels[:n]); err != nil {
+			return err
+		}
+		dels = dels[n:]
+	}
+	return v.st.Apply(map[string][]byte{"epoch": []byte(epoch)}, nil)
 }
 
 // checkEpoch drops the local chunk index and cached snapshots after a
