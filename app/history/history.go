@@ -106,10 +106,10 @@ type Options struct {
 	Chunker *vault.Chunker
 }
 
-// HistoryChunker cuts finer than the cloud vault (64 KiB average): a
+// HistoryChunker cuts finer than the cloud vault (32 KiB average): a
 // version of a large file after a small edit stores about the edit, so 50
 // versions of a 200 MB WAV each changing 1 MB stay near one copy.
-var HistoryChunker = vault.Chunker{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10}
+var HistoryChunker = vault.Chunker{Min: 8 << 10, Avg: 32 << 10, Max: 128 << 10}
 
 // History is open local history.
 type History struct {
