@@ -358,3 +358,44 @@ func TestLargeFolderInPieces(t *testing.T) {
 		t.Fatalf("verify: %+v %v", vr, err)
 	}
 }
+
+// TestPruneKeepsChunkIndexHere: the device that prunes forgets only what
+// it deleted, so its next commit of an edited large file stores the edit,
+// not the file again; another device resets on the new epoch.
+func TestPruneKeepsChunkIndexHere(t *testing.T) {
+	s := fileRemote(t)
+	o := opts(s, vault.NewMemState(), "a")
+	o.Chunker = &vault.Chunker{Min: 4 << 10, Avg: 16 << 10, Max: 64 << 10}
+	v, err := vault.Init(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	big := make([]byte, 4<<20)
+	fill(big, 11)
+	write := func() vault.CommitResult {
+		os.WriteFile(filepath.Join(root, "take.wav"), big, 0o644)
+		r, err := v.Commit(ctx, vault.Commit{Project: "p", Root: root, Put: []vault.LocalFile{{Path: "take.wav"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r1 := write()
+	fill(big[1<<20:1<<20+100<<10], 12)
+	write()
+	if pr, err := v.PruneSnapshots(ctx, map[string]bool{r1.Head.Snapshot: true}, 0, false); err != nil || pr.SnapshotsRemoved != 1 {
+		t.Fatalf("prune: %+v %v", pr, err)
+	}
+	fill(big[3<<20:3<<20+100<<10], 13)
+	r3 := write()
+	if r3.BytesNew > 512<<10 {
+		t.Fatalf("after a prune, a 100 KiB edit stored %d new bytes: the chunk index was dropped", r3.BytesNew)
+	}
+	out := t.TempDir()
+	snap, _ := v.FindSnapshot(ctx, "p", "")
+	if _, err := v.Restore(ctx, snap, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, out)
+}
