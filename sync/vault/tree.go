@@ -3,10 +3,10 @@ package vault
 import (
 	"context"
 	"encoding/hex"
-	"hash/fnv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"sort"
 	"strings"
