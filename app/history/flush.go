@@ -286,11 +286,20 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 		p, old := p, old
 		note(p)
 		steps = append(steps, func(tx *localdb.Tx) error {
+			// The last content is where the file's newest version is read
+			// (the parent, unless that was never indexed: a crash).
+			d := Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: head.Seq - 1, LastSnapshot: head.Parent, Size: old.Size, SHA256: old.SHA256}
+			verT.Scan(tx, project+"\x00"+p+"\x00", func(_ string, lv Version) error {
+				if lv.Op != OpDelete && lv.SHA256 == old.SHA256 {
+					d.LastSeq, d.LastSnapshot = lv.ReadSeq, lv.Snapshot
+				}
+				return nil
+			})
 			v := Version{Project: project, Path: p, SnapPath: p, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Op: OpDelete}
 			if err := putVersion(tx, v); err != nil {
 				return err
 			}
-			return delT.Put(tx, pkey(project, p), Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: head.Seq - 1, LastSnapshot: head.Parent, Size: old.Size, SHA256: old.SHA256})
+			return delT.Put(tx, pkey(project, p), d)
 		})
 	}
 	sort.Strings(info.Changed)
@@ -309,7 +318,7 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 // batched runs steps in as few transactions as fit (a first version of a
 // large project has one step per file), then final in the last one.
 func (h *History) batched(steps []func(tx *localdb.Tx) error, final func(tx *localdb.Tx) error) error {
-	const per = 2000
+	const per = 1000
 	for len(steps) > per {
 		chunk := steps[:per]
 		if err := h.o.DB.Update(func(tx *localdb.Tx) error {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -45,6 +46,18 @@ func child() int {
 		if err := e.h.Flush(ctx, true); err != nil {
 			fmt.Fprintln(os.Stderr, "child: flush:", err)
 			return 2
+		}
+		if round%2 == 1 {
+			// Restore an older version of a file in place.
+			if paths, _ := e.h.Paths("song"); len(paths) > 0 {
+				p := paths[r.IntN(len(paths))]
+				if vs, _ := e.h.Versions("song", p); len(vs) > 1 && vs[len(vs)-1].Op != history.OpDelete {
+					if _, err := e.h.Restore(ctx, "song", p, strconv.FormatInt(vs[len(vs)-1].Seq, 10)); err != nil && !errors.Is(err, history.ErrNotFound) {
+						fmt.Fprintln(os.Stderr, "child: restore:", err)
+						return 2
+					}
+				}
+			}
 		}
 		if round%3 == 2 {
 			if _, err := e.h.Prune(ctx); err != nil {
@@ -100,8 +113,8 @@ func writeAndTell(e *env, p string, b []byte) {
 	e.h.Consider(history.Change{Project: "song", Op: history.OpModify, Path: p, Size: fi.Size(), ModTime: fi.ModTime(), SHA256: sha256.Sum256(b)})
 }
 
-// TestKill9DuringSnapshotAndPrune kills a process taking versions and
-// pruning at random points; after each kill, history opens (finishing an
+// TestKill9DuringSnapshotAndPrune kills a process taking versions,
+// restoring and pruning at random points; after each kill, history opens (finishing an
 // interrupted prune), every point of the timeline is in the vault, every
 // listed version reads back intact, the vault verifies, and once the
 // project's current state is told again (as the index does at start) the
