@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -488,5 +491,46 @@ func TestServiceKinds(t *testing.T) {
 	br, err := s.Browse(ctx, "song", "", "")
 	if err != nil || len(br.Entries) != 1 || br.Entries[0].Path != "a.txt" {
 		t.Fatalf("browse: %+v %v", br, err)
+	}
+}
+
+// TestPlayVersionWithRanges: a version is served for playback with byte
+// ranges (an A/B switch seeks to the same playhead) without a restore.
+func TestPlayVersionWithRanges(t *testing.T) {
+	e := newEnv(t)
+	old := strings.Repeat("0123456789", 50000) // 500 KB: many chunks
+	e.save(t, "mix.wav", old)
+	e.settle(t)
+	e.save(t, "mix.wav", "new")
+	e.settle(t)
+	srv := httptest.NewServer(history.Handler(e.h))
+	defer srv.Close()
+	vs, _ := e.h.Versions("song", "mix.wav")
+	req, _ := http.NewRequest("GET", srv.URL+"/?project=song&path=mix.wav&at="+itoa(vs[1].Seq), nil)
+	req.Header.Set("Range", "bytes=300000-300009")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || string(body) != old[300000:300010] || resp.Header.Get("Content-Type") != "audio/vnd.wave" && resp.Header.Get("Content-Type") != "audio/wav" && resp.Header.Get("Content-Type") != "audio/x-wav" {
+		t.Fatalf("range: %d %q %s", resp.StatusCode, body, resp.Header.Get("Content-Type"))
+	}
+	resp, err = http.Get(srv.URL + "/?project=song&path=mix.wav&at=" + itoa(vs[1].Seq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != old {
+		t.Fatalf("whole version: %d bytes", len(body))
+	}
+	if e.read(t, "mix.wav") != "new" {
+		t.Fatal("playing a version changed the file")
+	}
+	resp, _ = http.Get(srv.URL + "/?project=song&path=nothing.wav")
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown file: %d", resp.StatusCode)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"sync"
 	"time"
 
 	"atelier/sync/remote"
@@ -220,4 +222,61 @@ func (v *Vault) WriteFile(ctx context.Context, f File, d *target.Dir, name strin
 // Head reads the head of project at seq.
 func (v *Vault) Head(ctx context.Context, project string, seq int64) (Head, error) {
 	return v.getHead(ctx, v.headKey(project, seq))
+}
+
+// FileReader reads a file of a snapshot at any offset, fetching and
+// verifying only the chunks it needs: a version plays, and seeks, without
+// being restored.
+type FileReader struct {
+	v    *Vault
+	ctx  context.Context
+	f    File
+	offs []int64 // plaintext offset of each chunk
+
+	mu   sync.Mutex
+	cur  int // index of the chunk in buf (-1: none)
+	buf  []byte
+	size int64
+}
+
+// OpenFile returns a reader of f.
+func (v *Vault) OpenFile(ctx context.Context, f File) *FileReader {
+	r := &FileReader{v: v, ctx: ctx, f: f, cur: -1}
+	var off int64
+	for _, c := range f.Chunks {
+		r.offs = append(r.offs, off)
+		off += c.Size()
+	}
+	r.size = off
+	return r
+}
+
+// Size is the file's size.
+func (r *FileReader) Size() int64 { return r.size }
+
+// ReadAt implements io.ReaderAt.
+func (r *FileReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read %s: negative offset", r.f.Path)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for n < len(p) {
+		if off >= r.size {
+			return n, io.EOF
+		}
+		i := sort.Search(len(r.offs), func(i int) bool { return r.offs[i] > off }) - 1
+		if i != r.cur {
+			parts, err := r.v.fetchRun(r.ctx, r.f.Chunks[i:i+1])
+			if err != nil {
+				return n, fmt.Errorf("read %s: %w", r.f.Path, err)
+			}
+			r.buf, r.cur = parts[0], i
+		}
+		c := copy(p[n:], r.buf[off-r.offs[i]:])
+		n += c
+		off += int64(c)
+	}
+	return n, nil
 }
