@@ -15,14 +15,18 @@ import (
 	"strings"
 	"testing"
 
+	syncsvc "atelier/app/sync"
+
 	"atelier/app/api"
 	"atelier/app/apierr"
 	"atelier/localdb"
 )
 
-// clientSources are where the clients of the service surface live: the CLI,
-// the frontend, the end-to-end suites, and the Go tests (which may call a
-// bound method directly, e.Sync.Restore(...)).
+// clientSources are where the clients of the service surface live: the CLI
+// (through the typed client app/client: cl.Sync.Restore(ctx, ...)), the
+// frontend ("Sync.Restore" through the Bridge), the end-to-end suites, and
+// the Go tests (which may call a bound method directly, e.Sync.Restore(...)).
+// app/client itself is not a client: it has a method for every route.
 var clientSources = []struct {
 	dir  string
 	exts []string
@@ -37,9 +41,10 @@ var clientSources = []struct {
 
 // TestEveryMethodHasAClient is the surface's contract: every route the
 // registry serves (the methods Wails, the local API and the CLI share) is
-// called by some client, by its "Service.Method" name or, in Go tests,
-// directly. A method nobody calls is a dead public route: unexport it, or
-// move it off the bound type.
+// called by some client, by its "Service.Method" name or, in Go, as
+// .Service.Method( on the typed client or the service itself. A method
+// nobody calls is a dead public route: unexport it, or move it off the
+// bound type.
 func TestEveryMethodHasAClient(t *testing.T) {
 	e := openEngine(t, DirsUnder(t.TempDir()), false)
 	defer e.Close()
@@ -166,7 +171,7 @@ func TestRestoreRefusalKinds(t *testing.T) {
 	other := t.TempDir()
 	writeFiles(t, other, map[string]string{"notes.txt": "someone else's notes"})
 	for _, dir := range []string{root, other} {
-		_, err := e.Sync.Restore(id, dir, "", RestoreOptions{})
+		_, err := e.Sync.Restore(id, dir, "", syncsvc.RestoreOptions{})
 		ui := apierr.UIMessage(err)
 		if !errors.Is(err, apierr.Conflict) || !strings.Contains(err.Error(), "--overwrite") {
 			t.Errorf("restore into %s: %v (kind %s)", dir, err, apierr.KindOf(err))
@@ -175,11 +180,11 @@ func TestRestoreRefusalKinds(t *testing.T) {
 			t.Errorf("restore into %s: app wording %q", dir, ui)
 		}
 	}
-	_, err := e.Sync.Restore(id, t.TempDir(), "ffffffffffff", RestoreOptions{})
+	_, err := e.Sync.Restore(id, t.TempDir(), "ffffffffffff", syncsvc.RestoreOptions{})
 	if !errors.Is(err, apierr.NotFound) || !strings.Contains(err.Error(), `no snapshot "ffffffffffff"`) {
 		t.Errorf("unknown snapshot: %v (kind %s)", err, apierr.KindOf(err))
 	}
-	if _, err := e.Sync.Restore(id, "", "", RestoreOptions{}); !errors.Is(err, apierr.InvalidInput) || strings.Contains(apierr.UIMessage(err), "--to") {
+	if _, err := e.Sync.Restore(id, "", "", syncsvc.RestoreOptions{}); !errors.Is(err, apierr.InvalidInput) || strings.Contains(apierr.UIMessage(err), "--to") {
 		t.Errorf("no target: %v (ui %q)", err, apierr.UIMessage(err))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"atelier/app/modules"
 )
 
 // Dirs are where an engine keeps its state.
@@ -39,3 +41,7 @@ func DirsUnder(root string) Dirs {
 func DataDirFlag(dataDir string) Dirs {
 	return Dirs{Data: dataDir, Cache: filepath.Join(dataDir, "cache")}
 }
+
+// ModulesKeyPath is where a named private key lives, for the CLI's signing, which
+// needs no engine. (A plain function, so it is not bound as a service method.)
+func ModulesKeyPath(d Dirs, name string) string { return modules.KeyPath(d.Data, name) }

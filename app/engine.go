@@ -16,7 +16,12 @@ import (
 
 	"atelier/app/api"
 	"atelier/app/apierr"
-	"atelier/app/index"
+	"atelier/app/host"
+	"atelier/app/library"
+	"atelier/app/modules"
+	"atelier/app/privacy"
+	"atelier/app/projects"
+	syncsvc "atelier/app/sync"
 	"atelier/localdb"
 )
 
@@ -58,13 +63,21 @@ type Engine struct {
 	Dirs Dirs
 	Log  *slog.Logger
 
-	Projects *ProjectsService
-	Library  *LibraryService
-	Modules  *ModulesService
-	Privacy  *PrivacyService
-	Sync     *SyncService
+	// The bound services, one per feature (see wire.go).
+	Projects *projects.Service
+	Library  *library.Service
+	Modules  *modules.Service
+	Privacy  *privacy.Service
+	Sync     *syncsvc.Service
 	Activity *ActivityService
 	Settings *SettingsService
+
+	// The engine's side of each feature: life cycle and change intake.
+	projectsCtl *projects.Control
+	libraryCtl  *library.Control
+	modulesCtl  *modules.Control
+	privacyCtl  *privacy.Control
+	syncCtl     *syncsvc.Control
 
 	opts    Options
 	hub     *api.Hub
@@ -128,57 +141,6 @@ func Open(dirs Dirs, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func (e *Engine) openServices() error {
-	var err error
-	e.Activity = newActivityService(e)
-	e.Settings = &SettingsService{e: e}
-	if e.Privacy, err = newPrivacyService(e); err != nil {
-		return err
-	}
-	e.closers = append(e.closers, e.Privacy.close)
-	if e.Projects, err = newProjectsService(e); err != nil {
-		return err
-	}
-	e.closers = append(e.closers, e.Projects.close)
-	if e.Library, err = newLibraryService(e); err != nil {
-		return err
-	}
-	e.closers = append(e.closers, e.Library.close)
-	if e.Modules, err = newModulesService(e); err != nil {
-		return err
-	}
-	e.closers = append(e.closers, e.Modules.close)
-	if e.Sync, err = newSyncService(e); err != nil {
-		return err
-	}
-	e.closers = append(e.closers, e.Sync.close)
-	return nil
-}
-
-func (e *Engine) startServices() {
-	e.Activity.start(e.ctx)
-	e.Privacy.start(e.ctx)
-	e.Library.start(e.ctx)
-	e.Modules.start(e.ctx)
-	e.Sync.start(e.ctx)
-	e.Projects.start(e.ctx) // last: its first scans feed the others
-}
-
-// Services are the bound services by name: the Wails bindings, the API routes
-// and the CLI's calls all use this one map.
-func (e *Engine) Services() map[string]any {
-	return map[string]any{
-		"Projects": e.Projects,
-		"Library":  e.Library,
-		"Modules":  e.Modules,
-		"Privacy":  e.Privacy,
-		"Sync":     e.Sync,
-		"Activity": e.Activity,
-		"Settings": e.Settings,
-		"Window":   windowService{e},
-	}
-}
-
 // Bindings are what wails.Run's Bind option exposes to the desktop frontend:
 // one Bridge that calls every service method through the same registry the
 // local API serves. Wails v2 cannot bind methods that take a context.Context,
@@ -217,15 +179,9 @@ func SocketPath(d Dirs) string { return filepath.Join(d.Data, api.SocketName) }
 func (e *Engine) Context() context.Context { return e.ctx }
 
 // callContext is the context of one service call: cancelled when the caller's
-// ctx ends (an API client that went away, the CLI's Ctrl-C) or when the engine
-// closes, whichever comes first. Call the returned func when done.
+// ctx ends or when the engine closes (host.CallContext).
 func (e *Engine) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(e.ctx, func() { cancel(fmt.Errorf("%w: Atelier is shutting down", context.Canceled)) })
-	return ctx, func() { stop(); cancel(nil) }
+	return host.CallContext(e.ctx, ctx)
 }
 
 // Go runs fn in the background until the engine closes; Close waits for it.
@@ -274,17 +230,18 @@ func (e *Engine) Emit(name string, data any) {
 	}
 }
 
+// PickFolder asks for a folder with the desktop's native dialog ("" when
+// cancelled); where there is no window it says to type the path instead.
+func (e *Engine) PickFolder(title string) (string, error) {
+	sh := e.desktop()
+	if sh == nil {
+		return "", fmt.Errorf("no folder picker here: type the folder's path instead")
+	}
+	return sh.PickFolder(title)
+}
+
 // Hub is the event hub (the browser UI server streams from it).
 func (e *Engine) Hub() *api.Hub { return e.hub }
-
-// apply is the one place where index changes fan out to their consumers.
-func (e *Engine) apply(changes []index.Change) {
-	for _, c := range changes {
-		e.Activity.publish(c)
-		e.Library.consider(c)
-	}
-	e.Sync.consider(changes)
-}
 
 // Close stops the background work, closes the services in reverse order of
 // opening, then the database.

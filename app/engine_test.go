@@ -206,7 +206,7 @@ func TestOverflowRescanConverges(t *testing.T) {
 		}
 		<-release
 	}
-	e.Projects.testHookBatch.Store(&hook)
+	e.projectsCtl.SetBatchHook(hook)
 	writeFile(t, filepath.Join(root, "wake"), "x")
 	// 12,000 new files make ~24,000 events: more than the kernel queue
 	// (16,384 by default) and the watcher's buffer (4,096) hold.

@@ -28,7 +28,7 @@ func (e *Engine) FilesHandler() http.Handler {
 
 func (e *Engine) servable(p string) bool {
 	roots := []string{e.Dirs.Cache}
-	if ps, err := e.Projects.projects(); err == nil {
+	if ps, err := e.projectsCtl.Projects(); err == nil {
 		for _, pr := range ps {
 			roots = append(roots, pr.Root)
 		}

@@ -1,11 +1,12 @@
 package app
 
 import (
-	"atelier/atomicfile"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"atelier/atomicfile"
 
 	"atelier/localdb"
 )
@@ -112,7 +113,7 @@ func (s *SettingsService) ClearPreviews() (int64, error) {
 			return 0, fmt.Errorf("clear %s: %w", s.e.Dirs.Cache, err)
 		}
 	}
-	if err := s.e.Library.cacheCleared(); err != nil {
+	if err := s.e.libraryCtl.CacheCleared(); err != nil {
 		return n, err
 	}
 	return n, nil

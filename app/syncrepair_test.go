@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	syncsvc "atelier/app/sync"
 )
 
 // An edit made while no engine ran (a one-shot `atelier sync run` from
@@ -19,11 +21,11 @@ func TestSyncRunPushesOfflineEdit(t *testing.T) {
 	writeFiles(t, root, map[string]string{"mix.wav": "mix v1", "notes.txt": "notes"})
 
 	e := openEngine(t, dirs, false)
-	e.Sync.secrets = &memSecrets{m: map[string]string{}}
+	e.syncCtl.SetSecrets(&memSecrets{m: map[string]string{}})
 	if _, err := e.Privacy.Grant("sync.cloud", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Sync.RemoteAdd(RemoteSpec{Name: "shared", URL: remoteURL, Kind: "vault", Passphrase: "pass phrase for tests", Default: true}); err != nil {
+	if _, err := e.Sync.RemoteAdd(syncsvc.RemoteSpec{Name: "shared", URL: remoteURL, Kind: "vault", Passphrase: "pass phrase for tests", Default: true}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := e.Projects.Add(root)
@@ -31,7 +33,7 @@ func TestSyncRunPushesOfflineEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := string(p.ID)
-	if err := e.Sync.SetRules(id, SyncRules{Enabled: true}); err != nil {
+	if err := e.Sync.SetRules(id, syncsvc.SyncRules{Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := e.Sync.Run(context.Background(), id); err != nil || r.Projects[0].Seq != 1 {
@@ -46,7 +48,7 @@ func TestSyncRunPushesOfflineEdit(t *testing.T) {
 
 	e2 := openEngine(t, dirs, false)
 	defer e2.Close()
-	e2.Sync.secrets = &memSecrets{m: map[string]string{"shared": "pass phrase for tests"}}
+	e2.syncCtl.SetSecrets(&memSecrets{m: map[string]string{"shared": "pass phrase for tests"}})
 	r, err := e2.Sync.Run(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +62,7 @@ func TestSyncRunPushesOfflineEdit(t *testing.T) {
 		t.Fatalf("status after the run: %+v %v", st.Projects, err)
 	}
 	out := t.TempDir()
-	if _, err := e2.Sync.Restore(id, out, "", RestoreOptions{}); err != nil {
+	if _, err := e2.Sync.Restore(id, out, "", syncsvc.RestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(out, "mix.wav"); got != "mix v2" {
@@ -106,7 +108,7 @@ func TestSyncRepairLostPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	if _, err := b.Sync.Restore(id, out, "", RestoreOptions{}); err != nil {
+	if _, err := b.Sync.Restore(id, out, "", syncsvc.RestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if readFile(out, "mix.wav") != strings.Repeat("mix ", 1000) || readFile(out, "notes.txt") != "notes" {

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 
+	syncsvc "atelier/app/sync"
+
 	"atelier/sync/target"
 )
 
 // syncedProject registers root (filled with files) on e, enables its sync
 // to the "shared" remote and runs it once.
-func syncedProject(t *testing.T, e *Engine, root string, files map[string]string) (string, ProjectRun) {
+func syncedProject(t *testing.T, e *Engine, root string, files map[string]string) (string, syncsvc.ProjectRun) {
 	t.Helper()
 	writeFiles(t, root, files)
 	p, err := e.Projects.Add(root)
@@ -22,7 +24,7 @@ func syncedProject(t *testing.T, e *Engine, root string, files map[string]string
 		t.Fatal(err)
 	}
 	id := string(p.ID)
-	if err := e.Sync.SetRules(id, SyncRules{Enabled: true, Remote: "shared"}); err != nil {
+	if err := e.Sync.SetRules(id, syncsvc.SyncRules{Enabled: true, Remote: "shared"}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := e.Sync.Run(context.Background(), id)
@@ -41,20 +43,20 @@ func TestSyncRestoreRefusesOrKeeps(t *testing.T) {
 	id, _ := syncedProject(t, e, root, map[string]string{"mix.wav": "mix v1", "notes.txt": "notes"})
 	writeFiles(t, root, map[string]string{"mix.wav": "unsynced edit"})
 
-	_, err := e.Sync.Restore(id, root, "", RestoreOptions{})
+	_, err := e.Sync.Restore(id, root, "", syncsvc.RestoreOptions{})
 	if err == nil || !strings.Contains(err.Error(), root) || !strings.Contains(err.Error(), "--overwrite") {
 		t.Fatalf("restore over the live project: %v, want a refusal naming it and --overwrite", err)
 	}
 	other := t.TempDir()
 	writeFiles(t, other, map[string]string{"notes.txt": "someone else's notes"})
-	if _, err := e.Sync.Restore(id, other, "", RestoreOptions{}); !errors.Is(err, target.ErrNotEmpty) || !strings.Contains(err.Error(), other) {
+	if _, err := e.Sync.Restore(id, other, "", syncsvc.RestoreOptions{}); !errors.Is(err, target.ErrNotEmpty) || !strings.Contains(err.Error(), other) {
 		t.Fatalf("restore into a non-empty folder: %v", err)
 	}
 	if readFile(root, "mix.wav") != "unsynced edit" || readFile(other, "notes.txt") != "someone else's notes" || readFile(other, "mix.wav") != "<missing>" {
 		t.Fatal("a refused restore wrote something")
 	}
 
-	res, err := e.Sync.Restore(id, root, "", RestoreOptions{Overwrite: true})
+	res, err := e.Sync.Restore(id, root, "", syncsvc.RestoreOptions{Overwrite: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestSyncRestoreRefusesLinks(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(out, "stems")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.Sync.Restore(id, out, "", RestoreOptions{Overwrite: true})
+	_, err := e.Sync.Restore(id, out, "", syncsvc.RestoreOptions{Overwrite: true})
 	if !errors.Is(err, target.ErrLink) || !strings.Contains(err.Error(), filepath.Join(out, "stems")) {
 		t.Fatalf("restore through a linked folder: %v", err)
 	}
@@ -103,20 +105,20 @@ func TestSyncBackslashName(t *testing.T) {
 		t.Fatalf("%d pending after the run", p.Pending)
 	}
 	out := t.TempDir()
-	res, err := a.Sync.Restore(id, out, "", RestoreOptions{})
+	res, err := a.Sync.Restore(id, out, "", syncsvc.RestoreOptions{})
 	if err != nil || res.Files != 3 || readFile(out, `back\slash.txt`) != "bs" {
 		t.Fatalf("restore: %+v %v", res, err)
 	}
 
 	w, _ := syncEngine(t, "windows", remoteURL)
-	w.Sync.goos = "windows"
+	w.syncCtl.SetGOOS("windows")
 	wroot := filepath.Join(t.TempDir(), "album")
 	os.MkdirAll(wroot, 0o755)
 	wp, err := w.Projects.Add(wroot)
 	if err != nil || string(wp.ID) != id {
 		t.Fatalf("project on the second device: %v %v", wp.ID, err)
 	}
-	w.Sync.SetRules(id, SyncRules{Enabled: true, Remote: "shared"})
+	w.Sync.SetRules(id, syncsvc.SyncRules{Enabled: true, Remote: "shared"})
 	r, err := w.Sync.Run(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +131,7 @@ func TestSyncBackslashName(t *testing.T) {
 		t.Fatalf("status does not name the skipped file: %+v %v", st, err)
 	}
 	wout := t.TempDir()
-	res, err = w.Sync.Restore(id, wout, "", RestoreOptions{})
+	res, err = w.Sync.Restore(id, wout, "", syncsvc.RestoreOptions{})
 	if err != nil || len(res.Renamed) != 1 || res.Renamed[0].As != "back_slash.txt" || readFile(wout, "back_slash.txt") != "bs" {
 		t.Fatalf("windows restore: %+v %v", res, err)
 	}

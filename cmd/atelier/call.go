@@ -2,22 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/app/client"
 	"atelier/localdb"
 )
 
-// call invokes a service method ("Projects.Add") with args and decodes the
-// result into out. It goes through the running engine's socket when one
-// answers, and otherwise opens the data directory itself for this one call:
-// the same service code runs either way.
-func call(ctx context.Context, gopts *globalOptions, method string, out any, args ...any) error {
+// do runs fn with the typed client of the engine for the current data dir:
+// the running engine's socket when one answers, and otherwise an engine
+// opened in this process for this one command (closed when fn returns). The
+// same service code runs either way, through the same registry.
+func do(ctx context.Context, gopts *globalOptions, fn func(c *client.Client) error) error {
 	d, err := dirs(gopts)
 	if err != nil {
 		return err
@@ -27,11 +26,15 @@ func call(ctx context.Context, gopts *globalOptions, method string, out any, arg
 		return err
 	}
 	if c != nil {
-		return c.Call(ctx, method, out, args...)
+		return fn(client.New(c))
 	}
 	defer e.Close()
-	return callEngine(ctx, e, method, out, args...)
+	return fn(client.New(local(e)))
 }
+
+// local is the in-process caller of e: its registry, with the API's JSON
+// encoding of arguments and results.
+func local(e *app.Engine) api.Caller { return api.Local{Registry: api.NewRegistry(e.Services())} }
 
 // lockWait is how long a CLI command waits for the socket of an engine that
 // holds the data-dir lock but is still starting (`atelier daemon & atelier status`).
@@ -62,31 +65,6 @@ func connect(ctx context.Context, d app.Dirs) (*api.Client, *app.Engine, error) 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// callEngine calls a method on an engine in this process through the same
-// registry the API serves, so argument and result encoding match exactly.
-func callEngine(ctx context.Context, e *app.Engine, method string, out any, args ...any) error {
-	raw := make([]json.RawMessage, len(args))
-	for i, a := range args {
-		b, err := json.Marshal(a)
-		if err != nil {
-			return fmt.Errorf("%s argument %d: %w", method, i+1, err)
-		}
-		raw[i] = b
-	}
-	res, err := api.NewRegistry(e.Services()).Call(ctx, method, raw)
-	if err != nil {
-		return err
-	}
-	if out == nil || res == nil {
-		return nil
-	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
 }
 
 // engineRunning reports whether an engine answers for the current data dir.

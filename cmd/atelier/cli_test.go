@@ -17,6 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"atelier/app/api"
+	"atelier/app/client"
+	"atelier/app/index"
+
+	"atelier/app/projects"
+	syncsvc "atelier/app/sync"
+
 	"atelier/app"
 )
 
@@ -36,8 +43,8 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "a.wav"), []byte("RIFF"), 0o644)
 	ctx := context.Background()
-	var p app.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
+	var p projects.ProjectSummary
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil {
 		t.Fatal(err)
 	}
 	// The engine itself knows the project: the call went through its socket.
@@ -45,14 +52,17 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].ID != p.ID {
 		t.Fatalf("engine projects %v %v", ps, err)
 	}
-	var st app.Status
-	if err := call(ctx, gopts, "Projects.Status", &st); err != nil || !st.Running {
+	var st projects.Status
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Projects.Status(ctx); return }); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var files []map[string]any
-		if err := call(ctx, gopts, "Projects.Files", &files, string(p.ID), "audio"); err != nil {
+		var files []index.FileRecord
+		if err := do(ctx, gopts, func(cl *client.Client) (err error) {
+			files, err = cl.Projects.Files(ctx, string(p.ID), "audio")
+			return
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if len(files) == 1 {
@@ -63,7 +73,15 @@ func TestCLIAgainstRunningEngine(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := call(ctx, gopts, "Projects.Nope", nil); err == nil {
+	d, err := dirs(gopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := api.Dial(app.SocketPath(d)) // the typed client cannot name a method that does not exist
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Call(ctx, "Projects.Nope", nil); err == nil {
 		t.Fatal("unknown method accepted")
 	}
 }
@@ -73,15 +91,15 @@ func TestCLIWithoutEngine(t *testing.T) {
 	gopts := &globalOptions{dataDir: t.TempDir()}
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "cover.png"), []byte("png"), 0o644)
-	var p app.ProjectSummary
-	if err := call(context.Background(), gopts, "Projects.Add", &p, proj); err != nil {
+	var p projects.ProjectSummary
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(context.Background(), proj); return }); err != nil {
 		t.Fatal(err)
 	}
 	if p.Files != 1 {
 		t.Fatalf("indexed %d files", p.Files)
 	}
-	var st app.Status
-	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || st.Running || st.Files != 1 {
+	var st projects.Status
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) { st, err = cl.Projects.Status(context.Background()); return }); err != nil || st.Running || st.Files != 1 {
 		t.Fatalf("status %+v %v", st, err)
 	}
 }
@@ -95,8 +113,8 @@ func TestCLIRemoteLimit(t *testing.T) {
 	if err := run("remote", "limit", "local", "200"); err != nil {
 		t.Fatal(err)
 	}
-	var rs []app.Remote
-	if err := call(context.Background(), gopts, "Sync.RemoteList", &rs); err != nil {
+	var rs []syncsvc.Remote
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) { rs, err = cl.Sync.RemoteList(context.Background()); return }); err != nil {
 		t.Fatal(err)
 	}
 	if len(rs) == 0 || rs[0].Name != "local" || rs[0].BandwidthKBps != 200 {
@@ -236,8 +254,8 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	run := cliIn(data)
 	proj := t.TempDir()
 	os.WriteFile(filepath.Join(proj, "take1.wav"), []byte("RIFF"), 0o644)
-	var p app.ProjectSummary
-	if err := call(context.Background(), gopts, "Projects.Add", &p, proj); err != nil {
+	var p projects.ProjectSummary
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(context.Background(), proj); return }); err != nil {
 		t.Fatal(err)
 	}
 	if err := run("remote", "add", "studio", "file://"+t.TempDir(), "--kind", "mirror"); err != nil {
@@ -246,8 +264,11 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	if err := run("sync", "rules", string(p.ID), "--enable", "--remote", "studio", "--exclude", "renders/"); err != nil {
 		t.Fatal(err)
 	}
-	var r app.SyncRules
-	if err := call(context.Background(), gopts, "Sync.Rules", &r, string(p.ID)); err != nil {
+	var r syncsvc.SyncRules
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) {
+		r, err = cl.Sync.Rules(context.Background(), string(p.ID))
+		return
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if r.Remote != "studio" || !r.Enabled || len(r.Exclude) != 1 {
@@ -257,7 +278,10 @@ func TestCLISyncRulesRemote(t *testing.T) {
 	if err := run("sync", "rules", string(p.ID), "--to", "local"); err != nil {
 		t.Fatal(err)
 	}
-	call(context.Background(), gopts, "Sync.Rules", &r, string(p.ID))
+	do(context.Background(), gopts, func(cl *client.Client) (err error) {
+		r, err = cl.Sync.Rules(context.Background(), string(p.ID))
+		return
+	})
 	if r.Remote != "local" {
 		t.Fatalf("--to local: %+v", r)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/privacy"
@@ -47,7 +49,7 @@ func newAnalyticsDashboardCommand(gopts *globalOptions) *cobra.Command {
 
 func runAnalyticsDashboard(ctx context.Context, gopts *globalOptions, opts analyticsDashboardOptions) error {
 	var d privacy.Dashboard
-	if err := call(ctx, gopts, "Privacy.Dashboard", &d, opts.query); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { d, err = cl.Privacy.Dashboard(ctx, opts.query); return }); err != nil {
 		return err
 	}
 	return output(gopts, d, func(w io.Writer) { privacyPrintDashboard(w, d) })
@@ -94,7 +96,7 @@ func runAnalyticsImport(ctx context.Context, gopts *globalOptions, opts analytic
 		return err
 	}
 	var r privacy.ImportResult
-	if err := call(ctx, gopts, "Privacy.ImportAudience", &r, path, m); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Privacy.ImportAudience(ctx, path, m); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, r, func(w io.Writer) {
@@ -141,7 +143,7 @@ func runAnalyticsExport(ctx context.Context, gopts *globalOptions, args []string
 		}
 	}
 	var r privacy.ExportResult
-	if err := call(ctx, gopts, "Privacy.Export", &r, dir); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Privacy.Export(ctx, dir); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) {
@@ -186,7 +188,7 @@ func runAnalyticsErase(ctx context.Context, gopts *globalOptions, opts analytics
 		}
 	}
 	var r privacy.EraseResult
-	if err := call(ctx, gopts, "Privacy.Erase", &r, purpose); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Privacy.Erase(ctx, purpose); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) {
@@ -205,7 +207,7 @@ func newAnalyticsEventsCommand(gopts *globalOptions) *cobra.Command {
 
 func runAnalyticsEvents(ctx context.Context, gopts *globalOptions) error {
 	var out []privacy.EventDef
-	if err := call(ctx, gopts, "Privacy.Events", &out); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { out, err = cl.Privacy.Events(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, out, func(w io.Writer) {
@@ -231,7 +233,7 @@ func newAnalyticsDroppedCommand(gopts *globalOptions) *cobra.Command {
 
 func runAnalyticsDropped(ctx context.Context, gopts *globalOptions) error {
 	var out []privacy.DroppedCount
-	if err := call(ctx, gopts, "Privacy.Dropped", &out); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { out, err = cl.Privacy.Dropped(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, out, func(w io.Writer) {

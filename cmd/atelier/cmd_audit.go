@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/spf13/cobra"
+	"atelier/app/client"
 
-	"atelier/app"
+	"atelier/app/modules"
+
+	"github.com/spf13/cobra"
 )
 
 // `atelier audit`: the module audit log.
@@ -31,8 +33,8 @@ func newAuditCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runAudit(ctx context.Context, gopts *globalOptions, opts auditOptions) error {
-	var es []app.AuditEntry
-	if err := call(ctx, gopts, "Modules.Audit", &es, opts.limit); err != nil {
+	var es []modules.AuditEntry
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { es, err = cl.Modules.Audit(ctx, opts.limit); return }); err != nil {
 		return err
 	}
 	return output(gopts, es, func(w io.Writer) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/privacy"
@@ -37,7 +39,7 @@ func newConsentListCommand(gopts *globalOptions) *cobra.Command {
 
 func runConsentList(ctx context.Context, gopts *globalOptions) error {
 	var out []privacy.PurposeState
-	if err := call(ctx, gopts, "Privacy.Purposes", &out); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { out, err = cl.Privacy.Purposes(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, out, func(w io.Writer) {
@@ -70,7 +72,7 @@ func newConsentPolicyCommand(gopts *globalOptions) *cobra.Command {
 
 func runConsentPolicy(ctx context.Context, gopts *globalOptions, purpose string) error {
 	var out []privacy.PurposeState
-	if err := call(ctx, gopts, "Privacy.Purposes", &out); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { out, err = cl.Privacy.Purposes(ctx); return }); err != nil {
 		return err
 	}
 	for _, p := range out {
@@ -102,7 +104,7 @@ func newConsentGrantCommand(gopts *globalOptions) *cobra.Command {
 
 func runConsentGrant(ctx context.Context, gopts *globalOptions, opts consentGrantOptions, purpose string) error {
 	var r privacy.LedgerRecord
-	if err := call(ctx, gopts, "Privacy.Grant", &r, purpose, opts.where); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Privacy.Grant(ctx, purpose, opts.where); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) { fmt.Fprintf(w, "granted %s (ledger record %d)\n", r.Purpose, r.Seq) })
@@ -119,7 +121,7 @@ func newConsentDenyCommand(gopts *globalOptions) *cobra.Command {
 
 func runConsentDeny(ctx context.Context, gopts *globalOptions, purpose string) error {
 	var r privacy.LedgerRecord
-	if err := call(ctx, gopts, "Privacy.Deny", &r, purpose, "cli"); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Privacy.Deny(ctx, purpose, "cli"); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) { fmt.Fprintf(w, "denied %s (ledger record %d)\n", r.Purpose, r.Seq) })
@@ -155,7 +157,10 @@ func runConsentWithdraw(ctx context.Context, gopts *globalOptions, opts consentW
 		erase = ok
 	}
 	var r privacy.LedgerRecord
-	if err := call(ctx, gopts, "Privacy.WithdrawAt", &r, purpose, "cli", erase); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) {
+		r, err = cl.Privacy.WithdrawAt(ctx, purpose, "cli", erase)
+		return
+	}); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) {
@@ -178,7 +183,7 @@ func newConsentHistoryCommand(gopts *globalOptions) *cobra.Command {
 
 func runConsentHistory(ctx context.Context, gopts *globalOptions, purpose string) error {
 	var out []privacy.LedgerRecord
-	if err := call(ctx, gopts, "Privacy.History", &out, purpose); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { out, err = cl.Privacy.History(ctx, purpose); return }); err != nil {
 		return err
 	}
 	return output(gopts, out, func(w io.Writer) {
@@ -204,7 +209,7 @@ func newConsentVerifyCommand(gopts *globalOptions) *cobra.Command {
 
 func runConsentVerify(ctx context.Context, gopts *globalOptions) error {
 	var v privacy.VerifyResult
-	if err := call(ctx, gopts, "Privacy.VerifyLedger", &v); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { v, err = cl.Privacy.VerifyLedger(ctx); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, v, func(w io.Writer) {

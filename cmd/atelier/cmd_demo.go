@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/app/demo"
+	"atelier/app/projects"
 )
 
 // `atelier demo WORKSPACE`: a generated project and a data dir that knows it.
@@ -44,8 +46,8 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 	os.Setenv("ATELIER_HOME", filepath.Join(ws, "home"))
 	home := *gopts
 	home.dataDir = "" // WORKSPACE/home, through ATELIER_HOME
-	var ps []app.ProjectSummary
-	if err := call(ctx, &home, "Projects.List", &ps); err != nil {
+	var ps []projects.ProjectSummary
+	if err := do(ctx, &home, func(cl *client.Client) (err error) { ps, err = cl.Projects.List(ctx); return }); err != nil {
 		return err
 	}
 	for _, p := range ps {
@@ -53,8 +55,8 @@ func runDemo(ctx context.Context, gopts *globalOptions, workspace string) error 
 			return nil
 		}
 	}
-	var p app.ProjectSummary
-	if err := call(ctx, &home, "Projects.Add", &p, proj); err != nil && !strings.Contains(err.Error(), "already a project") {
+	var p projects.ProjectSummary
+	if err := do(ctx, &home, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil && !strings.Contains(err.Error(), "already a project") {
 		return err
 	}
 	fmt.Printf("Registered %s in %s\n", p.Name, filepath.Join(ws, "home"))

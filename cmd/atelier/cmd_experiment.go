@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/privacy"
@@ -65,7 +67,7 @@ func runExperimentCreate(ctx context.Context, gopts *globalOptions, opts experim
 		n.Variants = append(n.Variants, privacy.Variant{Name: name, Value: value, Weight: weight})
 	}
 	var x privacy.Experiment
-	if err := call(ctx, gopts, "Privacy.ExperimentCreate", &x, n); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { x, err = cl.Privacy.ExperimentCreate(ctx, n); return }); err != nil {
 		return err
 	}
 	return output(gopts, x, func(w io.Writer) {
@@ -84,7 +86,7 @@ func newExperimentListCommand(gopts *globalOptions) *cobra.Command {
 
 func runExperimentList(ctx context.Context, gopts *globalOptions) error {
 	var out []privacy.ExperimentResult
-	if err := call(ctx, gopts, "Privacy.ExperimentList", &out); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { out, err = cl.Privacy.ExperimentList(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, out, func(w io.Writer) {
@@ -114,7 +116,7 @@ func newExperimentShowCommand(gopts *globalOptions) *cobra.Command {
 
 func runExperimentShow(ctx context.Context, gopts *globalOptions, id string) error {
 	var x privacy.ExperimentResult
-	if err := call(ctx, gopts, "Privacy.ExperimentShow", &x, id); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { x, err = cl.Privacy.ExperimentShow(ctx, id); return }); err != nil {
 		return err
 	}
 	return output(gopts, x, func(w io.Writer) { privacyPrintExperiment(w, x) })
@@ -139,7 +141,10 @@ func newExperimentStopCommand(gopts *globalOptions) *cobra.Command {
 
 func runExperimentStop(ctx context.Context, gopts *globalOptions, opts experimentStopOptions, id string) error {
 	var x privacy.Experiment
-	if err := call(ctx, gopts, "Privacy.ExperimentStop", &x, id, opts.keep, opts.reason); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) {
+		x, err = cl.Privacy.ExperimentStop(ctx, id, opts.keep, opts.reason)
+		return
+	}); err != nil {
 		return err
 	}
 	return output(gopts, x, func(w io.Writer) { fmt.Fprintf(w, "experiment %s %s: everyone gets %s\n", x.ID, x.Status, x.Kept) })
@@ -156,7 +161,7 @@ func newExperimentExposeCommand(gopts *globalOptions) *cobra.Command {
 
 func runExperimentExpose(ctx context.Context, gopts *globalOptions, id, unit string) error {
 	var a privacy.Assignment
-	if err := call(ctx, gopts, "Privacy.ExperimentExpose", &a, id, unit); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { a, err = cl.Privacy.ExperimentExpose(ctx, id, unit); return }); err != nil {
 		return err
 	}
 	return output(gopts, a, func(w io.Writer) { fmt.Fprintf(w, "%s\t%s\n", a.Variant, a.Value) })
@@ -173,7 +178,7 @@ func newExperimentConvertCommand(gopts *globalOptions) *cobra.Command {
 
 func runExperimentConvert(ctx context.Context, gopts *globalOptions, id, unit string) error {
 	var a privacy.Assignment
-	if err := call(ctx, gopts, "Privacy.ExperimentConvert", &a, id, unit); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { a, err = cl.Privacy.ExperimentConvert(ctx, id, unit); return }); err != nil {
 		return err
 	}
 	return output(gopts, a, func(w io.Writer) { fmt.Fprintf(w, "%s\t%v\n", a.Variant, a.Recorded) })

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/app/index"
@@ -33,7 +35,7 @@ func newFilesCommand(gopts *globalOptions) *cobra.Command {
 
 func runFiles(ctx context.Context, gopts *globalOptions, opts filesOptions, project string) error {
 	var fs []index.FileRecord
-	if err := call(ctx, gopts, "Projects.Files", &fs, project, opts.kind); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { fs, err = cl.Projects.Files(ctx, project, opts.kind); return }); err != nil {
 		return err
 	}
 	return output(gopts, fs, func(w io.Writer) {

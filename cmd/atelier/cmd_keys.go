@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/modules"
 	"atelier/atomicfile"
 	"atelier/signing/keys"
 	"atelier/signing/trust"
@@ -53,8 +55,8 @@ func runKeysGenerate(ctx context.Context, gopts *globalOptions, opts keysGenerat
 	if err != nil {
 		return err
 	}
-	var k app.KeyInfo
-	if err := call(ctx, gopts, "Modules.KeysGenerate", &k, name, string(pass)); err != nil {
+	var k modules.KeyInfo
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { k, err = cl.Modules.KeysGenerate(ctx, name, string(pass)); return }); err != nil {
 		return err
 	}
 	return output(gopts, k, func(w io.Writer) {
@@ -74,8 +76,8 @@ func newKeysListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runKeysList(ctx context.Context, gopts *globalOptions) error {
-	var ks []app.KeyInfo
-	if err := call(ctx, gopts, "Modules.KeysList", &ks); err != nil {
+	var ks []modules.KeyInfo
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ks, err = cl.Modules.KeysList(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, ks, func(w io.Writer) {
@@ -111,8 +113,8 @@ func newKeysExportCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runKeysExport(ctx context.Context, gopts *globalOptions, opts keysExportOptions, name string) error {
-	var k app.KeyExport
-	if err := call(ctx, gopts, "Modules.KeysExport", &k, name, opts.private); err != nil {
+	var k modules.KeyExport
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { k, err = cl.Modules.KeysExport(ctx, name, opts.private); return }); err != nil {
 		return err
 	}
 	if gopts.json {
@@ -163,8 +165,11 @@ func runKeysImport(ctx context.Context, gopts *globalOptions, opts keysImportOpt
 	if err != nil {
 		return err
 	}
-	var k app.KeyInfo
-	if err := call(ctx, gopts, "Modules.KeysImport", &k, name, string(raw), string(pass)); err != nil {
+	var k modules.KeyInfo
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) {
+		k, err = cl.Modules.KeysImport(ctx, name, string(raw), string(pass))
+		return
+	}); err != nil {
 		return err
 	}
 	return output(gopts, k, func(w io.Writer) { fmt.Fprintf(w, "Imported key %s (%s).\n", k.Name, k.ID[:12]) })

@@ -10,10 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"atelier/app"
+	"atelier/app/modules"
 	"atelier/humanize"
 	"atelier/signing"
 	"atelier/signing/manifest"
@@ -173,8 +176,8 @@ func runModuleVerify(ctx context.Context, gopts *globalOptions, archive string) 
 	if err != nil {
 		return err
 	}
-	var r app.VerifyResult
-	if err := call(ctx, gopts, "Modules.Verify", &r, abs); err != nil {
+	var r modules.VerifyResult
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Modules.Verify(ctx, abs); return }); err != nil {
 		return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 	}
 	return output(gopts, r, func(w io.Writer) { modulesPrintResult(w, r) })
@@ -200,21 +203,25 @@ func newModuleInstallCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleInstall(ctx context.Context, gopts *globalOptions, opts moduleInstallOptions, arg string) error {
-	method := "Modules.InstallByName"
+	install := func(c *client.Client, approve bool) (modules.VerifyResult, error) {
+		return c.Modules.InstallByName(ctx, arg, approve)
+	}
 	if fi, err := os.Stat(arg); err == nil && fi.Mode().IsRegular() {
-		method = "Modules.Install"
+		install = func(c *client.Client, approve bool) (modules.VerifyResult, error) {
+			return c.Modules.Install(ctx, arg, approve)
+		}
 		if arg, err = filepath.Abs(arg); err != nil {
 			return err
 		}
 	}
-	var r app.VerifyResult
-	if err := call(ctx, gopts, method, &r, arg, opts.approve); err != nil {
+	var r modules.VerifyResult
+	if err := do(ctx, gopts, func(c *client.Client) (err error) { r, err = install(c, opts.approve); return }); err != nil {
 		return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 	}
 	if r.Status == "needs-approval" && !gopts.json {
 		modulesPrintResult(os.Stderr, r)
 		if opts.yes || modulesConfirm("Grant these permissions and install?") {
-			if err := call(ctx, gopts, method, &r, arg, true); err != nil {
+			if err := do(ctx, gopts, func(c *client.Client) (err error) { r, err = install(c, true); return }); err != nil {
 				return exitError{code: modulesExitRefused, err: fmt.Errorf("refused: %w", err)}
 			}
 		}
@@ -240,8 +247,8 @@ func newModuleListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleList(ctx context.Context, gopts *globalOptions) error {
-	var ms []app.InstalledModule
-	if err := call(ctx, gopts, "Modules.Installed", &ms); err != nil {
+	var ms []modules.InstalledModule
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ms, err = cl.Modules.Installed(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, ms, func(w io.Writer) {
@@ -268,8 +275,8 @@ func newModuleCheckCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleCheck(ctx context.Context, gopts *globalOptions, name string) error {
-	var m app.InstalledModule
-	if err := call(ctx, gopts, "Modules.Check", &m, name); err != nil {
+	var m modules.InstalledModule
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { m, err = cl.Modules.Check(ctx, name); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, m, func(w io.Writer) { fmt.Fprintf(w, "%s %s: %s\n", m.Name, m.Version, m.Verification) }); err != nil {
@@ -300,7 +307,7 @@ func newModuleRemoveCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleRemove(ctx context.Context, gopts *globalOptions, opts moduleRemoveOptions, name string) error {
-	if err := call(ctx, gopts, "Modules.Remove", nil, name, opts.forget); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Modules.Remove(ctx, name, opts.forget) }); err != nil {
 		return err
 	}
 	fmt.Printf("Removed %s.\n", name)
@@ -319,8 +326,8 @@ func newModuleSearchCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runModuleSearch(ctx context.Context, gopts *globalOptions, q string) error {
-	var hits []app.SearchHit
-	if err := call(ctx, gopts, "Modules.Search", &hits, q); err != nil {
+	var hits []modules.SearchHit
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { hits, err = cl.Modules.Search(ctx, q); return }); err != nil {
 		return err
 	}
 	return output(gopts, hits, func(w io.Writer) {
@@ -335,7 +342,7 @@ func runModuleSearch(ctx context.Context, gopts *globalOptions, q string) error 
 	})
 }
 
-func modulesPrintResult(w io.Writer, r app.VerifyResult) {
+func modulesPrintResult(w io.Writer, r modules.VerifyResult) {
 	if r.Status == "needs-approval" {
 		fmt.Fprintf(w, "%s %s is signed by %s and trusted, and asks for permissions not granted before (+):\n", r.Module, r.Version, r.Publisher)
 	} else {

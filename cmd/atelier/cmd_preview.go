@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/library"
 	"atelier/app/preview/audio"
 	"atelier/app/preview/mp3"
 	"atelier/app/preview/thumb"
@@ -27,12 +29,12 @@ import (
 
 // previewReport is what `atelier preview FILE --json` prints.
 type previewReport struct {
-	File     string              `json:"file"`
-	Audio    *audio.Info         `json:"audio,omitempty"`
-	Loudness *app.LoudnessReport `json:"loudness,omitempty"`
-	Image    *thumb.Info         `json:"image,omitempty"`
-	Output   string              `json:"output,omitempty"`
-	Elapsed  float64             `json:"elapsedSeconds"`
+	File     string                  `json:"file"`
+	Audio    *audio.Info             `json:"audio,omitempty"`
+	Loudness *library.LoudnessReport `json:"loudness,omitempty"`
+	Image    *thumb.Info             `json:"image,omitempty"`
+	Output   string                  `json:"output,omitempty"`
+	Elapsed  float64                 `json:"elapsedSeconds"`
 }
 
 type previewOptions struct {
@@ -86,8 +88,8 @@ func newPreviewStatsCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runPreviewStats(ctx context.Context, gopts *globalOptions) error {
-	var st app.QueueStats
-	if err := call(ctx, gopts, "Library.Stats", &st); err != nil {
+	var st library.QueueStats
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Library.Stats(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, st, func(w io.Writer) {
@@ -206,7 +208,7 @@ func runPreview(ctx context.Context, gopts *globalOptions, opts previewOptions, 
 		return err
 	}
 	rep.Audio = &a.Info
-	rep.Loudness = app.Report(a.Loudness)
+	rep.Loudness = library.Report(a.Loudness)
 	if out != "" {
 		switch strings.ToLower(filepath.Ext(out)) {
 		case ".dat":

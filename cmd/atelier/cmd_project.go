@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/app/index"
+	"atelier/app/projects"
 	"atelier/humanize"
 )
 
@@ -40,8 +42,8 @@ func newProjectAddCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runProjectAdd(ctx context.Context, gopts *globalOptions, folder string) error {
-	var p app.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Add", &p, folder); err != nil {
+	var p projects.ProjectSummary
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, folder); return }); err != nil {
 		return err
 	}
 	return output(gopts, p, func(w io.Writer) {
@@ -67,8 +69,8 @@ func newProjectListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runProjectList(ctx context.Context, gopts *globalOptions) error {
-	var ps []app.ProjectSummary
-	if err := call(ctx, gopts, "Projects.List", &ps); err != nil {
+	var ps []projects.ProjectSummary
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ps, err = cl.Projects.List(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, ps, func(w io.Writer) {
@@ -105,7 +107,7 @@ func runProjectRemove(ctx context.Context, gopts *globalOptions, opts projectRem
 	if !opts.yes && !confirm(fmt.Sprintf("Forget project %s? Its index and previews go; the folder itself stays.", project)) {
 		return fmt.Errorf("not removed (pass --yes to skip the question)")
 	}
-	if err := call(ctx, gopts, "Projects.Remove", nil, project); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Projects.Remove(ctx, project) }); err != nil {
 		return err
 	}
 	fmt.Printf("Removed %s.\n", project)
@@ -124,8 +126,8 @@ func newProjectRescanCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runProjectRescan(ctx context.Context, gopts *globalOptions, project string) error {
-	var p app.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Rescan", &p, project); err != nil {
+	var p projects.ProjectSummary
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Rescan(ctx, project); return }); err != nil {
 		return err
 	}
 	return output(gopts, p, func(w io.Writer) {
@@ -134,7 +136,7 @@ func runProjectRescan(ctx context.Context, gopts *globalOptions, project string)
 	})
 }
 
-func projectsState(p app.ProjectSummary) string {
+func projectsState(p projects.ProjectSummary) string {
 	switch {
 	case p.Indexing && p.Progress.Total > 0:
 		return fmt.Sprintf("indexing %d%%", p.Progress.Done*100/p.Progress.Total)

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/modules"
 	"atelier/signing/registry"
 )
 
@@ -82,8 +84,8 @@ func runRegistryAdd(ctx context.Context, gopts *globalOptions, src string) error
 		}
 		src = abs
 	}
-	var r app.RegistryInfo
-	if err := call(ctx, gopts, "Modules.RegistryAdd", &r, src); err != nil {
+	var r modules.RegistryInfo
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Modules.RegistryAdd(ctx, src); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) {
@@ -103,8 +105,8 @@ func newRegistryListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRegistryList(ctx context.Context, gopts *globalOptions) error {
-	var rs []app.RegistryInfo
-	if err := call(ctx, gopts, "Modules.Registries", &rs); err != nil {
+	var rs []modules.RegistryInfo
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { rs, err = cl.Modules.Registries(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, rs, func(w io.Writer) {
@@ -121,7 +123,7 @@ func newRegistryRemoveCommand(gopts *globalOptions) *cobra.Command {
 		Short: "Stop following a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return call(cmd.Context(), gopts, "Modules.RegistryRemove", nil, args[0])
+			return do(cmd.Context(), gopts, func(cl *client.Client) error { return cl.Modules.RegistryRemove(cmd.Context(), args[0]) })
 		},
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/spf13/cobra"
+	"atelier/app/client"
 
-	"atelier/app"
+	syncsvc "atelier/app/sync"
+
+	"github.com/spf13/cobra"
 )
 
 // `atelier remote`: where sync sends files.
@@ -57,7 +59,7 @@ func newRemoteAddCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRemoteAdd(ctx context.Context, gopts *globalOptions, opts remoteAddOptions, args []string) error {
-	spec := app.RemoteSpec{Name: args[0], URL: args[1], Kind: opts.kind, AccessKey: opts.accessKey, BandwidthKBps: opts.bandwidth, Default: opts.makeDefault}
+	spec := syncsvc.RemoteSpec{Name: args[0], URL: args[1], Kind: opts.kind, AccessKey: opts.accessKey, BandwidthKBps: opts.bandwidth, Default: opts.makeDefault}
 	if opts.passFile != "" {
 		p, err := syncReadSecret(opts.passFile)
 		if err != nil {
@@ -77,8 +79,8 @@ func runRemoteAdd(ctx context.Context, gopts *globalOptions, opts remoteAddOptio
 	if (spec.AccessKey == "") != (spec.SecretKey == "") {
 		return errors.New("give both --access-key and --secret-key-file, or neither (then the provider's chain is used)")
 	}
-	var r app.Remote
-	if err := call(ctx, gopts, "Sync.RemoteAdd", &r, spec); err != nil {
+	var r syncsvc.Remote
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.RemoteAdd(ctx, spec); return }); err != nil {
 		return err
 	}
 	if r.Warning != "" {
@@ -101,8 +103,8 @@ func newRemoteListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRemoteList(ctx context.Context, gopts *globalOptions) error {
-	var rs []app.Remote
-	if err := call(ctx, gopts, "Sync.RemoteList", &rs); err != nil {
+	var rs []syncsvc.Remote
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { rs, err = cl.Sync.RemoteList(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, rs, func(w io.Writer) {
@@ -142,8 +144,8 @@ func runTestRemote(ctx context.Context, gopts *globalOptions, opts remoteTestOpt
 	if err != nil {
 		return err
 	}
-	var r app.RemoteTestResult
-	if err := call(ctx, gopts, "Sync.RemoteTest", &r, name, pass); err != nil {
+	var r syncsvc.RemoteTestResult
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.RemoteTest(ctx, name, pass); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, r, func(w io.Writer) {
@@ -173,7 +175,7 @@ func newRemoteRemoveCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runRemoteRemove(ctx context.Context, gopts *globalOptions, name string) error {
-	if err := call(ctx, gopts, "Sync.RemoteRemove", nil, name); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Sync.RemoteRemove(ctx, name) }); err != nil {
 		return err
 	}
 	return output(gopts, map[string]string{"removed": name}, func(w io.Writer) { fmt.Fprintf(w, "removed %s\n", name) })
@@ -195,8 +197,8 @@ func runRemoteLimit(ctx context.Context, gopts *globalOptions, name, limit strin
 	if err != nil || kibps < 0 {
 		return fmt.Errorf("limit %q: give KiB per second as a whole number, 0 for no limit", limit)
 	}
-	var r app.Remote
-	if err := call(ctx, gopts, "Sync.RemoteSetLimit", &r, name, kibps); err != nil {
+	var r syncsvc.Remote
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.RemoteSetLimit(ctx, name, kibps); return }); err != nil {
 		return err
 	}
 	return output(gopts, r, func(w io.Writer) {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/projects"
 	"atelier/humanize"
 )
 
@@ -25,8 +27,8 @@ func newStatusCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runStatus(ctx context.Context, gopts *globalOptions) error {
-	var st app.Status
-	if err := call(ctx, gopts, "Projects.Status", &st); err != nil {
+	var st projects.Status
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Projects.Status(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, st, func(w io.Writer) {

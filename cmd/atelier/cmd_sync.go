@@ -6,9 +6,12 @@ import (
 	"io"
 	"time"
 
+	"atelier/app/client"
+
+	syncsvc "atelier/app/sync"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/humanize"
 	"atelier/sync/vault"
 )
@@ -65,8 +68,8 @@ func runSyncRun(ctx context.Context, gopts *globalOptions, opts syncRunOptions, 
 		return err
 	}
 	p := optionalArg(args)
-	var res app.SyncRunResult
-	err := syncCallProgress(ctx, gopts, "Sync.Run", &res, p)
+	var res syncsvc.SyncRunResult
+	err := syncDoProgress(ctx, gopts, func(cl *client.Client) (err error) { res, err = cl.Sync.Run(ctx, p); return })
 	if len(res.Projects) == 0 && err != nil {
 		return err
 	}
@@ -113,8 +116,8 @@ func newSyncStatusCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runSyncStatus(ctx context.Context, gopts *globalOptions) error {
-	var st app.SyncStatus
-	if err := call(ctx, gopts, "Sync.Status", &st); err != nil {
+	var st syncsvc.SyncStatus
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Sync.Status(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, st, func(w io.Writer) {
@@ -177,11 +180,16 @@ func newSyncResumeCommand(gopts *globalOptions) *cobra.Command {
 
 // runSyncPause pauses (pause) or resumes sync.
 func runSyncPause(ctx context.Context, gopts *globalOptions, pause bool) error {
-	method, done := "Sync.Resume", "sync resumed"
+	done := "sync resumed"
 	if pause {
-		method, done = "Sync.Pause", "sync paused"
+		done = "sync paused"
 	}
-	if err := call(ctx, gopts, method, nil); err != nil {
+	if err := do(ctx, gopts, func(c *client.Client) error {
+		if pause {
+			return c.Sync.Pause(ctx)
+		}
+		return c.Sync.Resume(ctx)
+	}); err != nil {
 		return err
 	}
 	return output(gopts, map[string]bool{"paused": pause}, func(w io.Writer) { fmt.Fprintln(w, done) })
@@ -209,8 +217,8 @@ func runSyncSnapshots(ctx context.Context, gopts *globalOptions, opts syncSnapsh
 	if err := syncUnlockProjects(ctx, gopts, opts.passFile, args); err != nil {
 		return err
 	}
-	var ss []app.SnapshotInfo
-	if err := call(ctx, gopts, "Sync.Snapshots", &ss, args[0]); err != nil {
+	var ss []syncsvc.SnapshotInfo
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { ss, err = cl.Sync.Snapshots(ctx, args[0]); return }); err != nil {
 		return err
 	}
 	return output(gopts, ss, func(w io.Writer) {
@@ -251,7 +259,7 @@ func runSyncPrune(ctx context.Context, gopts *globalOptions, opts syncPruneOptio
 		return err
 	}
 	var res vault.PruneResult
-	if err := call(ctx, gopts, "Sync.Prune", &res, remote); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { res, err = cl.Sync.Prune(ctx, remote); return }); err != nil {
 		return err
 	}
 	return output(gopts, res, func(w io.Writer) {
@@ -273,7 +281,7 @@ func newSyncConflictsCommand(gopts *globalOptions) *cobra.Command {
 
 func runSyncConflicts(ctx context.Context, gopts *globalOptions) error {
 	var cs []vault.Conflict
-	if err := call(ctx, gopts, "Sync.Conflicts", &cs); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { cs, err = cl.Sync.Conflicts(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, cs, func(w io.Writer) {
@@ -294,7 +302,7 @@ func newSyncDeviceCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runSyncDevice(ctx context.Context, gopts *globalOptions, name string) error {
-	if err := call(ctx, gopts, "Sync.SetDevice", nil, name); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Sync.SetDevice(ctx, name) }); err != nil {
 		return err
 	}
 	return output(gopts, map[string]string{"device": name}, func(w io.Writer) { fmt.Fprintf(w, "this computer is now %q\n", name) })

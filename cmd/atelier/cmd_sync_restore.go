@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 
+	"atelier/app/client"
+
+	syncsvc "atelier/app/sync"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/humanize"
 	"atelier/sync/vault"
 )
@@ -51,7 +54,10 @@ func runSyncRestore(ctx context.Context, gopts *globalOptions, opts syncRestoreO
 		return err
 	}
 	var res vault.RestoreResult
-	if err := syncCallProgress(ctx, gopts, "Sync.Restore", &res, args[0], opts.to, opts.snapshot, app.RestoreOptions{Overwrite: opts.overwrite}); err != nil {
+	if err := syncDoProgress(ctx, gopts, func(cl *client.Client) (err error) {
+		res, err = cl.Sync.Restore(ctx, args[0], opts.to, opts.snapshot, syncsvc.RestoreOptions{Overwrite: opts.overwrite})
+		return
+	}); err != nil {
 		return err
 	}
 	return output(gopts, res, func(w io.Writer) {

@@ -7,9 +7,12 @@ import (
 	"io"
 	"strings"
 
+	"atelier/app/client"
+
+	syncsvc "atelier/app/sync"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
 	"atelier/humanize"
 )
 
@@ -51,8 +54,8 @@ func newSyncRulesCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runSyncRules(ctx context.Context, gopts *globalOptions, opts syncRulesOptions, project string) error {
-	var r app.SyncRules
-	if err := call(ctx, gopts, "Sync.Rules", &r, project); err != nil {
+	var r syncsvc.SyncRules
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.Rules(ctx, project); return }); err != nil {
 		return err
 	}
 	changed := false
@@ -81,12 +84,12 @@ func runSyncRules(ctx context.Context, gopts *globalOptions, opts syncRulesOptio
 		r.Enabled, changed = opts.enable, true
 	}
 	if changed {
-		if err := call(ctx, gopts, "Sync.SetRules", nil, project, r); err != nil {
+		if err := do(ctx, gopts, func(cl *client.Client) error { return cl.Sync.SetRules(ctx, project, r) }); err != nil {
 			return err
 		}
 	}
-	var pv app.SyncPreview
-	if err := call(ctx, gopts, "Sync.Preview", &pv, project); err != nil {
+	var pv syncsvc.SyncPreview
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { pv, err = cl.Sync.Preview(ctx, project); return }); err != nil {
 		return err
 	}
 	return output(gopts, map[string]any{"rules": r, "preview": pv}, func(w io.Writer) {

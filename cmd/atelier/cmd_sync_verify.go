@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
 	"atelier/humanize"
@@ -52,7 +54,7 @@ func runSyncVerify(ctx context.Context, gopts *globalOptions, opts syncVerifyOpt
 		return runSyncRepair(ctx, gopts, p)
 	}
 	var res vault.VerifyResult
-	if err := syncCallProgress(ctx, gopts, "Sync.Verify", &res, p); err != nil {
+	if err := syncDoProgress(ctx, gopts, func(cl *client.Client) (err error) { res, err = cl.Sync.Verify(ctx, p); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, res, func(w io.Writer) { syncPrintVerify(w, res) }); err != nil {
@@ -79,7 +81,7 @@ func syncPrintVerify(w io.Writer, res vault.VerifyResult) {
 // repair (exit status 3 when anything is left).
 func runSyncRepair(ctx context.Context, gopts *globalOptions, project string) error {
 	var res vault.RepairResult
-	if err := syncCallProgress(ctx, gopts, "Sync.Repair", &res, project); err != nil {
+	if err := syncDoProgress(ctx, gopts, func(cl *client.Client) (err error) { res, err = cl.Sync.Repair(ctx, project); return }); err != nil {
 		return err
 	}
 	if err := output(gopts, res, func(w io.Writer) {

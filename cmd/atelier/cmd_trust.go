@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/modules"
 	"atelier/signing/keys"
 	"atelier/signing/trust"
 )
@@ -63,7 +65,10 @@ func runTrustAdd(ctx context.Context, gopts *globalOptions, opts trustAddOptions
 		n = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
 	var k trust.Key
-	if err := call(ctx, gopts, "Modules.Trust", &k, n, string(raw), opts.scopes, opts.notBefore, opts.notAfter); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) {
+		k, err = cl.Modules.Trust(ctx, n, string(raw), opts.scopes, opts.notBefore, opts.notAfter)
+		return
+	}); err != nil {
 		return err
 	}
 	return output(gopts, k, func(w io.Writer) {
@@ -83,8 +88,8 @@ func newTrustListCommand(gopts *globalOptions) *cobra.Command {
 }
 
 func runTrustList(ctx context.Context, gopts *globalOptions) error {
-	var p app.PolicyView
-	if err := call(ctx, gopts, "Modules.Policy", &p); err != nil {
+	var p modules.PolicyView
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Modules.Policy(ctx); return }); err != nil {
 		return err
 	}
 	return output(gopts, p, func(w io.Writer) {
@@ -143,7 +148,7 @@ func newTrustRevokeCommand(gopts *globalOptions) *cobra.Command {
 
 func runTrustRevoke(ctx context.Context, gopts *globalOptions, opts trustRevokeOptions, key string) error {
 	var k trust.Key
-	if err := call(ctx, gopts, "Modules.Revoke", &k, key, opts.reason); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { k, err = cl.Modules.Revoke(ctx, key, opts.reason); return }); err != nil {
 		return err
 	}
 	return output(gopts, k, func(w io.Writer) { fmt.Fprintf(w, "Revoked %s (%s).\n", k.Name, k.ID[:12]) })

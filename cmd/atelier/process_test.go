@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"atelier/app/client"
+
 	"github.com/spf13/cobra"
 
-	"atelier/app"
+	"atelier/app/projects"
 	"atelier/localdb"
 )
 
@@ -206,8 +208,8 @@ func TestCommandsRightAfterDaemonStart(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var st app.Status
-	if err := call(context.Background(), gopts, "Projects.Status", &st); err != nil || !st.Running {
+	var st projects.Status
+	if err := do(context.Background(), gopts, func(cl *client.Client) (err error) { st, err = cl.Projects.Status(context.Background()); return }); err != nil || !st.Running {
 		t.Fatalf("status %+v %v", st, err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"atelier/app/client"
+
 	"atelier/app"
 )
 
@@ -66,7 +68,9 @@ func TestCLIRemoteTestPassphraseFile(t *testing.T) {
 	if !engineRunning(gopts) {
 		t.Fatal("engineRunning() is false with an engine serving")
 	}
-	if err := call(context.Background(), gopts, "Sync.Unlock", nil, "vault1", "correct horse battery staple", false); err != nil {
+	if err := do(context.Background(), gopts, func(cl *client.Client) error {
+		return cl.Sync.Unlock(context.Background(), "vault1", "correct horse battery staple", false)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := runRemoteTest(t, run, &r, "vault1", "--passphrase-file", bad); err == nil || r.OK || !strings.Contains(r.Vault, "locked") {

@@ -12,26 +12,29 @@ import (
 	"strings"
 	"sync"
 
+	"atelier/app/client"
+
+	syncsvc "atelier/app/sync"
+
 	"golang.org/x/term"
 
-	"atelier/app"
 	"atelier/app/api"
 )
 
-// syncCallProgress is call with a live progress line on a terminal: from
-// the running engine's event stream, or from the engine opened here.
-func syncCallProgress(ctx context.Context, gopts *globalOptions, method string, out any, args ...any) error {
+// syncDoProgress is do with a live progress line on a terminal: from the
+// running engine's event stream, or from the engine opened here.
+func syncDoProgress(ctx context.Context, gopts *globalOptions, fn func(c *client.Client) error) error {
 	if gopts.json || !term.IsTerminal(int(os.Stderr.Fd())) {
-		return call(ctx, gopts, method, out, args...)
+		return do(ctx, gopts, fn)
 	}
 	var mu sync.Mutex
 	shown := false
 	show := func(ev api.Event) {
-		if ev.Name != app.SyncProgressEvent {
+		if ev.Name != syncsvc.SyncProgressEvent {
 			return
 		}
 		b, _ := json.Marshal(ev.Data)
-		var p app.SyncProgress
+		var p syncsvc.SyncProgress
 		if json.Unmarshal(b, &p) != nil {
 			return
 		}
@@ -63,7 +66,7 @@ func syncCallProgress(ctx context.Context, gopts *globalOptions, method string, 
 	}
 	if c != nil {
 		go c.Events(pctx, show)
-		return c.Call(ctx, method, out, args...)
+		return fn(client.New(c))
 	}
 	defer e.Close()
 	evs, unsub := e.Hub().Subscribe()
@@ -81,7 +84,7 @@ func syncCallProgress(ctx context.Context, gopts *globalOptions, method string, 
 			}
 		}
 	}()
-	return callEngine(ctx, e, method, out, args...)
+	return fn(client.New(local(e)))
 }
 
 // syncReadSecret reads a secret from a file ("-" = stdin), without the
@@ -122,7 +125,7 @@ func syncUsePassphrase(ctx context.Context, gopts *globalOptions, passFile, remo
 		return err
 	}
 	if engineRunning(gopts) {
-		return call(ctx, gopts, "Sync.Unlock", nil, remoteName, pass, false)
+		return do(ctx, gopts, func(cl *client.Client) error { return cl.Sync.Unlock(ctx, remoteName, pass, false) })
 	}
 	return os.Setenv("ATELIER_VAULT_PASSPHRASE", pass)
 }
@@ -144,15 +147,15 @@ func syncUnlockProjects(ctx context.Context, gopts *globalOptions, passFile stri
 	remotes := map[string]bool{}
 	if len(projects) > 0 {
 		for _, p := range projects {
-			var r app.SyncRules
-			if err := call(ctx, gopts, "Sync.Rules", &r, p); err != nil {
+			var r syncsvc.SyncRules
+			if err := do(ctx, gopts, func(cl *client.Client) (err error) { r, err = cl.Sync.Rules(ctx, p); return }); err != nil {
 				return err
 			}
 			remotes[r.Remote] = true
 		}
 	} else {
-		var st app.SyncStatus
-		if err := call(ctx, gopts, "Sync.Status", &st); err != nil {
+		var st syncsvc.SyncStatus
+		if err := do(ctx, gopts, func(cl *client.Client) (err error) { st, err = cl.Sync.Status(ctx); return }); err != nil {
 			return err
 		}
 		for _, p := range st.Projects {

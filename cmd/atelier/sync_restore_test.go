@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"atelier/app"
+	"atelier/app/client"
+
+	"atelier/app/projects"
 )
 
 // `atelier sync restore PROJECT --to DIR` refuses a non-empty folder (the
@@ -37,15 +39,15 @@ func TestCLISyncRestoreRefusesAndOverwrites(t *testing.T) {
 		b, _ := os.ReadFile(out.Name())
 		return string(b), err
 	}
-	if err := call(ctx, gopts, "Privacy.Grant", nil, "sync.cloud", "test"); err != nil {
+	if err := do(ctx, gopts, func(cl *client.Client) error { _, err := cl.Privacy.Grant(ctx, "sync.cloud", "test"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	proj := filepath.Join(t.TempDir(), "album")
 	os.MkdirAll(proj, 0o755)
 	os.WriteFile(filepath.Join(proj, "mix.wav"), []byte("mix v1"), 0o644)
 	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("notes"), 0o644)
-	var p app.ProjectSummary
-	if err := call(ctx, gopts, "Projects.Add", &p, proj); err != nil {
+	var p projects.ProjectSummary
+	if err := do(ctx, gopts, func(cl *client.Client) (err error) { p, err = cl.Projects.Add(ctx, proj); return }); err != nil {
 		t.Fatal(err)
 	}
 	id := string(p.ID)

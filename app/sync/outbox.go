@@ -1,4 +1,4 @@
-package app
+package syncsvc
 
 import (
 	"time"
@@ -13,7 +13,7 @@ import (
 type outbox struct{ db *localdb.DB }
 
 // outbox is the service's outbox, over the engine's database.
-func (s *SyncService) outbox() outbox { return outbox{s.e.DB} }
+func (s *Service) outbox() outbox { return outbox{s.db} }
 
 // outboxEntry is one pending flag. Entries written by older versions also
 // carry "op", "path" and "size", which nothing read: decoding ignores them,

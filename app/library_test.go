@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"atelier/app/library"
 	"atelier/app/preview"
 	"atelier/app/preview/testmedia"
 )
@@ -68,7 +69,7 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 		"cover.png": "ready", "notes.txt": "unsupported", "broken.mp3": "failed",
 	}
 	deadline := time.Now().Add(90 * time.Second)
-	var items []LibraryItem
+	var items []library.LibraryItem
 	for {
 		items, err = e.Library.List(id, "")
 		if err != nil {
@@ -88,7 +89,7 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	byPath := map[string]LibraryItem{}
+	byPath := map[string]library.LibraryItem{}
 	for _, it := range items {
 		byPath[it.Path] = it
 		if w, ok := want[it.Path]; !ok || w != it.Status {
@@ -130,7 +131,7 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 	}
 	time.Sleep(400 * time.Millisecond) // the throttled events
 	mu.Lock()
-	if seen[PreviewEvent] == 0 || seen[PreviewProgressEvent] == 0 {
+	if seen[library.PreviewEvent] == 0 || seen[library.PreviewProgressEvent] == 0 {
 		t.Errorf("events seen: %v", seen)
 	}
 	mu.Unlock()
@@ -238,7 +239,7 @@ func TestLibraryFailedRenderIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := string(ps.ID)
-	waitStatus := func(p string) LibraryItem {
+	waitStatus := func(p string) library.LibraryItem {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -292,7 +293,7 @@ func TestLibraryFailedRenderIsNotRetried(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	e.Library.queue.Idle(ctx)
+	e.libraryCtl.Idle(ctx)
 	after := e.Library.Stats()
 	if attempts := (after.Done + after.Failed) - (before.Done + before.Failed); attempts != 1 {
 		t.Fatalf("the failing render was attempted %d times, want once (%+v)", attempts, after)
@@ -335,7 +336,7 @@ func TestLibrarySlowWriterRendersOnce(t *testing.T) {
 	}
 	f.Close()
 	deadline := time.Now().Add(30 * time.Second)
-	var it LibraryItem
+	var it library.LibraryItem
 	for {
 		items, err := e.Library.List(string(ps.ID), "")
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	syncsvc "atelier/app/sync"
+
 	"github.com/zalando/go-keyring"
 
 	"atelier/sync/rules"
@@ -45,7 +47,7 @@ func syncEngine(t *testing.T, device, remoteURL string) (*Engine, *memSecrets) {
 	e := openEngine(t, DirsUnder(t.TempDir()), false)
 	t.Cleanup(func() { e.Close() })
 	sec := &memSecrets{m: map[string]string{}}
-	e.Sync.secrets = sec
+	e.syncCtl.SetSecrets(sec)
 	if _, err := e.Sync.Run(context.Background(), ""); err == nil || !strings.Contains(err.Error(), "sync.cloud") {
 		t.Fatalf("sync ran without consent: %v", err)
 	}
@@ -55,7 +57,7 @@ func syncEngine(t *testing.T, device, remoteURL string) (*Engine, *memSecrets) {
 	if err := e.Sync.SetDevice(device); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Sync.RemoteAdd(RemoteSpec{Name: "shared", URL: remoteURL, Kind: "vault", Passphrase: "pass phrase for tests", Default: true}); err != nil {
+	if _, err := e.Sync.RemoteAdd(syncsvc.RemoteSpec{Name: "shared", URL: remoteURL, Kind: "vault", Passphrase: "pass phrase for tests", Default: true}); err != nil {
 		t.Fatal(err)
 	}
 	return e, sec
@@ -102,7 +104,7 @@ func TestSyncTwoEngines(t *testing.T) {
 	if string(pb.ID) != id {
 		t.Fatalf("project ids %s and %s", pa.ID, pb.ID)
 	}
-	rules := SyncRules{Enabled: true, Remote: "shared"}
+	rules := syncsvc.SyncRules{Enabled: true, Remote: "shared"}
 	rules.Exclude = []string{"renders/"}
 	for _, e := range []*Engine{a, b} {
 		if err := e.Sync.SetRules(id, rules); err != nil {
@@ -167,7 +169,7 @@ func TestSyncTwoEngines(t *testing.T) {
 		t.Fatalf("history: %+v %v", snaps, err)
 	}
 	out := t.TempDir()
-	rr, err := b.Sync.Restore(id, out, "1", RestoreOptions{})
+	rr, err := b.Sync.Restore(id, out, "1", syncsvc.RestoreOptions{})
 	if err != nil || rr.Files != 3 || readFile(out, "mix.wav") != "mix v1" {
 		t.Fatalf("restore of snapshot 1: %+v %v", rr, err)
 	}
@@ -184,12 +186,12 @@ func TestSyncTwoEngines(t *testing.T) {
 	}
 	// A wrong passphrase is refused clearly.
 	c, _ := syncEngine(t, "intruder", "file://"+filepath.ToSlash(t.TempDir()))
-	_, err = c.Sync.RemoteAdd(RemoteSpec{Name: "theirs", URL: remoteURL, Passphrase: "not it"})
+	_, err = c.Sync.RemoteAdd(syncsvc.RemoteSpec{Name: "theirs", URL: remoteURL, Passphrase: "not it"})
 	if err == nil || !strings.Contains(err.Error(), "passphrase does not unlock") {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
 	for _, r := range []string{"s3://user:secret@bucket", "s3://bucket?secret_key=x"} {
-		if _, err := c.Sync.RemoteAdd(RemoteSpec{Name: "bad", URL: r}); err == nil {
+		if _, err := c.Sync.RemoteAdd(syncsvc.RemoteSpec{Name: "bad", URL: r}); err == nil {
 			t.Fatalf("secret in URL %s accepted", r)
 		}
 	}
@@ -198,7 +200,7 @@ func TestSyncTwoEngines(t *testing.T) {
 func TestSyncDefaultRemoteNeedsPassphrase(t *testing.T) {
 	e := openEngine(t, DirsUnder(t.TempDir()), false)
 	defer e.Close()
-	e.Sync.secrets = &memSecrets{m: map[string]string{}}
+	e.syncCtl.SetSecrets(&memSecrets{m: map[string]string{}})
 	e.Privacy.Grant("sync.cloud", "test")
 	rs, err := e.Sync.RemoteList()
 	if err != nil || len(rs) != 1 || rs[0].Name != "local" || !strings.HasPrefix(rs[0].URL, "file://") {
@@ -231,11 +233,11 @@ func (*noKeyring) Set(string, string) error { return keyring.ErrUnsupportedPlatf
 func TestRemoteAddWithoutKeyringWarnsButAdds(t *testing.T) {
 	e := openEngine(t, DirsUnder(t.TempDir()), false)
 	t.Cleanup(func() { e.Close() })
-	e.Sync.secrets = &noKeyring{memSecrets{m: map[string]string{}}}
+	e.syncCtl.SetSecrets(&noKeyring{memSecrets{m: map[string]string{}}})
 	if _, err := e.Privacy.Grant("sync.cloud", "test"); err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.Sync.RemoteAdd(RemoteSpec{Name: "box", URL: "file://" + t.TempDir(), Passphrase: "pass phrase for tests"})
+	r, err := e.Sync.RemoteAdd(syncsvc.RemoteSpec{Name: "box", URL: "file://" + t.TempDir(), Passphrase: "pass phrase for tests"})
 	if err != nil {
 		t.Fatalf("add without a keyring failed: %v", err)
 	}
@@ -263,7 +265,7 @@ func TestOutboxTakesALargePassInBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := string(p.ID)
-	if err := e.Sync.SetRules(id, SyncRules{Enabled: true, Remote: "shared", Rules: rules.Rules{Exclude: []string{"*.tmpx"}}}); err != nil {
+	if err := e.Sync.SetRules(id, syncsvc.SyncRules{Enabled: true, Remote: "shared", Rules: rules.Rules{Exclude: []string{"*.tmpx"}}}); err != nil {
 		t.Fatal(err)
 	}
 	files := map[string]string{}
@@ -301,11 +303,11 @@ func TestRemoteSetLimit(t *testing.T) {
 			t.Fatalf("listed with %d KiB/s", x.BandwidthKBps)
 		}
 	}
-	if got := e.Sync.limiters["shared"].Rate(); got != 512*1024 {
+	if got := e.syncCtl.LimiterRate("shared"); got != 512*1024 {
 		t.Fatalf("limiter at %d B/s, want %d", got, 512*1024)
 	}
-	if _, err := e.Sync.RemoteSetLimit("shared", 0); err != nil || e.Sync.limiters["shared"].Rate() != 0 {
-		t.Fatalf("lifting the limit: %v, rate %d", err, e.Sync.limiters["shared"].Rate())
+	if _, err := e.Sync.RemoteSetLimit("shared", 0); err != nil || e.syncCtl.LimiterRate("shared") != 0 {
+		t.Fatalf("lifting the limit: %v, rate %d", err, e.syncCtl.LimiterRate("shared"))
 	}
 	if _, err := e.Sync.RemoteSetLimit("shared", -1); err == nil {
 		t.Fatal("a negative limit was accepted")

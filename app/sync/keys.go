@@ -1,4 +1,4 @@
-package app
+package syncsvc
 
 import "atelier/localdb"
 
@@ -17,8 +17,8 @@ var syncKeys = struct {
 }
 
 // syncState is one remote's local vault or mirror state.
-func (s *SyncService) syncState(remote string) localdb.Prefixed {
-	return localdb.Prefixed{DB: s.e.DB, Prefix: syncStatePrefix(remote)}
+func (s *Service) syncState(remote string) localdb.Prefixed {
+	return localdb.Prefixed{DB: s.db, Prefix: syncStatePrefix(remote)}
 }
 
 // syncStatePrefix is the key prefix of one remote's local state.

@@ -1,4 +1,4 @@
-package app
+package syncsvc
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type syncTarget interface {
 }
 
 // target is rm's syncTarget.
-func (s *SyncService) target(rm Remote) syncTarget {
+func (s *Service) target(rm Remote) syncTarget {
 	if rm.Kind == "mirror" {
 		return mirrorTarget{s: s, rm: rm}
 	}
@@ -37,7 +37,7 @@ func (s *SyncService) target(rm Remote) syncTarget {
 }
 
 type vaultTarget struct {
-	s  *SyncService
+	s  *Service
 	rm Remote
 }
 
@@ -90,7 +90,7 @@ func (t vaultTarget) repair(ctx context.Context, job vault.Job) (vault.RepairRes
 	}
 	res, err := v.Repair(ctx, job)
 	if err == nil {
-		t.s.e.Log.Info("sync repair", "project", job.Project, "repaired", len(res.Repaired), "unrepaired", len(res.Unrepaired))
+		t.s.log.Info("sync repair", "project", job.Project, "repaired", len(res.Repaired), "unrepaired", len(res.Unrepaired))
 	}
 	return res, err
 }
@@ -109,7 +109,7 @@ func (t vaultTarget) snapshots(ctx context.Context, project string) ([]vault.Hea
 }
 
 type mirrorTarget struct {
-	s  *SyncService
+	s  *Service
 	rm Remote
 }
 
@@ -119,7 +119,7 @@ func (t mirrorTarget) open(ctx context.Context) (*mirror.Mirror, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mirror.Mirror{S: st, St: t.s.syncState(t.rm.Name), Log: t.s.e.Log, GOOS: t.s.goos}, nil
+	return &mirror.Mirror{S: st, St: t.s.syncState(t.rm.Name), Log: t.s.log, GOOS: t.s.goos}, nil
 }
 
 func (t mirrorTarget) sync(ctx context.Context, job vault.Job, pr *ProjectRun) error {

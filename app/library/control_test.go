@@ -1,0 +1,78 @@
+package library
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"atelier/app/host"
+	"atelier/app/index"
+	"atelier/localdb"
+)
+
+type testHost struct {
+	ctx context.Context
+	wg  sync.WaitGroup
+}
+
+func (h *testHost) Go(fn func(context.Context)) {
+	h.wg.Add(1)
+	go func() { defer h.wg.Done(); fn(h.ctx) }()
+}
+func (h *testHost) Context() context.Context { return h.ctx }
+func (h *testHost) Emit(string, any)         {}
+
+// countingFiles is a FileSource that counts the calls it answers.
+type countingFiles struct{ calls atomic.Int32 }
+
+func (f *countingFiles) Project(ref string) (host.Project, error) {
+	f.calls.Add(1)
+	return host.Project{ID: index.ProjectID(ref), Root: "/nowhere"}, nil
+}
+func (f *countingFiles) Projects() ([]host.Project, error) { f.calls.Add(1); return nil, nil }
+func (f *countingFiles) Record(index.ProjectID, string) (index.FileRecord, error) {
+	f.calls.Add(1)
+	return index.FileRecord{}, nil
+}
+func (f *countingFiles) Records(index.ProjectID, string) ([]index.FileRecord, error) {
+	f.calls.Add(1)
+	return nil, nil
+}
+
+// A change arrives with its project's root: the Library queues its preview
+// without asking the file source anything (it used to look the project up
+// in the projects table for every change).
+func TestConsiderNeedsNoLookup(t *testing.T) {
+	db, err := localdb.Open(filepath.Join(t.TempDir(), "db"), localdb.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &testHost{ctx: ctx}
+	defer func() { cancel(); h.wg.Wait() }()
+	files := &countingFiles{}
+	_, ctl, err := New(Config{DB: db, Log: slog.New(slog.DiscardHandler), Host: h, Files: files,
+		Record: func(string, map[string]any) {}, CacheDir: t.TempDir(), Settle: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	old := time.Now().Add(-time.Hour)
+	for i, p := range []string{"a.mp3", "b.png", "notes.txt"} {
+		ctl.Consider("/music", index.Change{Op: index.OpCreate, Record: index.FileRecord{
+			Project: "p", Path: p, Size: 10, ModTime: old, SHA256: index.Digest(sha256.Sum256([]byte{byte(i)})),
+		}})
+	}
+	if n := files.calls.Load(); n != 0 {
+		t.Fatalf("Consider asked the file source %d times, want 0", n)
+	}
+	if st := ctl.s.queue.Stats(); st.Pending != 2 {
+		t.Fatalf("%d previews queued, want 2 (the MP3 and the PNG)", st.Pending)
+	}
+}

@@ -1,0 +1,178 @@
+package syncsvc
+
+import (
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"atelier/app/apierr"
+	"atelier/localdb"
+	"atelier/sync/vault"
+)
+
+// ProjectSyncStatus is one project's sync state.
+type ProjectSyncStatus struct {
+	Project  string        `json:"project"`
+	Enabled  bool          `json:"enabled"`
+	Remote   string        `json:"remote"`
+	Pending  int           `json:"pending"`
+	LastSnap string        `json:"lastSnapshot,omitempty"`
+	LastSeq  int64         `json:"lastSeq,omitempty"`
+	LastSync time.Time     `json:"lastSync"`
+	LastRun  *ProjectRun   `json:"lastRun,omitempty"`
+	Progress *SyncProgress `json:"progress,omitempty"`
+}
+
+// SyncStatus is the whole sync picture.
+type SyncStatus struct {
+	Device    string              `json:"device"`
+	Consent   bool                `json:"consent"`
+	Paused    bool                `json:"paused"`
+	Running   bool                `json:"running"`
+	Keyring   string              `json:"keyring"` // "available" or why not
+	Remotes   []Remote            `json:"remotes"`
+	Projects  []ProjectSyncStatus `json:"projects"`
+	Conflicts int                 `json:"conflicts"`
+	Problems  []string            `json:"problems"`
+}
+
+type syncSettings struct {
+	Device    string          `json:"device"`
+	Paused    bool            `json:"paused"`
+	Retention vault.Retention `json:"retention"`
+}
+
+// SyncEvent carries SyncStatus after a run, a pause or a change of remotes.
+const SyncEvent = "sync"
+
+func (s *Service) settings() (syncSettings, error) {
+	var st syncSettings
+	err := s.db.View(func(tx *localdb.Tx) error {
+		v, ok, err := syncSettingsT.Get(tx, "main")
+		if ok {
+			st = v
+		}
+		return err
+	})
+	if st.Device == "" {
+		h, _ := os.Hostname()
+		if h == "" {
+			h = "this computer"
+		}
+		st.Device = h
+	}
+	if st.Retention == (vault.Retention{}) {
+		st.Retention = vault.DefaultRetention
+	}
+	return st, err
+}
+
+func (s *Service) putSettings(fn func(*syncSettings)) error {
+	st, err := s.settings()
+	if err != nil {
+		return err
+	}
+	fn(&st)
+	return s.db.Update(func(tx *localdb.Tx) error { return syncSettingsT.Put(tx, "main", st) })
+}
+
+// SetDevice names this computer in conflict copies and history.
+func (s *Service) SetDevice(name string) error {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 64 || strings.ContainsAny(name, "/\\\x00") {
+		return apierr.Errorf(apierr.InvalidInput, "device name %q: use up to 64 characters without slashes", name)
+	}
+	return s.putSettings(func(st *syncSettings) { st.Device = name })
+}
+
+// Status reports remotes, projects, progress, conflicts and problems.
+func (s *Service) Status() (SyncStatus, error) {
+	set, _ := s.settings()
+	st := SyncStatus{Device: set.Device, Consent: s.consent("sync.cloud"), Paused: s.gate.Paused(), Keyring: s.keyringState(), Projects: []ProjectSyncStatus{}, Problems: []string{}}
+	var err error
+	if st.Remotes, err = s.RemoteList(); err != nil {
+		return st, err
+	}
+	s.mu.Lock()
+	st.Running = s.running
+	st.Problems = append(st.Problems, s.problems...)
+	prog := map[string]SyncProgress{}
+	for k, v := range s.progress {
+		prog[k] = *v
+	}
+	s.mu.Unlock()
+	err = s.db.View(func(tx *localdb.Tx) error {
+		if err := syncConflicts.Keys(tx, "", func(string) error { st.Conflicts++; return nil }); err != nil {
+			return err
+		}
+		return syncRules.Scan(tx, "", func(k string, r SyncRules) error {
+			ps := ProjectSyncStatus{Project: k, Enabled: r.Enabled, Remote: r.Remote}
+			if lr, ok, _ := syncRuns.Get(tx, k); ok {
+				ps.LastRun = &lr
+				if lr.Error == "" {
+					ps.LastSync = lr.Started
+				}
+			}
+			if p, ok := prog[k]; ok {
+				ps.Progress = &p
+			}
+			st.Projects = append(st.Projects, ps)
+			return nil
+		})
+	})
+	for i := range st.Projects {
+		p := &st.Projects[i]
+		p.Pending = s.pending(p.Project)
+		if rm, err := s.remote(p.Remote); err == nil {
+			p.Remote = rm.Name
+			if h, ok, _ := vault.LocalHead(s.syncState(rm.Name), p.Project); ok {
+				p.LastSnap, p.LastSeq = h.Snapshot, h.Seq
+			}
+		}
+	}
+	return st, err
+}
+
+// Pause stops transfers (the one under way finishes its current pack) and
+// background runs until Resume; it survives restarts.
+func (s *Service) Pause() error {
+	s.gate.Pause()
+	err := s.putSettings(func(st *syncSettings) { st.Paused = true })
+	s.emitStatus()
+	return err
+}
+
+// Resume lets sync continue.
+func (s *Service) Resume() error {
+	s.gate.Resume()
+	err := s.putSettings(func(st *syncSettings) { st.Paused = false })
+	s.poke()
+	s.emitStatus()
+	return err
+}
+
+// Conflicts lists the conflict copies sync made that are still open.
+func (s *Service) Conflicts() ([]vault.Conflict, error) {
+	out := []vault.Conflict{}
+	err := s.db.View(func(tx *localdb.Tx) error {
+		return syncConflicts.Scan(tx, "", func(_ string, c vault.Conflict) error { out = append(out, c); return nil })
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return out, err
+}
+
+// DismissConflict marks a conflict as handled (the copy stays on disk).
+func (s *Service) DismissConflict(project, copyPath string) error {
+	return s.db.Update(func(tx *localdb.Tx) error { return syncConflicts.Delete(tx, project+"/"+copyPath) })
+}
+
+func (s *Service) emitStatus() {
+	if s.host.Context().Err() != nil {
+		return
+	}
+	st, err := s.Status()
+	if err == nil {
+		s.host.Emit(SyncEvent, st)
+	}
+}

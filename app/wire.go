@@ -1,0 +1,117 @@
+package app
+
+import (
+	"atelier/app/host"
+	"atelier/app/index"
+	"atelier/app/library"
+	"atelier/app/modules"
+	"atelier/app/privacy"
+	"atelier/app/projects"
+	syncsvc "atelier/app/sync"
+)
+
+// This file is the one place where the features are built, handed what
+// they need, and where changes fan out. No feature package knows another:
+// each is given narrow parts (host.Runner, host.Emitter, a FileSource, a
+// host.Consent, a host.Recorder) and the engine connects them here.
+
+// openServices builds the features in this order, because each is handed
+// the ones before it:
+//
+//  1. Activity and Settings: plain parts of app.
+//  2. Privacy: every other feature records usage events through it, and
+//     Sync checks the "sync.cloud" consent with it.
+//  3. Projects: the file source (projects, roots, records) Library and Sync
+//     read; its index changes arrive at e.apply.
+//  4. Library, Modules, Sync: given Privacy's recorder and consent check
+//     and Projects' file source.
+//  5. Sync's erase hook is registered with Privacy: erasing "sync.cloud"
+//     drops the outbox and the remotes' local state.
+//
+// Close runs the closers in reverse order.
+func (e *Engine) openServices() error {
+	var err error
+	e.Activity = newActivityService(e)
+	e.Settings = &SettingsService{e: e}
+
+	if e.Privacy, e.privacyCtl, err = privacy.NewService(privacy.ServiceConfig{
+		DB: e.DB, Log: e.Log, Host: e, AppVersion: Version, DataDir: e.Dirs.Data,
+	}); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.privacyCtl.Close)
+	record := host.Recorder(e.privacyCtl.Record)
+
+	if e.Projects, e.projectsCtl, err = projects.New(projects.Config{
+		DB: e.DB, Log: e.Log, Host: e, Record: record, OnChange: e.apply,
+		Background: e.opts.Background, Version: Version, DataDir: e.Dirs.Data, CacheDir: e.Dirs.Cache,
+	}); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.projectsCtl.Close)
+
+	if e.Library, e.libraryCtl, err = library.New(library.Config{
+		DB: e.DB, Log: e.Log, Host: e, Files: e.projectsCtl, Record: record,
+		CacheDir: e.Dirs.Cache, Settle: e.opts.PreviewSettle,
+	}); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.libraryCtl.Close)
+
+	if e.Modules, e.modulesCtl, err = modules.New(modules.Config{
+		DB: e.DB, Log: e.Log, Host: e, Record: record, DataDir: e.Dirs.Data, CacheDir: e.Dirs.Cache,
+	}); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.modulesCtl.Close)
+
+	if e.Sync, e.syncCtl, err = syncsvc.New(syncsvc.Config{
+		DB: e.DB, Log: e.Log, Host: e, Files: e.projectsCtl, Record: record,
+		Consent: e.privacyCtl.Granted, DataDir: e.Dirs.Data,
+	}); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.syncCtl.Close)
+	e.privacyCtl.OnErase("sync.cloud", e.syncCtl.EraseCloudData)
+	return nil
+}
+
+// startServices starts the background work, Projects last: its first scans
+// feed the others, which must be running to take them.
+func (e *Engine) startServices() {
+	e.Activity.start(e.ctx)
+	e.privacyCtl.Start(e.ctx)
+	e.libraryCtl.Start(e.ctx)
+	e.modulesCtl.Start(e.ctx)
+	e.syncCtl.Start(e.ctx)
+	e.projectsCtl.Start(e.ctx)
+}
+
+// Services are the bound services by name: the Wails bindings, the API routes
+// and the CLI's calls all use this one map.
+func (e *Engine) Services() map[string]any {
+	return map[string]any{
+		"Projects": e.Projects,
+		"Library":  e.Library,
+		"Modules":  e.Modules,
+		"Privacy":  e.Privacy,
+		"Sync":     e.Sync,
+		"Activity": e.Activity,
+		"Settings": e.Settings,
+		"Window":   windowService{e},
+	}
+}
+
+// apply is the one place where index changes fan out, as plain calls:
+//
+//	watcher → Projects (index) → apply → Activity, Library, Sync
+//
+// p comes with the changes (its root included), so Library and Sync do
+// not look the project up again for each change.
+func (e *Engine) apply(p host.Project, changes []index.Change) {
+	for _, c := range changes {
+		e.Activity.publish(c)
+		e.libraryCtl.Consider(p.Root, c)
+	}
+	e.syncCtl.Consider(changes)
+}
