@@ -65,4 +65,3 @@ func TestHistoryVersionsOnSaveWithoutConsent(t *testing.T) {
 		t.Fatalf("timeline: %+v %v", tl, err)
 	}
 }
-

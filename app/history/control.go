@@ -21,9 +21,12 @@ type Projects interface {
 
 // Config builds the History feature.
 type Config struct {
-	DB       *localdb.DB
-	Log      *slog.Logger
-	Host     interface{ host.Runner; host.Emitter }
+	DB   *localdb.DB
+	Log  *slog.Logger
+	Host interface {
+		host.Runner
+		host.Emitter
+	}
 	Projects Projects
 	DataDir  string // history lives in DataDir/history
 	// Settle overrides the 3 s a file must stay unchanged (tests).
