@@ -159,6 +159,14 @@ func Open(ctx context.Context, o Options) (*History, error) {
 	if o.Chunker != nil {
 		ch = *o.Chunker
 	}
+	if o.KDF == nil {
+		// The passphrase is 256 random bits, not a person's: stretching
+		// it protects nothing, and every engine start (each CLI command
+		// without a running engine) would pay for it.
+		salt := make([]byte, 16)
+		rand.Read(salt)
+		o.KDF = &vault.KDFParams{Alg: "argon2id", Time: 1, Memory: 1 << 10, Threads: 1, Salt: salt}
+	}
 	v, err := vault.Init(ctx, vault.Options{Storage: st, State: localdb.Prefixed{DB: o.DB, Prefix: "history/vault/"},
 		Passphrase: key, Device: "history", Log: o.Log, KDF: o.KDF, Chunker: &ch, PackSize: 8 << 20, Uploads: 2})
 	if err != nil {
