@@ -2,6 +2,7 @@ package history
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path"
@@ -13,7 +14,21 @@ import (
 // and an A/B switch seeks the other version to the same playhead. Only
 // the chunks a range needs are read. Mount it on the app's local UI
 // server (never on a network port).
-func Handler(h *History) http.Handler {
+func Handler(h *History) http.Handler { return handler(h, nil) }
+
+// Handler serves versions (see the package function Handler), the project
+// given by id, name or folder.
+func (c *Control) Handler() http.Handler {
+	return handler(c.h, func(ref string) (string, error) {
+		p, err := c.p.Project(ref)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrNotFound, err)
+		}
+		return string(p.ID), nil
+	})
+}
+
+func handler(h *History, resolve func(string) (string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			http.Error(w, "GET only", http.StatusMethodNotAllowed)
@@ -24,6 +39,13 @@ func Handler(h *History) http.Handler {
 		if project == "" || p == "" {
 			http.Error(w, "history: give project and path", http.StatusBadRequest)
 			return
+		}
+		var err error
+		if resolve != nil {
+			if project, err = resolve(project); err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
 		}
 		v, err := h.resolveVersion(project, p, at)
 		if err != nil {
