@@ -244,11 +244,14 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 			info.More++
 		}
 	}
+	// The version index is the truth of what was recorded: a file gets a
+	// version when its content differs from its newest recorded version
+	// (the vault's previous snapshot may be one a crash left unrecorded).
 	for _, f := range res.Files {
 		f := f
 		stored[f.Path] = true
 		it := ops[f.Path]
-		old, existed := res.Replaced[f.Path]
+		_, existed := res.Replaced[f.Path]
 		op := it.p.Op
 		if op == "" || op == OpModify || op == OpCreate {
 			op = OpCreate
@@ -256,10 +259,6 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 				op = OpModify
 			}
 		}
-		if existed && old.SHA256 == f.SHA256 && op != OpRename && op != OpRestore {
-			continue // touched, same content: not a new version
-		}
-		note(f.Path)
 		v := Version{Project: project, Path: f.Path, SnapPath: f.Path, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Size: f.Size, ModTime: f.ModTime, SHA256: f.SHA256, Op: op, From: it.p.From}
 		steps = append(steps, func(tx *localdb.Tx) error {
 			if op == OpRename && it.p.From != "" && it.p.From != f.Path {
@@ -267,6 +266,17 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 					return err
 				}
 			}
+			prev, ok, err := latestVersion(tx, project, f.Path)
+			if err != nil {
+				return err
+			}
+			if ok && prev.Op != OpDelete && prev.SHA256 == f.SHA256 && op != OpRename && op != OpRestore {
+				return nil // touched, same content: not a new version
+			}
+			if ok && prev.Op != OpDelete && v.Op == OpCreate {
+				v.Op = OpModify
+			}
+			note(f.Path)
 			if err := delT.Delete(tx, pkey(project, f.Path)); err != nil {
 				return err
 			}
@@ -279,22 +289,28 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 			renamedAway[it.p.From] = true
 		}
 	}
-	for p, old := range res.Replaced {
+	gone := map[string]bool{}
+	for p := range res.Replaced {
+		gone[p] = true
+	}
+	for p, it := range ops {
+		if it.p.Op == OpDelete {
+			gone[p] = true
+		}
+	}
+	for p := range gone {
 		if stored[p] || renamedAway[p] {
 			continue
 		}
-		p, old := p, old
-		note(p)
+		p := p
 		steps = append(steps, func(tx *localdb.Tx) error {
-			// The last content is where the file's newest version is read
-			// (the parent, unless that was never indexed: a crash).
-			d := Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: head.Seq - 1, LastSnapshot: head.Parent, Size: old.Size, SHA256: old.SHA256}
-			verT.Scan(tx, project+"\x00"+p+"\x00", func(_ string, lv Version) error {
-				if lv.Op != OpDelete && lv.SHA256 == old.SHA256 {
-					d.LastSeq, d.LastSnapshot = lv.ReadSeq, lv.Snapshot
-				}
-				return nil
-			})
+			prev, ok, err := latestVersion(tx, project, p)
+			if err != nil || !ok || prev.Op == OpDelete {
+				return err // never recorded, or already deleted
+			}
+			note(p)
+			// Its last content is where its newest version is read.
+			d := Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: prev.ReadSeq, LastSnapshot: prev.Snapshot, Size: prev.Size, SHA256: prev.SHA256}
 			v := Version{Project: project, Path: p, SnapPath: p, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Op: OpDelete}
 			if err := putVersion(tx, v); err != nil {
 				return err
@@ -341,6 +357,17 @@ func (h *History) batched(steps []func(tx *localdb.Tx) error, final func(tx *loc
 		}
 		return final(tx)
 	})
+}
+
+// latestVersion is the newest recorded version of p.
+func latestVersion(tx *localdb.Tx, project, p string) (Version, bool, error) {
+	var out Version
+	var ok bool
+	err := verT.Scan(tx, project+"\x00"+p+"\x00", func(_ string, v Version) error {
+		out, ok = v, true
+		return nil
+	})
+	return out, ok, err
 }
 
 // moveVersions carries the versions of from over to to (a rename or move):
