@@ -100,16 +100,20 @@ func cheapKDF() *vault.KDFParams {
 	return &vault.KDFParams{Alg: "argon2id", Time: 1, Memory: 8 << 10, Threads: 1, Salt: []byte("0123456789abcdef")}
 }
 
+var openErr error
+
 // openEnvRaw opens history on real time without a test (the crash
 // child); nil when it cannot.
 func openEnvRaw(root, dbDir, dir string) *env {
 	db, err := localdb.Open(dbDir, localdb.Options{})
 	if err != nil {
+		openErr = err
 		return nil
 	}
 	n := &notices{}
 	h, err := history.Open(ctx, history.Options{Dir: dir, DB: db, Files: folders{"song": root}, Notify: n, KDF: cheapKDF(), MinFree: 1})
 	if err != nil {
+		openErr = err
 		db.Close()
 		return nil
 	}

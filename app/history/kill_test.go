@@ -164,7 +164,7 @@ func check(t *testing.T, root, dbDir, dir string, final bool) {
 	t.Helper()
 	e := openEnvRaw(root, dbDir, dir)
 	if e == nil {
-		t.Fatal("history does not open after a kill")
+		t.Fatalf("history does not open after a kill: %v", openErr)
 	}
 	defer func() { e.h.Close(); e.db.Close() }()
 	tl, err := e.h.Timeline("song")

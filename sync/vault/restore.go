@@ -514,7 +514,14 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 		named[h.Snapshot] = true
 	}
 	var orphans []string
+	var temps []string
 	err = v.s.List(ctx, "snapshots/", func(i remote.Info) error {
+		if isTemp(i.Key) {
+			if i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace {
+				temps = append(temps, i.Key)
+			}
+			return nil
+		}
 		if !named[strings.TrimPrefix(i.Key, "snapshots/")] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
 			orphans = append(orphans, i.Key)
 		}
@@ -536,6 +543,12 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 	var deadTrees []string
 	for _, prefix := range []string{"trees/", "lists/"} {
 		err = v.s.List(ctx, prefix, func(i remote.Info) error {
+			if isTemp(i.Key) {
+				if i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace {
+					temps = append(temps, i.Key)
+				}
+				return nil
+			}
 			if !liveTrees[path.Base(i.Key)] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
 				deadTrees = append(deadTrees, i.Key)
 			}
@@ -560,6 +573,12 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 	var sparse []string
 	var sparseBytes int64
 	err = v.s.List(ctx, "data/", func(i remote.Info) error {
+		if isTemp(i.Key) {
+			if i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace {
+				temps = append(temps, i.Key)
+			}
+			return nil
+		}
 		id := filepath.Base(i.Key)
 		u := use[id]
 		switch {
@@ -621,6 +640,18 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 		res.PacksRepacked = len(sparse)
 		res.BytesFreed += sparseBytes
 		return res, nil
+	}
+	// Half-written objects of killed writers (heads included).
+	v.s.List(ctx, "heads/", func(i remote.Info) error {
+		if isTemp(i.Key) && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+			temps = append(temps, i.Key)
+		}
+		return nil
+	})
+	for _, k := range temps {
+		if err := v.s.Delete(ctx, k); err != nil {
+			return res, err
+		}
 	}
 	if err := v.repack(ctx, kept, sparse, use, retired, &res); err != nil {
 		return res, err

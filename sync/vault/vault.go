@@ -500,6 +500,9 @@ func (v *Vault) latestHead(ctx context.Context, project string, from Head, have 
 func (v *Vault) listLatest(ctx context.Context, project string) (Head, bool, error) {
 	var last string
 	err := v.s.List(ctx, v.headPrefix(project), func(i remote.Info) error {
+		if isTemp(i.Key) {
+			return nil
+		}
 		if i.Key > last {
 			last = i.Key
 		}
@@ -528,7 +531,13 @@ func (v *Vault) AllHeads(ctx context.Context) ([]Head, error) {
 // headsUnder opens every head whose key starts with prefix, in key order.
 func (v *Vault) headsUnder(ctx context.Context, prefix string) ([]Head, error) {
 	var keys []string
-	if err := v.s.List(ctx, prefix, func(i remote.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+	err := v.s.List(ctx, prefix, func(i remote.Info) error {
+		if !isTemp(i.Key) {
+			keys = append(keys, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	sort.Strings(keys)
@@ -654,5 +663,10 @@ func (g *Gate) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// isTemp reports a half-written object a killed writer left on a file://
+// remote (gocloud's fileblob writes "KEY.RANDOM.tmp" and renames it): never
+// a vault object; prune deletes it once older than the grace period.
+func isTemp(key string) bool { return strings.HasSuffix(key, ".tmp") }
 
 func workers() int { return max(2, runtime.GOMAXPROCS(0)) }
