@@ -16,6 +16,7 @@ import (
 
 	"atelier/app/api"
 	"atelier/app/apierr"
+	"atelier/app/history"
 	"atelier/app/host"
 	"atelier/app/library"
 	"atelier/app/modules"
@@ -51,6 +52,9 @@ type Options struct {
 	// modification time) before its preview renders, so a slow writer's
 	// file renders once, when it is complete. 0 means one second.
 	PreviewSettle time.Duration
+	// HistorySettle is how long a file must stay unchanged before it
+	// becomes a version in local history. 0 means three seconds.
+	HistorySettle time.Duration
 	// Context, when set, bounds the engine's life: the CLI's in-process
 	// engine runs under the command's context, so Ctrl-C or SIGTERM cancels
 	// whatever it is doing. Close is still needed.
@@ -69,6 +73,7 @@ type Engine struct {
 	Modules  *modules.Service
 	Privacy  *privacy.Service
 	Sync     *syncsvc.Service
+	History  *history.Service
 	Activity *ActivityService
 	Settings *SettingsService
 
@@ -78,6 +83,7 @@ type Engine struct {
 	modulesCtl  *modules.Control
 	privacyCtl  *privacy.Control
 	syncCtl     *syncsvc.Control
+	historyCtl  *history.Control
 
 	opts    Options
 	hub     *api.Hub

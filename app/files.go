@@ -8,9 +8,17 @@ import (
 )
 
 // FilesHandler serves /files/?path=ABS to the frontend: previews from the cache
-// dir and media from project folders (for playback), and nothing else.
+// dir and media from project folders (for playback), and versions from local
+// history (?project=&path=&at=), and nothing else.
 func (e *Engine) FilesHandler() http.Handler {
+	versions := e.historyCtl.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("project") {
+			// A version from local history (?project=&path=&at=), played
+			// without being restored.
+			versions.ServeHTTP(w, r)
+			return
+		}
 		p := filepath.Clean(r.URL.Query().Get("path"))
 		if !filepath.IsAbs(p) || !e.servable(p) {
 			http.Error(w, "not an Atelier file", http.StatusForbidden)

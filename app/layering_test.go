@@ -20,6 +20,7 @@ var featurePackages = []string{
 	"atelier/app/sync",
 	"atelier/app/modules",
 	"atelier/app/privacy",
+	"atelier/app/history",
 }
 
 // importsOf reads the imports of the non-test Go files of an atelier/...

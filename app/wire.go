@@ -1,6 +1,7 @@
 package app
 
 import (
+	"atelier/app/history"
 	"atelier/app/host"
 	"atelier/app/index"
 	"atelier/app/library"
@@ -27,6 +28,7 @@ import (
 //     and Projects' file source.
 //  5. Sync's erase hook is registered with Privacy: erasing "sync.cloud"
 //     drops the outbox and the remotes' local state.
+//  6. History: given Projects' registry and index; no consent (local).
 //
 // Close runs the closers in reverse order.
 func (e *Engine) openServices() error {
@@ -73,6 +75,15 @@ func (e *Engine) openServices() error {
 	}
 	e.closers = append(e.closers, e.syncCtl.Close)
 	e.privacyCtl.OnErase("sync.cloud", e.syncCtl.EraseCloudData)
+
+	// Local history: on by default and needing no consent (nothing leaves
+	// the machine); it reads Projects' registry and index.
+	if e.History, e.historyCtl, err = history.New(history.Config{
+		DB: e.DB, Log: e.Log, Host: e, Projects: e.projectsCtl, DataDir: e.Dirs.Data, Settle: e.opts.HistorySettle,
+	}); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.historyCtl.Close)
 	return nil
 }
 
@@ -84,6 +95,7 @@ func (e *Engine) startServices() {
 	e.libraryCtl.Start(e.ctx)
 	e.modulesCtl.Start(e.ctx)
 	e.syncCtl.Start(e.ctx)
+	e.historyCtl.Start(e.ctx)
 	e.projectsCtl.Start(e.ctx)
 }
 
@@ -96,6 +108,7 @@ func (e *Engine) Services() map[string]any {
 		"Modules":  e.Modules,
 		"Privacy":  e.Privacy,
 		"Sync":     e.Sync,
+		"History":  e.History,
 		"Activity": e.Activity,
 		"Settings": e.Settings,
 		"Window":   windowService{e},
@@ -104,7 +117,7 @@ func (e *Engine) Services() map[string]any {
 
 // apply is the one place where index changes fan out, as plain calls:
 //
-//	watcher → Projects (index) → apply → Activity, Library, Sync
+//	watcher → Projects (index) → apply → Activity, Library, Sync, History
 //
 // p comes with the changes (its root included), so Library and Sync do
 // not look the project up again for each change.
@@ -114,4 +127,5 @@ func (e *Engine) apply(p host.Project, changes []index.Change) {
 		e.libraryCtl.Consider(p.Root, c)
 	}
 	e.syncCtl.Consider(changes)
+	e.historyCtl.Consider(p, changes)
 }

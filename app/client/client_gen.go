@@ -7,6 +7,7 @@ import (
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/app/history"
 	"atelier/app/index"
 	"atelier/app/library"
 	"atelier/app/library/xmp"
@@ -21,6 +22,7 @@ import (
 // Client is one typed client per bound service, over one api.Caller.
 type Client struct {
 	Activity ActivityClient
+	History  HistoryClient
 	Library  LibraryClient
 	Modules  ModulesClient
 	Privacy  PrivacyClient
@@ -33,6 +35,7 @@ type Client struct {
 func New(c api.Caller) *Client {
 	return &Client{
 		Activity: ActivityClient{c},
+		History:  HistoryClient{c},
 		Library:  LibraryClient{c},
 		Modules:  ModulesClient{c},
 		Privacy:  PrivacyClient{c},
@@ -49,6 +52,92 @@ type ActivityClient struct{ c api.Caller }
 func (x ActivityClient) Recent(ctx context.Context, limit int) ([]app.ActivityItem, error) {
 	var out []app.ActivityItem
 	err := x.c.Call(ctx, "Activity.Recent", &out, limit)
+	return out, err
+}
+
+// HistoryClient calls the "History" service.
+type HistoryClient struct{ c api.Caller }
+
+// Browse lists a folder of a project as it was at a point.
+func (x HistoryClient) Browse(ctx context.Context, project string, at string, dir string) (history.BrowseResult, error) {
+	var out history.BrowseResult
+	err := x.c.Call(ctx, "History.Browse", &out, project, at, dir)
+	return out, err
+}
+
+// Budget reports the size cap and what history uses per project.
+func (x HistoryClient) Budget(ctx context.Context) (history.BudgetInfo, error) {
+	var out history.BudgetInfo
+	err := x.c.Call(ctx, "History.Budget", &out)
+	return out, err
+}
+
+// Deleted lists the deleted files of a project that can be restored.
+func (x HistoryClient) Deleted(ctx context.Context, project string) ([]history.Deleted, error) {
+	var out []history.Deleted
+	err := x.c.Call(ctx, "History.Deleted", &out, project)
+	return out, err
+}
+
+// Diff compares two points of a project (from "" : the point before to;
+// to "": the latest).
+func (x HistoryClient) Diff(ctx context.Context, project string, from string, to string) (history.Diff, error) {
+	var out history.Diff
+	err := x.c.Call(ctx, "History.Diff", &out, project, from, to)
+	return out, err
+}
+
+// Milestone names a point of a project ("sent to mastering").
+func (x HistoryClient) Milestone(ctx context.Context, project string, name string, at string) (history.Milestone, error) {
+	var out history.Milestone
+	err := x.c.Call(ctx, "History.Milestone", &out, project, name, at)
+	return out, err
+}
+
+// Milestones lists a project's milestones, oldest first.
+func (x HistoryClient) Milestones(ctx context.Context, project string) ([]history.Milestone, error) {
+	var out []history.Milestone
+	err := x.c.Call(ctx, "History.Milestones", &out, project)
+	return out, err
+}
+
+// RemoveMilestone removes a milestone (its point becomes prunable).
+func (x HistoryClient) RemoveMilestone(ctx context.Context, project string, name string) error {
+	return x.c.Call(ctx, "History.RemoveMilestone", nil, project, name)
+}
+
+// Restore writes a version back.
+func (x HistoryClient) Restore(ctx context.Context, r history.RestoreRequest) (history.RestoreResult, error) {
+	var out history.RestoreResult
+	err := x.c.Call(ctx, "History.Restore", &out, r)
+	return out, err
+}
+
+// SetBudget sets the size cap (CapBytes, or SharePercent of the disk) and
+// prunes to it.
+func (x HistoryClient) SetBudget(ctx context.Context, b history.Budget) (history.BudgetInfo, error) {
+	var out history.BudgetInfo
+	err := x.c.Call(ctx, "History.SetBudget", &out, b)
+	return out, err
+}
+
+// SetEnabled turns a project's history on or off (versions taken stay).
+func (x HistoryClient) SetEnabled(ctx context.Context, project string, on bool) error {
+	return x.c.Call(ctx, "History.SetEnabled", nil, project, on)
+}
+
+// Timeline lists the points of a project's history, newest first.
+func (x HistoryClient) Timeline(ctx context.Context, project string) ([]history.SnapInfo, error) {
+	var out []history.SnapInfo
+	err := x.c.Call(ctx, "History.Timeline", &out, project)
+	return out, err
+}
+
+// Versions lists the versions of a file, newest first (following renames;
+// a deletion is a version with op "delete").
+func (x HistoryClient) Versions(ctx context.Context, project string, path string) ([]history.Version, error) {
+	var out []history.Version
+	err := x.c.Call(ctx, "History.Versions", &out, project, path)
 	return out, err
 }
 

@@ -144,6 +144,11 @@ func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Comman
 		// sync
 		newSyncCommand(gopts),
 		newRemoteCommand(gopts),
+		// local history
+		newHistoryCommand(gopts),
+		newRestoreCommand(gopts),
+		newMilestoneCommand(gopts),
+		newDiffCommand(gopts),
 		// privacy
 		newConsentCommand(gopts),
 		newAnalyticsCommand(gopts),

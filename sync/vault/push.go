@@ -295,12 +295,12 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 		bytes += f.Size
 	}
 	sort.Slice(snap.Files, func(i, j int) bool { return snap.Files[i].Path < snap.Files[j].Path })
-	sb, err := v.sealJSON(snapshotKey(snap.ID), snap)
-	if err != nil {
+	tw := v.newTreeWriter(ctx)
+	if _, err := v.storeSnapshot(ctx, snap, tw); err != nil {
 		return res, err
 	}
-	if err := v.s.Put(ctx, snapshotKey(snap.ID), sb, remote.PutOptions{}); err != nil {
-		return res, fmt.Errorf("store snapshot of %s: %w", job.Project, err)
+	if err := tw.commit(); err != nil {
+		return res, err
 	}
 	head := Head{Project: job.Project, Seq: snap.Seq, Snapshot: snap.ID, Parent: snap.Parent, Device: v.o.Device, Time: snap.Time, Files: len(snap.Files), Bytes: bytes, Digest: snap.digest()}
 	hk := v.headKey(job.Project, head.Seq)

@@ -52,24 +52,42 @@ type packUse struct {
 	bytes int64
 }
 
-func usage(keep []*Snapshot) map[string]*packUse {
+// usage adds up what the kept snapshots reference, pack by pack, and which
+// trees they reach; each tree is read once however many snapshots share it.
+func (v *Vault) usage(ctx context.Context, keep []*Snapshot) (map[string]*packUse, map[string]bool, error) {
 	use := map[string]*packUse{}
-	for _, s := range keep {
-		for _, f := range s.Files {
-			for _, c := range f.Chunks {
-				u := use[c.Pack]
-				if u == nil {
-					u = &packUse{live: map[ID]Ref{}}
-					use[c.Pack] = u
-				}
-				if _, ok := u.live[c.ID]; !ok {
-					u.live[c.ID] = c
-					u.bytes += c.Len
-				}
-			}
+	add := func(c Ref) {
+		u := use[c.Pack]
+		if u == nil {
+			u = &packUse{live: map[ID]Ref{}}
+			use[c.Pack] = u
+		}
+		if _, ok := u.live[c.ID]; !ok {
+			u.live[c.ID] = c
+			u.bytes += c.Len
 		}
 	}
-	return use
+	live := map[string]bool{}
+	for _, s := range keep {
+		if s.Tree == "" {
+			for _, f := range s.Files {
+				for _, c := range f.Chunks {
+					add(c)
+				}
+			}
+			continue
+		}
+		err := v.walkTree(ctx, s.Tree, "", live, func(_ string, e TreeEntry) error {
+			for _, c := range e.Chunks {
+				add(c)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("snapshot %s: %w", s.ID, err)
+		}
+	}
+	return use, live, nil
 }
 
 // repack copies the live chunks of sparse packs into new packs and points
@@ -124,35 +142,49 @@ func (v *Vault) repack(ctx context.Context, keep []*Snapshot, sparse []string, u
 	for _, p := range sparse {
 		isSparse[p] = true
 	}
+	tw := v.newTreeWriter(ctx)
+	memo := map[string]string{}
 	for _, s := range keep {
 		// Snapshots in the cache are shared and read without locks: build
 		// a new one rather than edit it.
-		ns := &Snapshot{ID: s.ID, Project: s.Project, Seq: s.Seq, Parent: s.Parent, Device: s.Device, Time: s.Time, Files: make([]File, len(s.Files))}
+		ns := &Snapshot{ID: s.ID, Project: s.Project, Seq: s.Seq, Parent: s.Parent, Device: s.Device, Time: s.Time, Tree: s.Tree}
 		changed := false
-		for fi, f := range s.Files {
-			ns.Files[fi] = f
-			for ci, c := range f.Chunks {
-				if !isSparse[c.Pack] {
-					continue
+		if s.Tree != "" {
+			// Trees are content-addressed: a tree naming a moved chunk
+			// becomes a new tree, and so do the trees above it.
+			nt, err := tw.rewriteTree(s.Tree, moved, isSparse, memo)
+			if err != nil {
+				return fmt.Errorf("rewrite snapshot %s after repacking: %w (its old packs stay until it is rewritten)", s.ID, err)
+			}
+			ns.Tree, changed = nt, nt != s.Tree
+		} else {
+			ns.Files = make([]File, len(s.Files))
+			for fi, f := range s.Files {
+				ns.Files[fi] = f
+				for ci, c := range f.Chunks {
+					if !isSparse[c.Pack] {
+						continue
+					}
+					if &ns.Files[fi].Chunks[0] == &f.Chunks[0] { // first change: copy
+						ns.Files[fi].Chunks = append([]Ref(nil), f.Chunks...)
+					}
+					ns.Files[fi].Chunks[ci] = moved[c.ID]
+					changed = true
 				}
-				if &ns.Files[fi].Chunks[0] == &f.Chunks[0] { // first change: copy
-					ns.Files[fi].Chunks = append([]Ref(nil), f.Chunks...)
-				}
-				ns.Files[fi].Chunks[ci] = moved[c.ID]
-				changed = true
 			}
 		}
 		if !changed {
 			continue
 		}
-		b, err := v.sealJSON(snapshotKey(ns.ID), ns)
-		if err != nil {
-			return err
-		}
-		if err := v.s.Put(ctx, snapshotKey(ns.ID), b, remote.PutOptions{}); err != nil {
+		if _, err := v.storeSnapshot(ctx, ns, tw); err != nil {
 			return fmt.Errorf("rewrite snapshot %s after repacking: %w (its old packs stay until it is rewritten)", ns.ID, err)
 		}
-		v.cache(ns)
+		v.mu.Lock()
+		delete(v.snaps, ns.ID)
+		v.mu.Unlock()
+	}
+	if err := tw.commit(); err != nil {
+		return err
 	}
 	res.PacksRepacked = len(sparse)
 	return nil

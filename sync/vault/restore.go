@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -388,7 +390,10 @@ type PruneResult struct {
 	// grace period (a dry run counts what that will free in BytesFreed).
 	PacksRepacked int   `json:"packsRepacked"`
 	BytesRepacked int64 `json:"bytesRepacked"`
-	DryRun        bool  `json:"dryRun"`
+	// TreesRemoved are directory trees and chunk lists no kept snapshot
+	// uses any more.
+	TreesRemoved int  `json:"treesRemoved"`
+	DryRun       bool `json:"dryRun"`
 }
 
 // Prune applies r to every project's history, then deletes packs no kept
@@ -397,17 +402,31 @@ type PruneResult struct {
 // their live chunks move to new packs, and the old packs are deleted by a
 // later prune once the grace period since their retirement has passed.
 func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dryRun bool) (PruneResult, error) {
-	res := PruneResult{DryRun: dryRun}
 	hs, err := v.AllHeads(ctx)
 	if err != nil {
-		return res, err
+		return PruneResult{DryRun: dryRun}, err
 	}
+	return v.prune(ctx, hs, r.drop(hs, time.Now()), grace, dryRun)
+}
+
+// PruneSnapshots removes the snapshots whose IDs are in drop (the newest
+// snapshot of a project is always kept), then collects packs and trees as
+// Prune does. Local history decides its own retention and prunes with it.
+func (v *Vault) PruneSnapshots(ctx context.Context, drop map[string]bool, grace time.Duration, dryRun bool) (PruneResult, error) {
+	hs, err := v.AllHeads(ctx)
+	if err != nil {
+		return PruneResult{DryRun: dryRun}, err
+	}
+	return v.prune(ctx, hs, drop, grace, dryRun)
+}
+
+// drop lists the snapshots r does not keep.
+func (r Retention) drop(hs []Head, now time.Time) map[string]bool {
 	byProject := map[string][]Head{}
 	for _, h := range hs {
 		byProject[h.Project] = append(byProject[h.Project], h)
 	}
-	now := time.Now()
-	var keep []Head
+	drop := map[string]bool{}
 	for _, list := range byProject {
 		sort.Slice(list, func(i, j int) bool { return list[i].Seq > list[j].Seq })
 		days := map[string]bool{}
@@ -424,6 +443,31 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			}
 			if k {
 				days[day] = true
+				continue
+			}
+			drop[h.Snapshot] = true
+		}
+	}
+	return drop
+}
+
+func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grace time.Duration, dryRun bool) (PruneResult, error) {
+	res := PruneResult{DryRun: dryRun}
+	byProject := map[string][]Head{}
+	for _, h := range hs {
+		byProject[h.Project] = append(byProject[h.Project], h)
+	}
+	now := time.Now()
+	var keep []Head
+	for _, list := range byProject {
+		sort.Slice(list, func(i, j int) bool { return list[i].Seq > list[j].Seq })
+		newest := true
+		for _, h := range list {
+			if h.Pruned {
+				continue
+			}
+			if newest || !drop[h.Snapshot] {
+				newest = false
 				keep = append(keep, h)
 				continue
 			}
@@ -443,25 +487,41 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			if err := v.s.Delete(ctx, snapshotKey(h.Snapshot)); err != nil {
 				return res, err
 			}
+			v.mu.Lock()
+			delete(v.snaps, h.Snapshot)
+			v.mu.Unlock()
 		}
 	}
 	res.SnapshotsKept = len(keep)
+	// Kept snapshots are read as headers; their trees are walked once each
+	// (snapshots share most of them), so pruning 1,000 snapshots of a
+	// large project reads each directory version once.
 	var kept []*Snapshot
 	for _, h := range keep {
-		s, err := v.LoadSnapshot(ctx, h.Snapshot)
+		s, err := v.loadHeader(ctx, h.Snapshot)
 		if err != nil {
 			return res, fmt.Errorf("prune stopped, nothing more deleted: %w", err)
 		}
 		kept = append(kept, s)
 	}
-	use := usage(kept)
+	use, liveTrees, err := v.usage(ctx, kept)
+	if err != nil {
+		return res, fmt.Errorf("prune stopped, nothing more deleted: %w", err)
+	}
 	// Snapshots no head names: left by a push that died before committing.
 	named := map[string]bool{}
 	for _, h := range hs {
 		named[h.Snapshot] = true
 	}
 	var orphans []string
+	var temps []string
 	err = v.s.List(ctx, "snapshots/", func(i remote.Info) error {
+		if isTemp(i.Key) {
+			if i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace {
+				temps = append(temps, i.Key)
+			}
+			return nil
+		}
 		if !named[strings.TrimPrefix(i.Key, "snapshots/")] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
 			orphans = append(orphans, i.Key)
 		}
@@ -478,6 +538,27 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			return res, err
 		}
 	}
+	// Trees no kept snapshot reaches, older than grace (younger ones may
+	// belong to a commit under way).
+	var deadTrees []string
+	for _, prefix := range []string{"trees/", "lists/"} {
+		err = v.s.List(ctx, prefix, func(i remote.Info) error {
+			if isTemp(i.Key) {
+				if i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace {
+					temps = append(temps, i.Key)
+				}
+				return nil
+			}
+			if !liveTrees[path.Base(i.Key)] && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+				deadTrees = append(deadTrees, i.Key)
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	res.TreesRemoved = len(deadTrees)
 	retired, err := v.loadRetired(ctx)
 	if err != nil {
 		return res, err
@@ -492,6 +573,12 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 	var sparse []string
 	var sparseBytes int64
 	err = v.s.List(ctx, "data/", func(i remote.Info) error {
+		if isTemp(i.Key) {
+			if i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace {
+				temps = append(temps, i.Key)
+			}
+			return nil
+		}
 		id := filepath.Base(i.Key)
 		u := use[id]
 		switch {
@@ -505,6 +592,31 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 	})
 	if err != nil {
 		return res, err
+	}
+	if !dryRun && (len(dead) > 0 || len(deadTrees) > 0) {
+		// Before anything is deleted: tell every device (a new epoch) and
+		// forget here the chunks, trees and lists about to go, so no
+		// later snapshot of this device refers to them even if this prune
+		// is interrupted. The rest of this device's index stays valid.
+		epoch := []byte(randHex(16))
+		if err := v.s.Put(ctx, "epoch", epoch, remote.PutOptions{ContentType: "text/plain"}); err != nil {
+			return res, err
+		}
+		packs := map[string]bool{}
+		for _, d := range dead {
+			packs[filepath.Base(d.Key)] = true
+		}
+		if err := v.forget(packs, deadTrees, string(epoch)); err != nil {
+			return res, err
+		}
+	}
+	for _, k := range deadTrees {
+		if dryRun {
+			continue
+		}
+		if err := v.s.Delete(ctx, k); err != nil {
+			return res, err
+		}
 	}
 	for _, d := range dead {
 		res.PacksRemoved++
@@ -529,6 +641,18 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 		res.BytesFreed += sparseBytes
 		return res, nil
 	}
+	// Half-written objects of killed writers (heads included).
+	v.s.List(ctx, "heads/", func(i remote.Info) error {
+		if isTemp(i.Key) && (i.ModTime.IsZero() || now.Sub(i.ModTime) >= grace) {
+			temps = append(temps, i.Key)
+		}
+		return nil
+	})
+	for _, k := range temps {
+		if err := v.s.Delete(ctx, k); err != nil {
+			return res, err
+		}
+	}
 	if err := v.repack(ctx, kept, sparse, use, retired, &res); err != nil {
 		return res, err
 	}
@@ -537,18 +661,57 @@ func (v *Vault) Prune(ctx context.Context, r Retention, grace time.Duration, dry
 			return res, err
 		}
 	}
-	if res.PacksRemoved > 0 || res.PacksRepacked > 0 {
-		// Tell every device its chunk index and cached snapshots may point
-		// at deleted or retired packs.
+	if res.PacksRepacked > 0 {
+		// Tell every device its cached snapshots may point at retired
+		// packs (the repack recorded the chunks' new places here).
 		epoch := []byte(randHex(16))
 		if err := v.s.Put(ctx, "epoch", epoch, remote.PutOptions{ContentType: "text/plain"}); err != nil {
 			return res, err
 		}
-		if err := v.resetChunks(string(epoch)); err != nil {
+		if err := v.forget(nil, nil, string(epoch)); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// forget drops from the local state the chunks stored in packs and the
+// trees and lists under keys (object keys), clears the caches, and records
+// epoch as seen: the pruning device keeps the rest of its chunk index.
+func (v *Vault) forget(packs map[string]bool, keys []string, epoch string) error {
+	v.mu.Lock()
+	clear(v.snaps)
+	v.mu.Unlock()
+	v.trees.clear()
+	var dels []string
+	if len(packs) > 0 {
+		err := v.st.Scan("chunk/", func(k string, b []byte) error {
+			var r Ref
+			if json.Unmarshal(b, &r) != nil || packs[r.Pack] {
+				dels = append(dels, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		switch {
+		case strings.HasPrefix(k, "trees/"):
+			dels = append(dels, "tree/"+path.Base(k))
+		case strings.HasPrefix(k, "lists/"):
+			dels = append(dels, "list/"+path.Base(k))
+		}
+	}
+	for len(dels) > 0 {
+		n := min(len(dels), 5000)
+		if err := v.st.Apply(nil, dels[:n]); err != nil {
+			return err
+		}
+		dels = dels[n:]
+	}
+	return v.st.Apply(map[string][]byte{"epoch": []byte(epoch)}, nil)
 }
 
 // checkEpoch drops the local chunk index and cached snapshots after a
@@ -576,9 +739,12 @@ func (v *Vault) resetChunks(epoch string) error {
 	v.mu.Lock()
 	clear(v.snaps)
 	v.mu.Unlock()
+	v.trees.clear()
 	var dels []string
-	if err := v.st.Scan("chunk/", func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
-		return err
+	for _, p := range []string{"chunk/", "tree/", "list/"} {
+		if err := v.st.Scan(p, func(k string, _ []byte) error { dels = append(dels, k); return nil }); err != nil {
+			return err
+		}
 	}
 	for len(dels) > 0 {
 		n := min(len(dels), 5000)

@@ -31,8 +31,10 @@ import (
 	"atelier/sync/remote"
 )
 
-// Format version of the vault layout.
-const Version = 1
+// Format version of the vault layout: 2 stores snapshots as trees (see
+// tree.go); a format-1 vault is read as it is and migrated by the first
+// snapshot this version commits.
+const Version = 2
 
 // ErrNoVault means the remote holds no vault yet (see Init).
 var ErrNoVault = errors.New("no vault on this remote")
@@ -97,6 +99,7 @@ type Vault struct {
 
 	mu    sync.Mutex
 	snaps map[string]*Snapshot // cache of recently used snapshots by ID
+	trees treeCache
 }
 
 // Init creates a vault on an empty remote, or opens the one already there.
@@ -191,7 +194,7 @@ func parseConfig(b []byte, where string) (Config, error) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		return cfg, fmt.Errorf("the vault config on %s is damaged (%v): restore the object \"config\" from a copy", where, err)
 	}
-	if cfg.Version != Version {
+	if cfg.Version != 1 && cfg.Version != Version {
 		return cfg, fmt.Errorf("the vault on %s has format version %d; this Atelier reads version %d: update Atelier", where, cfg.Version, Version)
 	}
 	c := cfg.Chunker
@@ -245,7 +248,9 @@ type Snapshot struct {
 	Parent  string    `json:"parent,omitempty"`
 	Device  string    `json:"device"`
 	Time    time.Time `json:"time"`
-	Files   []File    `json:"files"`
+	// Tree is the root tree (format 2; "" for a format-1 snapshot).
+	Tree  string `json:"tree,omitempty"`
+	Files []File `json:"files"`
 
 	once     sync.Once
 	index    map[string]*File
@@ -418,12 +423,14 @@ func (v *Vault) LoadSnapshot(ctx context.Context, id string) (*Snapshot, error) 
 	if s != nil {
 		return s, nil
 	}
-	s = &Snapshot{}
-	if err := v.getJSON(ctx, snapshotKey(id), s); err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", id, err)
+	s, err := v.loadHeader(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	if s.ID != id {
-		return nil, fmt.Errorf("snapshot %s names itself %s: %w", id, s.ID, ErrCorrupt)
+	if s.Tree != "" {
+		if err := v.flatten(ctx, s); err != nil {
+			return nil, err
+		}
 	}
 	v.cache(s)
 	return s, nil
@@ -493,6 +500,9 @@ func (v *Vault) latestHead(ctx context.Context, project string, from Head, have 
 func (v *Vault) listLatest(ctx context.Context, project string) (Head, bool, error) {
 	var last string
 	err := v.s.List(ctx, v.headPrefix(project), func(i remote.Info) error {
+		if isTemp(i.Key) {
+			return nil
+		}
 		if i.Key > last {
 			last = i.Key
 		}
@@ -521,7 +531,13 @@ func (v *Vault) AllHeads(ctx context.Context) ([]Head, error) {
 // headsUnder opens every head whose key starts with prefix, in key order.
 func (v *Vault) headsUnder(ctx context.Context, prefix string) ([]Head, error) {
 	var keys []string
-	if err := v.s.List(ctx, prefix, func(i remote.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+	err := v.s.List(ctx, prefix, func(i remote.Info) error {
+		if !isTemp(i.Key) {
+			keys = append(keys, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	sort.Strings(keys)
@@ -647,5 +663,10 @@ func (g *Gate) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// isTemp reports a half-written object a killed writer left on a file://
+// remote (gocloud's fileblob writes "KEY.RANDOM.tmp" and renames it): never
+// a vault object; prune deletes it once older than the grace period.
+func isTemp(key string) bool { return strings.HasSuffix(key, ".tmp") }
 
 func workers() int { return max(2, runtime.GOMAXPROCS(0)) }

@@ -1,0 +1,394 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"atelier/localdb"
+	"atelier/sync/vault"
+)
+
+type item struct {
+	path string
+	p    pending
+}
+
+// Flush takes a version of every project with changes that settled (all
+// waiting changes when force). A paused project is retried here and resumes
+// when the disk has room again.
+func (h *History) Flush(ctx context.Context, force bool) error {
+	now := h.o.Now()
+	byProject := map[string][]item{}
+	err := h.o.DB.View(func(tx *localdb.Tx) error {
+		return pendingT.Scan(tx, "", func(k string, p pending) error {
+			parts := splitKey(k)
+			if len(parts) != 2 {
+				return nil
+			}
+			byProject[parts[0]] = append(byProject[parts[0]], item{parts[1], p})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	projects := make([]string, 0, len(byProject))
+	for p, items := range byProject {
+		ready := force
+		if !ready {
+			// A project's changes are taken together once the newest
+			// settled: a save touching several files is one version.
+			// Under constant edits, a version at least every 20 settles.
+			newest, oldest := items[0].p.At, items[0].p.At
+			for _, it := range items {
+				if it.p.At.After(newest) {
+					newest = it.p.At
+				}
+				if it.p.At.Before(oldest) {
+					oldest = it.p.At
+				}
+			}
+			ready = now.Sub(newest) >= h.o.Settle || now.Sub(oldest) >= 20*h.o.Settle
+		}
+		if ready {
+			projects = append(projects, p)
+		}
+	}
+	sort.Strings(projects)
+	var errs []error
+	for _, p := range projects {
+		if _, err := h.take(ctx, p, byProject[p], nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FlushProject takes a version of project now from whatever is waiting.
+func (h *History) FlushProject(ctx context.Context, project string) (SnapInfo, error) {
+	var items []item
+	err := h.o.DB.View(func(tx *localdb.Tx) error {
+		return pendingT.Scan(tx, project+"\x00", func(k string, p pending) error {
+			items = append(items, item{splitKey(k)[1], p})
+			return nil
+		})
+	})
+	if err != nil {
+		return SnapInfo{}, err
+	}
+	return h.take(ctx, project, items, nil)
+}
+
+// extra is a path take adds to a version outside the pending changes (a
+// restore records the file it wrote).
+type extra struct {
+	path string
+	op   Op
+	from string
+}
+
+// take commits items (and extras) of project as one version and indexes it.
+func (h *History) take(ctx context.Context, project string, items []item, extras []extra) (SnapInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	root, err := h.o.Files.Root(project)
+	if err != nil {
+		return SnapInfo{}, fmt.Errorf("local history of %s: %w", project, err)
+	}
+	last, have, err := h.lastSnap(project)
+	if err != nil {
+		return SnapInfo{}, err
+	}
+	ops := map[string]item{} // path -> the change that put or deleted it
+	var put []vault.LocalFile
+	var del []string
+	addPut := func(p string, it item) {
+		if _, dup := ops[p]; dup {
+			return
+		}
+		abs := filepath.Join(root, filepath.FromSlash(p))
+		fi, err := os.Lstat(abs)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			del = append(del, p)
+			ops[p] = item{p, pending{Op: OpDelete}}
+			return
+		case err != nil:
+			h.log.Warn("local history: file not readable, no version taken", "file", abs, "err", err)
+			return
+		case !fi.Mode().IsRegular():
+			return
+		}
+		if f, err := os.Open(abs); err != nil {
+			h.log.Warn("local history: file not readable, no version taken", "file", abs, "err", err)
+			return
+		} else {
+			f.Close()
+		}
+		lf := vault.LocalFile{Path: p, Size: fi.Size(), ModTime: fi.ModTime(), Mode: fi.Mode()}
+		if it.p.SHA256 != "" && it.p.Size == fi.Size() && it.p.ModTime.Equal(fi.ModTime()) {
+			lf.SHA256 = unhexSum(it.p.SHA256)
+		}
+		put = append(put, lf)
+		ops[p] = it
+	}
+	if !have {
+		// The first version of a project: everything the index knows.
+		files, err := h.o.Files.Files(project)
+		if err != nil {
+			return SnapInfo{}, fmt.Errorf("local history of %s: list its files: %w", project, err)
+		}
+		for _, f := range files {
+			addPut(f.Path, item{f.Path, pending{Op: OpCreate, Size: f.Size, ModTime: f.ModTime, SHA256: hexSum(f.SHA256)}})
+		}
+	}
+	for _, it := range items {
+		if _, done := ops[it.path]; done && !have {
+			continue
+		}
+		switch it.p.Op {
+		case OpDelete:
+			del = append(del, it.path)
+			ops[it.path] = it
+		case OpRename:
+			if it.p.From != "" && it.p.From != it.path {
+				del = append(del, it.p.From)
+			}
+			addPut(it.path, it)
+		default:
+			addPut(it.path, it)
+		}
+	}
+	for _, e := range extras {
+		addPut(e.path, item{e.path, pending{Op: e.op, From: e.from}})
+	}
+	var need int64
+	for _, f := range put {
+		need += f.Size
+	}
+	if err := h.checkSpace(project, need); err != nil {
+		return SnapInfo{}, err
+	}
+	res, err := h.v.Commit(ctx, vault.Commit{Project: project, Root: root, Put: put, Delete: del, Time: h.o.Now()})
+	if err != nil {
+		if isNoSpace(err) {
+			err = fmt.Errorf("%w: the disk holding %s filled up while a version was taken (%v); nothing recorded is affected. Free some space, lower the history budget or turn history off for this project", ErrPaused, h.o.Dir, err)
+			h.setPaused(project, err)
+		}
+		return SnapInfo{}, err
+	}
+	h.setPaused(project, nil)
+	if res.NoChange && have && last.Seq == res.Head.Seq {
+		return last, h.clearPending(project, items)
+	}
+	return h.index(project, res, ops, items)
+}
+
+// lastSnap is the newest indexed version of project.
+func (h *History) lastSnap(project string) (SnapInfo, bool, error) {
+	var out SnapInfo
+	var ok bool
+	err := h.o.DB.View(func(tx *localdb.Tx) error {
+		return lastIn(tx, project, &out, &ok)
+	})
+	return out, ok, err
+}
+
+func lastIn(tx *localdb.Tx, project string, out *SnapInfo, ok *bool) error {
+	return snapT.Scan(tx, project+"\x00", func(_ string, s SnapInfo) error {
+		*out, *ok = s, true
+		return nil
+	})
+}
+
+// clearPending removes the pending changes taken, unless a newer change of
+// the same path arrived meanwhile.
+func (h *History) clearPending(project string, items []item) error {
+	return h.o.DB.Update(func(tx *localdb.Tx) error { return clearPendingTx(tx, project, items) })
+}
+
+func clearPendingTx(tx *localdb.Tx, project string, items []item) error {
+	for _, it := range items {
+		k := pkey(project, it.path)
+		cur, ok, err := pendingT.Get(tx, k)
+		if err != nil {
+			return err
+		}
+		if ok && cur.At.Equal(it.p.At) {
+			if err := pendingT.Delete(tx, k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// index records a committed version in the version index: one entry per
+// file whose content changed, renames carried over, deletions listed. The
+// pending changes go in the same last transaction: after a crash before it
+// they are taken again (the vault's orphan snapshot is pruned later).
+func (h *History) index(project string, res vault.CommitResult, ops map[string]item, items []item) (SnapInfo, error) {
+	head := res.Head
+	info := SnapInfo{Project: project, Seq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Files: head.Files, Bytes: head.Bytes, Changed: []string{}}
+	var steps []func(tx *localdb.Tx) error
+	stored := map[string]bool{}
+	note := func(p string) {
+		if len(info.Changed) < 100 {
+			info.Changed = append(info.Changed, p)
+		} else {
+			info.More++
+		}
+	}
+	// The version index is the truth of what was recorded: a file gets a
+	// version when its content differs from its newest recorded version
+	// (the vault's previous snapshot may be one a crash left unrecorded).
+	for _, f := range res.Files {
+		f := f
+		stored[f.Path] = true
+		it := ops[f.Path]
+		_, existed := res.Replaced[f.Path]
+		op := it.p.Op
+		if op == "" || op == OpModify || op == OpCreate {
+			op = OpCreate
+			if existed {
+				op = OpModify
+			}
+		}
+		v := Version{Project: project, Path: f.Path, SnapPath: f.Path, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Size: f.Size, ModTime: f.ModTime, SHA256: f.SHA256, Op: op, From: it.p.From}
+		steps = append(steps, func(tx *localdb.Tx) error {
+			if op == OpRename && it.p.From != "" && it.p.From != f.Path {
+				if err := moveVersions(tx, project, it.p.From, f.Path); err != nil {
+					return err
+				}
+			}
+			prev, ok, err := latestVersion(tx, project, f.Path)
+			if err != nil {
+				return err
+			}
+			if ok && prev.Op != OpDelete && prev.SHA256 == f.SHA256 && op != OpRename && op != OpRestore {
+				return nil // touched, same content: not a new version
+			}
+			if ok && prev.Op != OpDelete && v.Op == OpCreate {
+				v.Op = OpModify
+			}
+			note(f.Path)
+			if err := delT.Delete(tx, pkey(project, f.Path)); err != nil {
+				return err
+			}
+			return putVersion(tx, v)
+		})
+	}
+	renamedAway := map[string]bool{}
+	for _, it := range ops {
+		if it.p.Op == OpRename && stored[it.path] {
+			renamedAway[it.p.From] = true
+		}
+	}
+	gone := map[string]bool{}
+	for p := range res.Replaced {
+		gone[p] = true
+	}
+	for p, it := range ops {
+		if it.p.Op == OpDelete {
+			gone[p] = true
+		}
+	}
+	for p := range gone {
+		if stored[p] || renamedAway[p] {
+			continue
+		}
+		p := p
+		steps = append(steps, func(tx *localdb.Tx) error {
+			prev, ok, err := latestVersion(tx, project, p)
+			if err != nil || !ok || prev.Op == OpDelete {
+				return err // never recorded, or already deleted
+			}
+			note(p)
+			// Its last content is where its newest version is read.
+			d := Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: prev.ReadSeq, LastSnapshot: prev.Snapshot, Size: prev.Size, SHA256: prev.SHA256}
+			v := Version{Project: project, Path: p, SnapPath: p, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Op: OpDelete}
+			if err := putVersion(tx, v); err != nil {
+				return err
+			}
+			return delT.Put(tx, pkey(project, p), d)
+		})
+	}
+	sort.Strings(info.Changed)
+	final := func(tx *localdb.Tx) error {
+		if err := snapT.Put(tx, skey(project, head.Seq), info); err != nil {
+			return err
+		}
+		return clearPendingTx(tx, project, items)
+	}
+	if err := h.batched(steps, final); err != nil {
+		return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
+	}
+	return info, nil
+}
+
+// batched runs steps in as few transactions as fit (a first version of a
+// large project has one step per file), then final in the last one.
+func (h *History) batched(steps []func(tx *localdb.Tx) error, final func(tx *localdb.Tx) error) error {
+	const per = 1000
+	for len(steps) > per {
+		chunk := steps[:per]
+		if err := h.o.DB.Update(func(tx *localdb.Tx) error {
+			for _, s := range chunk {
+				if err := s(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		steps = steps[per:]
+	}
+	return h.o.DB.Update(func(tx *localdb.Tx) error {
+		for _, s := range steps {
+			if err := s(tx); err != nil {
+				return err
+			}
+		}
+		return final(tx)
+	})
+}
+
+// latestVersion is the newest recorded version of p.
+func latestVersion(tx *localdb.Tx, project, p string) (Version, bool, error) {
+	var out Version
+	var ok bool
+	err := verT.Scan(tx, project+"\x00"+p+"\x00", func(_ string, v Version) error {
+		out, ok = v, true
+		return nil
+	})
+	return out, ok, err
+}
+
+// moveVersions carries the versions of from over to to (a rename or move):
+// the file's history follows it; each entry keeps its path in its snapshot.
+func moveVersions(tx *localdb.Tx, project, from, to string) error {
+	var vs []Version
+	err := verT.Scan(tx, project+"\x00"+from+"\x00", func(_ string, v Version) error {
+		vs = append(vs, v)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if err := deleteVersion(tx, v); err != nil {
+			return err
+		}
+		v.Path = to
+		if err := putVersion(tx, v); err != nil {
+			return err
+		}
+	}
+	return delT.Delete(tx, pkey(project, from))
+}
