@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"atelier/sync/remote"
 	"atelier/sync/target"
 )
 
@@ -162,25 +161,11 @@ func (v *Vault) commitOnce(ctx context.Context, c Commit) (CommitResult, error) 
 	}
 	res.MetaBytes, res.Trees = tw.bytes+n, tw.written
 	head := Head{Project: c.Project, Seq: snap.Seq, Snapshot: snap.ID, Parent: snap.Parent, Device: v.o.Device, Time: snap.Time, Files: files, Bytes: bytes}
-	hk := v.headKey(c.Project, head.Seq)
-	hb, err := v.sealJSON(hk, head)
+	hb, err := v.putHead(ctx, head)
 	if err != nil {
 		return res, err
 	}
-	if err := v.s.Put(ctx, hk, hb, remote.PutOptions{IfNotExist: true}); err != nil {
-		if !errors.Is(err, remote.ErrExists) {
-			return res, fmt.Errorf("commit snapshot of %s: %w", c.Project, err)
-		}
-		other, gerr := v.getHead(ctx, hk)
-		if gerr != nil {
-			return res, gerr
-		}
-		if other.Snapshot != snap.ID {
-			v.s.Delete(ctx, snapshotKey(snap.ID))
-			return res, errRace
-		}
-	}
-	res.MetaBytes += int64(len(hb))
+	res.MetaBytes += int64(hb)
 	if err := v.setLocalHead(c.Project, head); err != nil {
 		return res, err
 	}

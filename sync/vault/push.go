@@ -303,24 +303,8 @@ func (v *Vault) syncOnce(ctx context.Context, job Job) (Result, error) {
 		return res, err
 	}
 	head := Head{Project: job.Project, Seq: snap.Seq, Snapshot: snap.ID, Parent: snap.Parent, Device: v.o.Device, Time: snap.Time, Files: len(snap.Files), Bytes: bytes, Digest: snap.digest()}
-	hk := v.headKey(job.Project, head.Seq)
-	hb, err := v.sealJSON(hk, head)
-	if err != nil {
+	if _, err := v.putHead(ctx, head); err != nil {
 		return res, err
-	}
-	if err := v.s.Put(ctx, hk, hb, remote.PutOptions{IfNotExist: true}); err != nil {
-		if !errors.Is(err, remote.ErrExists) {
-			return res, fmt.Errorf("commit snapshot of %s: %w", job.Project, err)
-		}
-		// Ours (a retry after a lost response) or another device's?
-		other, gerr := v.getHead(ctx, hk)
-		if gerr != nil {
-			return res, gerr
-		}
-		if other.Snapshot != snap.ID {
-			v.s.Delete(ctx, snapshotKey(snap.ID))
-			return res, errRace
-		}
 	}
 	v.cache(snap)
 	if err := v.setLocalHead(job.Project, head); err != nil {
@@ -348,6 +332,33 @@ func unchanged(files []LocalFile, s *Snapshot) bool {
 		}
 	}
 	return true
+}
+
+// putHead seals head and stores it under its sequence number unless that
+// key exists. An existing head for the same snapshot is ours (a retry after
+// a lost response) and counts as success; another device's head means it
+// committed first: the snapshot just stored is deleted and errRace returned.
+// It returns the sealed head's size.
+func (v *Vault) putHead(ctx context.Context, head Head) (int, error) {
+	hk := v.headKey(head.Project, head.Seq)
+	hb, err := v.sealJSON(hk, head)
+	if err != nil {
+		return 0, err
+	}
+	if err := v.s.Put(ctx, hk, hb, remote.PutOptions{IfNotExist: true}); err != nil {
+		if !errors.Is(err, remote.ErrExists) {
+			return 0, fmt.Errorf("commit snapshot of %s: %w", head.Project, err)
+		}
+		other, gerr := v.getHead(ctx, hk)
+		if gerr != nil {
+			return 0, gerr
+		}
+		if other.Snapshot != head.Snapshot {
+			v.s.Delete(ctx, snapshotKey(head.Snapshot))
+			return 0, errRace
+		}
+	}
+	return len(hb), nil
 }
 
 func (v *Vault) setLocalHead(project string, h Head) error {
