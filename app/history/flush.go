@@ -71,17 +71,7 @@ func (h *History) Flush(ctx context.Context, force bool) error {
 
 // FlushProject takes a version of project now from whatever is waiting.
 func (h *History) FlushProject(ctx context.Context, project string) (SnapInfo, error) {
-	var items []item
-	err := h.o.DB.View(func(tx *localdb.Tx) error {
-		return pendingT.Scan(tx, project+"\x00", func(k string, p pending) error {
-			items = append(items, item{splitKey(k)[1], p})
-			return nil
-		})
-	})
-	if err != nil {
-		return SnapInfo{}, err
-	}
-	return h.take(ctx, project, items, nil)
+	return h.takeWithPending(ctx, project, nil)
 }
 
 // extra is a path take adds to a version outside the pending changes (a
