@@ -77,7 +77,7 @@ func FuzzTree(f *testing.F) {
 			}
 			readDirFlat([]File{{Path: "a/b"}}, "a")
 		}
-		var w snapshotWire
+		w := snapshotWire{Snapshot: &Snapshot{}}
 		if json.Unmarshal(b, &w) == nil && w.Tree == "" {
 			var files []File
 			_ = json.Unmarshal(w.Files, &files)

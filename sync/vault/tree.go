@@ -664,15 +664,11 @@ func readDirFlat(files []File, dir string) []TreeEntry {
 // snapshotWire is a snapshot object as stored. In format 2, "files" is the
 // string "tree": Atelier versions that predate trees refuse such a snapshot
 // as damaged rather than read it as an empty project.
+// It carries Snapshot's fields (same names and order on the wire); its own
+// Files shadows Snapshot.Files. Set Snapshot before unmarshalling into it.
 type snapshotWire struct {
-	ID      string          `json:"id"`
-	Project string          `json:"project"`
-	Seq     int64           `json:"seq"`
-	Parent  string          `json:"parent,omitempty"`
-	Device  string          `json:"device"`
-	Time    time.Time       `json:"time"`
-	Tree    string          `json:"tree,omitempty"`
-	Files   json.RawMessage `json:"files"`
+	*Snapshot
+	Files json.RawMessage `json:"files"`
 }
 
 var treeMarker = json.RawMessage(`"tree"`)
@@ -680,14 +676,14 @@ var treeMarker = json.RawMessage(`"tree"`)
 // loadHeader reads a snapshot object without reading its trees: Files is
 // nil for a format-2 snapshot (use Lookup, ReadDir, walkTree).
 func (v *Vault) loadHeader(ctx context.Context, id string) (*Snapshot, error) {
-	var w snapshotWire
+	s := &Snapshot{}
+	w := snapshotWire{Snapshot: s}
 	if err := v.getJSON(ctx, snapshotKey(id), &w); err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", id, err)
 	}
 	if w.ID != id {
 		return nil, fmt.Errorf("snapshot %s names itself %s: %w", id, w.ID, ErrCorrupt)
 	}
-	s := &Snapshot{ID: w.ID, Project: w.Project, Seq: w.Seq, Parent: w.Parent, Device: w.Device, Time: w.Time, Tree: w.Tree}
 	if w.Tree != "" {
 		if !validTreeID(w.Tree) {
 			return nil, fmt.Errorf("snapshot %s names tree %q: %w", id, w.Tree, ErrCorrupt)
@@ -728,7 +724,7 @@ func (v *Vault) storeSnapshot(ctx context.Context, snap *Snapshot, tw *treeWrite
 	if err := v.migrate(ctx); err != nil {
 		return 0, err
 	}
-	w := snapshotWire{ID: snap.ID, Project: snap.Project, Seq: snap.Seq, Parent: snap.Parent, Device: snap.Device, Time: snap.Time, Tree: snap.Tree, Files: treeMarker}
+	w := snapshotWire{Snapshot: snap, Files: treeMarker}
 	b, err := v.sealJSON(snapshotKey(snap.ID), w)
 	if err != nil {
 		return 0, err
