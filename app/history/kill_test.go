@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"atelier/app/history"
+	"atelier/internal/testchild"
 	"atelier/localdb"
 )
 
@@ -25,10 +25,7 @@ import (
 // ATELIER_HISTORY_CHILD set, the test binary edits a project and takes
 // versions and prunes in a loop until it is killed.
 func TestMain(m *testing.M) {
-	if os.Getenv("ATELIER_HISTORY_CHILD") == "1" {
-		os.Exit(child())
-	}
-	os.Exit(m.Run())
+	testchild.Main(m, "ATELIER_HISTORY_CHILD", child)
 }
 
 func child() int {
@@ -128,8 +125,7 @@ func TestKill9DuringSnapshotAndPrune(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 	killed, rounds, inPrune := 0, 0, 0
 	for k := 0; k < kills; k++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "ATELIER_HISTORY_CHILD=1", "CHILD_ROOT="+root, "CHILD_DB="+dbDir, "CHILD_DIR="+dir, "CHILD_SEED="+strconv.Itoa(k))
+		cmd := testchild.Command("ATELIER_HISTORY_CHILD", "CHILD_ROOT="+root, "CHILD_DB="+dbDir, "CHILD_DIR="+dir, "CHILD_SEED="+strconv.Itoa(k))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, _ := cmd.StdoutPipe()

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"atelier/internal/testchild"
 	"atelier/localdb"
 	"atelier/sync/remote"
 	"atelier/sync/synctest"
@@ -22,12 +22,7 @@ import (
 // set, the test binary pushes one project and exits, and the parent kills
 // it with SIGKILL at random points.
 func TestMain(m *testing.M) {
-	if os.Getenv("ATELIER_SYNC_CHILD") == "1" {
-		os.Exit(child())
-	}
-	code := m.Run()
-	synctest.Cleanup()
-	os.Exit(code)
+	testchild.Main(m, "ATELIER_SYNC_CHILD", child, synctest.Cleanup)
 }
 
 func child() int {
@@ -60,8 +55,7 @@ func child() int {
 }
 
 func runChild(t *testing.T, env []string, killAfter time.Duration) (vault.Result, bool) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
+	cmd := testchild.Command("ATELIER_SYNC_CHILD", env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -117,7 +111,7 @@ func TestKill9DuringPush(t *testing.T) {
 		total += f.Size
 	}
 	dbDir := t.TempDir()
-	env := []string{"ATELIER_SYNC_CHILD=1", "CHILD_DB=" + dbDir, "CHILD_REMOTE=" + u, "CHILD_ROOT=" + root}
+	env := []string{"CHILD_DB=" + dbDir, "CHILD_REMOTE=" + u, "CHILD_ROOT=" + root}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
 	// Every round changes the project (a new take, some edited samples, one
 	// deleted) so every kill lands in a push with work to do; the window
