@@ -238,16 +238,8 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 			}
 			mcu++
 			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				if err := d.readFull(d.tmp[:2]); err != nil {
+				if err := d.nextRST(&expectedRST); err != nil {
 					return err
-				} else if d.tmp[0] != 0xff || d.tmp[1] != expectedRST {
-					if err := d.findRST(expectedRST); err != nil {
-						return err
-					}
-				}
-				expectedRST++
-				if expectedRST == rst7Marker+1 {
-					expectedRST = rst0Marker
 				}
 				d.fb = fastBits64{}
 				dc = [maxComponents]int32{}

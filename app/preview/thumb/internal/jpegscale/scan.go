@@ -316,19 +316,8 @@ func (d *decoder) processSOS(n int) error {
 			} // for i
 			mcu++
 			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
-				// For well-formed input, the RST[0-7] restart marker follows
-				// immediately. For corrupt input, call findRST to try to
-				// resynchronize.
-				if err := d.readFull(d.tmp[:2]); err != nil {
+				if err := d.nextRST(&expectedRST); err != nil {
 					return err
-				} else if d.tmp[0] != 0xff || d.tmp[1] != expectedRST {
-					if err := d.findRST(expectedRST); err != nil {
-						return err
-					}
-				}
-				expectedRST++
-				if expectedRST == rst7Marker+1 {
-					expectedRST = rst0Marker
 				}
 				// Reset the Huffman decoder.
 				d.bits = bits{}
@@ -540,6 +529,25 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 			}
 			dst[yStride+x] = uint8(c)
 		}
+	}
+	return nil
+}
+
+// nextRST reads the restart marker *expected and advances *expected to the
+// next one (RST7 wraps to RST0). For well-formed input, the RST[0-7]
+// restart marker follows immediately. For corrupt input, findRST tries to
+// resynchronize.
+func (d *decoder) nextRST(expected *uint8) error {
+	if err := d.readFull(d.tmp[:2]); err != nil {
+		return err
+	} else if d.tmp[0] != 0xff || d.tmp[1] != *expected {
+		if err := d.findRST(*expected); err != nil {
+			return err
+		}
+	}
+	*expected++
+	if *expected == rst7Marker+1 {
+		*expected = rst0Marker
 	}
 	return nil
 }
