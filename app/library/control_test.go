@@ -48,21 +48,8 @@ func (f *countingFiles) Records(index.ProjectID, string) ([]index.FileRecord, er
 // without asking the file source anything (it used to look the project up
 // in the projects table for every change).
 func TestConsiderNeedsNoLookup(t *testing.T) {
-	db, err := localdb.Open(filepath.Join(t.TempDir(), "db"), localdb.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &testHost{ctx: ctx}
-	defer func() { cancel(); h.wg.Wait() }()
 	files := &countingFiles{}
-	_, ctl, err := New(Config{DB: db, Log: slog.New(slog.DiscardHandler), Host: h, Files: files,
-		Record: func(string, map[string]any) {}, CacheDir: t.TempDir(), Settle: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctl.Close()
+	_, _, ctl := newTestLibrary(t, files, func(string, map[string]any) {})
 	old := time.Now().Add(-time.Hour)
 	for i, p := range []string{"a.mp3", "b.png", "notes.txt"} {
 		ctl.Consider("/music", index.Change{Op: index.OpCreate, Record: index.FileRecord{
@@ -75,4 +62,28 @@ func TestConsiderNeedsNoLookup(t *testing.T) {
 	if st := ctl.s.queue.Stats(); st.Pending != 2 {
 		t.Fatalf("%d previews queued, want 2 (the MP3 and the PNG)", st.Pending)
 	}
+}
+
+// newTestLibrary makes a Library on a fresh database with files as its
+// file source and record as its event recorder; when the test ends it is
+// closed, its goroutines are waited for and the database is closed. ctx is
+// the host's context (for ctl.Start).
+func newTestLibrary(t *testing.T, files FileSource, record func(string, map[string]any)) (ctx context.Context, s *Service, ctl *Control) {
+	t.Helper()
+	dbDir, cacheDir := t.TempDir(), t.TempDir()
+	db, err := localdb.Open(filepath.Join(dbDir, "db"), localdb.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &testHost{ctx: ctx}
+	t.Cleanup(func() { cancel(); h.wg.Wait() })
+	s, ctl, err = New(Config{DB: db, Log: slog.New(slog.DiscardHandler), Host: h, Files: files,
+		Record: record, CacheDir: cacheDir, Settle: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctl.Close() })
+	return ctx, s, ctl
 }

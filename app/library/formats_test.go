@@ -1,10 +1,8 @@
 package library
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,7 +12,6 @@ import (
 	"atelier/app/host"
 	"atelier/app/index"
 	"atelier/app/preview/testmedia"
-	"atelier/localdb"
 )
 
 // dirFiles is a FileSource over the files of one folder.
@@ -64,28 +61,17 @@ func TestNewFormatsInTheLibrary(t *testing.T) {
 	}
 	testmedia.Video(t, root, "clip.mp4", 320, 240, 2, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac")
 
-	db, err := localdb.Open(filepath.Join(t.TempDir(), "db"), localdb.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &testHost{ctx: ctx}
-	defer func() { cancel(); h.wg.Wait() }()
 	var (
 		mu     sync.Mutex
 		events []map[string]any
 	)
-	s, ctl, err := New(Config{DB: db, Log: slog.New(slog.DiscardHandler), Host: h, Files: dirFiles{root},
-		Record: func(_ string, f map[string]any) { mu.Lock(); events = append(events, f); mu.Unlock() }, CacheDir: t.TempDir(), Settle: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctl.Close()
+	ctx, s, ctl := newTestLibrary(t, dirFiles{root},
+		func(_ string, f map[string]any) { mu.Lock(); events = append(events, f); mu.Unlock() })
 	ctl.Start(ctx)
 	deadline := time.Now().Add(2 * time.Minute)
 	var items []LibraryItem
 	for {
+		var err error
 		items, err = s.List("p", "")
 		if err != nil {
 			t.Fatal(err)
