@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,27 +26,7 @@ func TestLibraryFindEndToEnd(t *testing.T) {
 	testmedia.Lame(t, wav, filepath.Join(proj, "vocals", "lead.mp3"), "--tt", "Night Drive", "--ta", "Mara", "--tv", "TBPM=122", "--tv", "TKEY=Am")
 	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("lyrics"), 0o644)
 
-	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	events, stop := e.Hub().Subscribe()
-	defer stop()
-	var mu sync.Mutex
-	seen := map[string]int{}
-	go func() {
-		for ev := range events {
-			mu.Lock()
-			seen[ev.Name]++
-			mu.Unlock()
-		}
-	}()
-	p, err := e.Projects.Add(proj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := string(p.ID)
+	e, id, seen := openWithProject(t, root, proj, Options{Background: true})
 
 	find := func(q string) []string {
 		t.Helper()
@@ -144,9 +123,7 @@ func TestLibraryFindEndToEnd(t *testing.T) {
 	if _, err := e.Library.Mark(id, []string{"nope.wav"}, library.MarkChange{Rating: &five}); err == nil {
 		t.Error("a file that is not indexed was marked")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if seen[library.MarksEvent] == 0 || seen[library.CollectionEvent] == 0 {
-		t.Errorf("events: %v, want marks and collection events", seen)
+	if ev := seen(); ev[library.MarksEvent] == 0 || ev[library.CollectionEvent] == 0 {
+		t.Errorf("events: %v, want marks and collection events", ev)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,27 +43,7 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 	os.WriteFile(filepath.Join(proj, "notes.txt"), []byte("lyrics"), 0o644)
 	os.WriteFile(filepath.Join(proj, "broken.mp3"), bytes.Repeat([]byte("junk"), 100), 0o644)
 
-	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	events, stop := e.Hub().Subscribe()
-	defer stop()
-	var mu sync.Mutex
-	seen := map[string]int{}
-	go func() {
-		for ev := range events {
-			mu.Lock()
-			seen[ev.Name]++
-			mu.Unlock()
-		}
-	}()
-	ps, err := e.Projects.Add(proj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := string(ps.ID)
+	e, id, seen := openWithProject(t, root, proj, Options{Background: true})
 
 	want := map[string]string{
 		"mix.mp3": "ready", "stems/bass.wav": "ready", "bass copy.wav": "ready",
@@ -71,6 +52,7 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 	deadline := time.Now().Add(90 * time.Second)
 	var items []library.LibraryItem
 	for {
+		var err error
 		items, err = e.Library.List(id, "")
 		if err != nil {
 			t.Fatal(err)
@@ -130,11 +112,9 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 		t.Errorf("stats %+v, want 3 rendered and 1 failed", st)
 	}
 	time.Sleep(400 * time.Millisecond) // the throttled events
-	mu.Lock()
-	if seen[library.PreviewEvent] == 0 || seen[library.PreviewProgressEvent] == 0 {
-		t.Errorf("events seen: %v", seen)
+	if ev := seen(); ev[library.PreviewEvent] == 0 || ev[library.PreviewProgressEvent] == 0 {
+		t.Errorf("events seen: %v", ev)
 	}
-	mu.Unlock()
 
 	// A teaser lands beside its MP3 (and is indexed and previewed like any file).
 	cr, err := e.Library.Clip(id, "mix.mp3", 0.5, 1)
@@ -229,16 +209,7 @@ func TestLibraryFailedRenderIsNotRetried(t *testing.T) {
 		return b.Bytes()
 	}
 	os.WriteFile(filepath.Join(proj, "noise.wav"), wav(1000, noise), 0o644)
-	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ps, err := e.Projects.Add(proj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := string(ps.ID)
+	e, id, _ := openWithProject(t, root, proj, Options{Background: true})
 	waitStatus := func(p string) library.LibraryItem {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -306,15 +277,7 @@ func TestLibrarySlowWriterRendersOnce(t *testing.T) {
 	root := t.TempDir()
 	proj := filepath.Join(root, "Art")
 	os.MkdirAll(proj, 0o755)
-	e, err := Open(DirsUnder(filepath.Join(root, "home")), Options{Background: true, PreviewSettle: 700 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	ps, err := e.Projects.Add(proj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, id, _ := openWithProject(t, root, proj, Options{Background: true, PreviewSettle: 700 * time.Millisecond})
 	img := image.NewNRGBA(image.Rect(0, 0, 400, 300))
 	for i := range img.Pix {
 		img.Pix[i] = byte(i*31 ^ i>>7)
@@ -338,7 +301,7 @@ func TestLibrarySlowWriterRendersOnce(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	var it library.LibraryItem
 	for {
-		items, err := e.Library.List(string(ps.ID), "")
+		items, err := e.Library.List(id, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,5 +318,37 @@ func TestLibrarySlowWriterRendersOnce(t *testing.T) {
 	st := e.Library.Stats()
 	if it.Status != "ready" || st.Done+st.Failed != 1 {
 		t.Fatalf("slow.png: %s %s; %d renders (%+v), want 1", it.Status, it.Error, st.Done+st.Failed, st.QueueStats)
+	}
+}
+
+// openWithProject opens an engine under root/home (closed when the test
+// ends), counts its events by name from the start, and adds proj. seen
+// returns a copy of the counts so far.
+func openWithProject(t *testing.T, root, proj string, o Options) (e *Engine, id string, seen func() map[string]int) {
+	t.Helper()
+	e, err := Open(DirsUnder(filepath.Join(root, "home")), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	events, stop := e.Hub().Subscribe()
+	t.Cleanup(stop)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	go func() {
+		for ev := range events {
+			mu.Lock()
+			counts[ev.Name]++
+			mu.Unlock()
+		}
+	}()
+	p, err := e.Projects.Add(proj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, string(p.ID), func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
 	}
 }
