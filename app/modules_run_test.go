@@ -11,13 +11,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"atelier/app/modules/sandbox"
 	"atelier/app/modules/sandbox/sandboxtest"
-	"atelier/signing"
 	"atelier/signing/manifest"
-	"atelier/signing/pack"
 )
 
 // modulesSignedSkeleton writes a module of kind from sandbox.Skeleton, builds
@@ -48,14 +45,7 @@ func modulesSignedSkeleton(t *testing.T, priv *ecdsa.PrivateKey, kind, name, ver
 			os.Remove(filepath.Join(src, f)) // the signed module ships its program, not its source
 		}
 	}
-	out := filepath.Join(t.TempDir(), pack.ArchiveName(m))
-	if _, err := pack.PackFile(context.Background(), src, out); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := signing.SignArchive(context.Background(), out, priv, Version, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return modulesPackSign(t, priv, src, m)
 }
 
 // An installed, signed action runs on a project in the sandbox with the

@@ -36,6 +36,13 @@ func modulesArchive(t *testing.T, priv *ecdsa.PrivateKey, name, version string, 
 	m := manifest.Manifest{Name: name, Version: version, Description: "d", License: "MIT", Author: "A", Permissions: perms}
 	os.WriteFile(filepath.Join(src, manifest.FileName), m.Marshal(), 0o644)
 	os.WriteFile(filepath.Join(src, "preset.json"), []byte(`{"v":"`+version+`"}`), 0o644)
+	return modulesPackSign(t, priv, src, m)
+}
+
+// modulesPackSign packs the module in src (its manifest m) into a fresh
+// folder and signs the archive with priv.
+func modulesPackSign(t *testing.T, priv *ecdsa.PrivateKey, src string, m manifest.Manifest) string {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), pack.ArchiveName(m))
 	if _, err := pack.PackFile(context.Background(), src, out); err != nil {
 		t.Fatal(err)
