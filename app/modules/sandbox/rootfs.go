@@ -314,35 +314,36 @@ func (f *rootFile) SetAppend(enable bool) experimentalsys.Errno {
 	return 0
 }
 
-func (f *rootFile) Write(buf []byte) (int, experimentalsys.Errno) {
+// mayWrite reports whether a write of n bytes goes ahead, charging it to
+// the run's write budget. When it does not, errno says why (0 for an empty
+// write, which succeeds without writing).
+func (f *rootFile) mayWrite(n int) (bool, experimentalsys.Errno) {
 	if f.fs.readOnly {
-		return 0, experimentalsys.EBADF
+		return false, experimentalsys.EBADF
 	}
 	if f.isDir {
-		return 0, experimentalsys.EISDIR
+		return false, experimentalsys.EISDIR
 	}
-	if len(buf) == 0 {
-		return 0, 0
+	if n == 0 {
+		return false, 0
 	}
-	if !f.fs.run.spend(int64(len(buf))) {
-		return 0, experimentalsys.EIO
+	if !f.fs.run.spend(int64(n)) {
+		return false, experimentalsys.EIO
+	}
+	return true, 0
+}
+
+func (f *rootFile) Write(buf []byte) (int, experimentalsys.Errno) {
+	if ok, errno := f.mayWrite(len(buf)); !ok {
+		return 0, errno
 	}
 	n, err := f.f.Write(buf)
 	return n, experimentalsys.UnwrapOSError(err)
 }
 
 func (f *rootFile) Pwrite(buf []byte, off int64) (int, experimentalsys.Errno) {
-	if f.fs.readOnly {
-		return 0, experimentalsys.EBADF
-	}
-	if f.isDir {
-		return 0, experimentalsys.EISDIR
-	}
-	if len(buf) == 0 {
-		return 0, 0
-	}
-	if !f.fs.run.spend(int64(len(buf))) {
-		return 0, experimentalsys.EIO
+	if ok, errno := f.mayWrite(len(buf)); !ok {
+		return 0, errno
 	}
 	n, err := f.f.WriteAt(buf, off)
 	return n, experimentalsys.UnwrapOSError(err)
