@@ -530,13 +530,8 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 	if err != nil {
 		return res, err
 	}
-	for _, k := range orphans {
-		if dryRun {
-			continue
-		}
-		if err := v.s.Delete(ctx, k); err != nil {
-			return res, err
-		}
+	if err := v.deleteKeys(ctx, orphans, dryRun); err != nil {
+		return res, err
 	}
 	// Trees no kept snapshot reaches, older than grace (younger ones may
 	// belong to a commit under way).
@@ -610,13 +605,8 @@ func (v *Vault) prune(ctx context.Context, hs []Head, drop map[string]bool, grac
 			return res, err
 		}
 	}
-	for _, k := range deadTrees {
-		if dryRun {
-			continue
-		}
-		if err := v.s.Delete(ctx, k); err != nil {
-			return res, err
-		}
+	if err := v.deleteKeys(ctx, deadTrees, dryRun); err != nil {
+		return res, err
 	}
 	for _, d := range dead {
 		res.PacksRemoved++
@@ -757,3 +747,17 @@ func (v *Vault) resetChunks(epoch string) error {
 }
 
 var _ = fs.ModePerm
+
+// deleteKeys deletes keys from the remote (nothing on a dry run), stopping
+// at the first error.
+func (v *Vault) deleteKeys(ctx context.Context, keys []string, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	for _, k := range keys {
+		if err := v.s.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
