@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -88,7 +89,9 @@ func decodeExternal(ctx context.Context, path string, f media.Format, opt Option
 		info.Warnings = append(info.Warnings, "ffmpeg decoded around damaged data: "+diag)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		// A time-out is an error, never a partial waveform: the decoder
+		// was stopped, not the data.
+		if ctx.Err() != nil || errors.Is(err, media.ErrTimedOut) {
 			return info, err
 		}
 		if done == 0 {

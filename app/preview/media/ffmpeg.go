@@ -148,7 +148,7 @@ func run(ctx context.Context, lim Limits, tool string, args []string, file strin
 	case errors.Is(rerr, ErrStop):
 		return firstLines(stderr.String(), 2), nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "", fmt.Errorf("%s took longer than %s on %s and was stopped: the file may be damaged", tool, lim.Timeout, name)
+		return "", timeoutError{fmt.Sprintf("%s took longer than %s on %s and was stopped: the file may be damaged", tool, lim.Timeout, name)}
 	case rerr != nil:
 		return "", rerr
 	case werr != nil:
@@ -160,6 +160,15 @@ func run(ctx context.Context, lim Limits, tool string, args []string, file strin
 	}
 	return firstLines(stderr.String(), 2), nil
 }
+
+// ErrTimedOut matches the error of a tool stopped at its time-out: what it
+// wrote before is not a trustworthy partial result.
+var ErrTimedOut = errors.New("the tool took longer than its time-out")
+
+type timeoutError struct{ msg string }
+
+func (e timeoutError) Error() string        { return e.msg }
+func (e timeoutError) Is(target error) bool { return target == ErrTimedOut }
 
 // toolError turns a failed run into words.
 func toolError(tool, name string, lim Limits, werr error, stderr string) error {
