@@ -4,7 +4,17 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
-import type { Collection, Detail, FindPage, Item, MarkChange, Marks, Progress } from '../types/library'
+import type {
+  Collection,
+  Detail,
+  FindPage,
+  Item,
+  MarkChange,
+  Marks,
+  NewCollection,
+  Progress,
+  SavedCollection,
+} from '../types/library'
 
 /** The preview render queue, as the last "previewProgress" event gave it. */
 export const previewQueue = writable<Progress | null>(null)
@@ -35,6 +45,6 @@ export const query = (project: string, q: string, sort: string, offset: number, 
 export const mark = (project: string, paths: string[], change: MarkChange): Promise<Record<string, Marks>> =>
   call<Record<string, Marks>>('Library.Mark', project, paths, change)
 export const collections = (): Promise<Collection[]> => call<Collection[]>('Library.Collections')
-export const saveCollection = (c: Collection): Promise<Collection> => call<Collection>('Library.SaveCollection', c)
+export const saveCollection = (c: NewCollection): Promise<SavedCollection> => call<SavedCollection>('Library.SaveCollection', c)
 export const deleteCollection = (id: string): Promise<void> => call<void>('Library.DeleteCollection', id)
 export const tags = (): Promise<Record<string, number>> => call<Record<string, number>>('Library.Tags')

@@ -4,12 +4,10 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
+import type { ProjectSummary } from '../types/models.gen'
 
-export interface Project {
-  id: string
-  root: string
-  [key: string]: any
-}
+/** A watched project as Projects.List and the "projects" event give it. */
+export type Project = ProjectSummary
 
 /** The watched projects, as the last Projects.List or "projects" event gave them. */
 export const projects = writable<Project[]>([])

@@ -1,35 +1,10 @@
-// Shapes of the History service's answers (app/history).
+// Shapes of the History service's answers: the generated models (models.gen.ts),
+// with the version's operation narrowed to the ones app/history writes.
 
-export interface Version {
-  project: string
-  path: string
-  snapPath: string
-  seq: number
-  readSeq: number
-  snapshot: string
-  time: string
-  size: number
-  modTime: string
-  sha256?: string
+import type { Version as GenVersion } from './models.gen'
+
+export type { HistoryRestoreResult as RestoreResult, RestoreRequest } from './models.gen'
+
+export type Version = Omit<GenVersion, 'op'> & {
   op: 'create' | 'modify' | 'delete' | 'rename' | 'restore'
-  from?: string
-}
-
-export interface RestoreRequest {
-  project: string
-  path: string
-  at: string
-  as?: string
-  copy?: boolean
-}
-
-export interface RestoreResult {
-  project: string
-  paths: string[]
-  as?: string
-  from: number
-  before: number
-  skipped: number
-  version: number
-  note?: string
 }
