@@ -4,6 +4,7 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
+import type { ClipResult, QueueStats } from '../types/models.gen'
 import type {
   Collection,
   Detail,
@@ -32,9 +33,9 @@ export const list = (project: string, kind: string): Promise<Item[]> => call<Ite
 export const detail = (project: string, path: string): Promise<Detail> => call<Detail>('Library.Detail', project, path)
 /** focus moves the given files to the front of the render queue. */
 export const focus = (project: string, paths: string[]): Promise<void> => call<void>('Library.Focus', project, paths)
-export const stats = (): Promise<any> => call<any>('Library.Stats')
-export const clip = (project: string, path: string, start: number, length: number): Promise<any> =>
-  call<any>('Library.Clip', project, path, start, length)
+export const stats = (): Promise<QueueStats> => call<QueueStats>('Library.Stats')
+export const clip = (project: string, path: string, start: number, length: number): Promise<ClipResult> =>
+  call<ClipResult>('Library.Clip', project, path, start, length)
 
 /** query runs a Library query (kind:audio tag:vocals rating>=4 "night drive"...)
  * over a project ('' = all), sorted (name, date, size, duration, loudness,

@@ -4,6 +4,7 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
+import type { FileHit, Status } from '../types/models.gen'
 import type { ProjectSummary } from '../types/models.gen'
 
 /** A watched project as Projects.List and the "projects" event give it. */
@@ -38,10 +39,10 @@ export function pickFolder(): Promise<string> {
   return call<string>('Projects.PickFolder')
 }
 
-export function projectsStatus(): Promise<any> {
-  return call('Projects.Status')
+export function projectsStatus(): Promise<Status> {
+  return call<Status>('Projects.Status')
 }
 
-export function searchFiles(q: string, limit: number): Promise<any[]> {
-  return call<any[]>('Projects.Search', q, limit)
+export function searchFiles(q: string, limit: number): Promise<FileHit[]> {
+  return call<FileHit[]>('Projects.Search', q, limit)
 }

@@ -3,13 +3,14 @@
 
 import { writable } from 'svelte/store'
 import { call } from '../backend'
+import type { Settings } from '../types/models.gen'
 
 /** The last Settings.Get; null before the first one. */
-export const settings = writable<any>(null)
+export const settings = writable<Settings | null>(null)
 
 /** loadSettings fetches the settings, publishes them in the store and returns them. */
-export async function loadSettings(): Promise<any> {
-  const s = await call('Settings.Get')
+export async function loadSettings(): Promise<Settings> {
+  const s = await call<Settings>('Settings.Get')
   settings.set(s)
   return s
 }

@@ -4,27 +4,28 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
+import type { Conflict, SyncStatus } from '../types/models.gen'
 
 /** The last Sync.Status (or "sync" event); null before the first one. */
-export const syncStatus = writable<any>(null)
+export const syncStatus = writable<SyncStatus | null>(null)
 
 /** loadSyncStatus fetches the status, publishes it in the store and returns it. */
-export async function loadSyncStatus(): Promise<any> {
-  const s = await call('Sync.Status')
+export async function loadSyncStatus(): Promise<SyncStatus> {
+  const s = await call<SyncStatus>('Sync.Status')
   syncStatus.set(s)
   return s
 }
 
 /** followSync keeps the store current on the engine's "sync" event and hands
  * each status to fn as well; it returns the unsubscribe function. */
-export function followSync(fn?: (s: any) => void): () => void {
-  return onEvent('sync', (s: any) => {
+export function followSync(fn?: (s: SyncStatus) => void): () => void {
+  return onEvent('sync', (s: SyncStatus) => {
     syncStatus.set(s)
     fn?.(s)
   })
 }
 
-export const conflicts = (): Promise<any[]> => call<any[]>('Sync.Conflicts')
+export const conflicts = (): Promise<Conflict[]> => call<Conflict[]>('Sync.Conflicts')
 export const dismissConflict = (project: string, copy: string): Promise<void> => call<void>('Sync.DismissConflict', project, copy)
 export const rules = (project: string): Promise<any> => call('Sync.Rules', project)
 export const setRules = (project: string, r: any): Promise<void> => call<void>('Sync.SetRules', project, r)
