@@ -4,13 +4,26 @@
 
 import { writable } from 'svelte/store'
 import { call, onEvent } from '../backend'
+import type {
+  AuditEntry,
+  InstalledModule,
+  Key,
+  KeyExport,
+  KeyInfo,
+  ModulesVerifyResult,
+  NewProjectResult,
+  PolicyView,
+  RegistryInfo,
+  RunResult,
+  SearchHit,
+} from '../types/models.gen'
 
 /** The installed modules, as the last Modules.Installed gave them. */
-export const installedModules = writable<any[]>([])
+export const installedModules = writable<InstalledModule[]>([])
 
 /** installed fetches the installed modules, publishes them in the store and returns them. */
-export async function installed(): Promise<any[]> {
-  const ms = await call<any[]>('Modules.Installed')
+export async function installed(): Promise<InstalledModule[]> {
+  const ms = await call<InstalledModule[]>('Modules.Installed')
   installedModules.set(ms || [])
   return ms
 }
@@ -22,23 +35,25 @@ export function followModules(onChange: () => void, onWork: (w: any) => void): (
   return () => offs.forEach((off) => off())
 }
 
-export const policy = (): Promise<any> => call('Modules.Policy')
-export const audit = (limit: number): Promise<any[]> => call<any[]>('Modules.Audit', limit)
-export const keysList = (): Promise<any[]> => call<any[]>('Modules.KeysList')
-export const registries = (): Promise<any[]> => call<any[]>('Modules.Registries')
-export const verify = (archive: string): Promise<any> => call('Modules.Verify', archive)
-export const search = (query: string): Promise<any[]> => call<any[]>('Modules.Search', query)
-export const install = (archive: string, consent: boolean): Promise<any> => call('Modules.Install', archive, consent)
-export const installByName = (name: string, consent: boolean): Promise<any> => call('Modules.InstallByName', name, consent)
-export const registryAdd = (source: string): Promise<any> => call('Modules.RegistryAdd', source)
-export const check = (name: string): Promise<any> => call('Modules.Check', name)
+export const policy = (): Promise<PolicyView> => call<PolicyView>('Modules.Policy')
+export const audit = (limit: number): Promise<AuditEntry[]> => call<AuditEntry[]>('Modules.Audit', limit)
+export const keysList = (): Promise<KeyInfo[]> => call<KeyInfo[]>('Modules.KeysList')
+export const registries = (): Promise<RegistryInfo[]> => call<RegistryInfo[]>('Modules.Registries')
+export const verify = (archive: string): Promise<ModulesVerifyResult> => call<ModulesVerifyResult>('Modules.Verify', archive)
+export const search = (query: string): Promise<SearchHit[]> => call<SearchHit[]>('Modules.Search', query)
+export const install = (archive: string, consent: boolean): Promise<ModulesVerifyResult> =>
+  call<ModulesVerifyResult>('Modules.Install', archive, consent)
+export const installByName = (name: string, consent: boolean): Promise<ModulesVerifyResult> =>
+  call<ModulesVerifyResult>('Modules.InstallByName', name, consent)
+export const registryAdd = (source: string): Promise<RegistryInfo> => call<RegistryInfo>('Modules.RegistryAdd', source)
+export const check = (name: string): Promise<InstalledModule> => call<InstalledModule>('Modules.Check', name)
 export const remove = (name: string, forget: boolean): Promise<void> => call<void>('Modules.Remove', name, forget)
-export const trust = (name: string, pem: string, scopes: any, from: any, until: any): Promise<any> =>
-  call('Modules.Trust', name, pem, scopes, from, until)
+export const trust = (name: string, pem: string, scopes: any, from: any, until: any): Promise<Key> =>
+  call<Key>('Modules.Trust', name, pem, scopes, from, until)
 export const revoke = (id: string, reason: string): Promise<void> => call<void>('Modules.Revoke', id, reason)
-export const keysGenerate = (name: string, passphrase: string): Promise<any> => call('Modules.KeysGenerate', name, passphrase)
-export const keysExport = (name: string, priv: boolean): Promise<any> => call('Modules.KeysExport', name, priv)
+export const keysGenerate = (name: string, passphrase: string): Promise<KeyInfo> => call<KeyInfo>('Modules.KeysGenerate', name, passphrase)
+export const keysExport = (name: string, priv: boolean): Promise<KeyExport> => call<KeyExport>('Modules.KeysExport', name, priv)
 /** Runs an installed action on a project folder (or some of its files) in the sandbox. */
-export const run = (name: string, project: string, paths: string[]): Promise<any> => call('Modules.Run', name, project, paths)
+export const run = (name: string, project: string, paths: string[]): Promise<RunResult> => call<RunResult>('Modules.Run', name, project, paths)
 /** Makes a new project folder from an installed template. */
-export const newProject = (template: string, dir: string): Promise<any> => call('Modules.NewProject', template, dir)
+export const newProject = (template: string, dir: string): Promise<NewProjectResult> => call<NewProjectResult>('Modules.NewProject', template, dir)
