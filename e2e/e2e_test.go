@@ -222,7 +222,7 @@ func TestBrowserUI(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {
 		t.Fatal("frontend/dist is not built: run `make test`")
 	}
-	cmd := exec.Command("node", "--test", "--test-reporter=spec", "e2e/")
+	cmd := exec.Command("node", "--test", "--test-concurrency=1", "--test-reporter=spec", "e2e/")
 	cmd.Dir = filepath.Join(root, "frontend")
 	cmd.Env = append(os.Environ(), "ATELIER_BIN="+filepath.Join(root, "build", "bin", "atelier"), "ATELIER_ARTIFACTS="+artifacts(t))
 	out, err := cmd.CombinedOutput()
