@@ -4,34 +4,33 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"atelier/internal/testchild"
 )
 
+// childEnv names the engine child of the kill -9 tests (internal/testchild).
+const childEnv = "ATELIER_TEST_ENGINE_CHILD"
+
 // TestMain lets a test re-run this binary as an engine process to kill.
-func TestMain(m *testing.M) {
-	if root := os.Getenv("ATELIER_TEST_ENGINE_ROOT"); root != "" {
-		runChildEngine(root, os.Getenv("ATELIER_TEST_ENGINE_PROJECT"))
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testchild.Main(m, childEnv, runChildEngine) }
 
 // runChildEngine opens an engine with background work on and registers the
 // project (first run) or simply watches it (later runs), until killed.
-func runChildEngine(root, project string) {
+func runChildEngine() int {
+	root, project := os.Getenv("ATELIER_TEST_ENGINE_ROOT"), os.Getenv("ATELIER_TEST_ENGINE_PROJECT")
 	e, err := Open(DirsUnder(root), Options{Background: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
 	if ps, _ := e.Projects.List(); len(ps) == 0 {
 		if _, err := e.Projects.Add(project); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			return 2
 		}
 	}
 	fmt.Println("ready")
@@ -49,8 +48,7 @@ func TestKill9DuringInitialScan(t *testing.T) {
 	home := t.TempDir()
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	for round := range 4 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "ATELIER_TEST_ENGINE_ROOT="+home, "ATELIER_TEST_ENGINE_PROJECT="+proj)
+		cmd := testchild.Command(childEnv, "ATELIER_TEST_ENGINE_ROOT="+home, "ATELIER_TEST_ENGINE_PROJECT="+proj)
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"atelier/app/index"
 	"atelier/app/watch"
+	"atelier/internal/testwait"
 	"atelier/localdb"
 )
 
@@ -92,16 +93,12 @@ func diffStates(a, b map[string]index.Digest) string {
 // waitConverged waits until the index equals the disk.
 func waitConverged(t *testing.T, e *Engine, project, root string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	var last string
-	for time.Now().Before(deadline) {
-		last = diffStates(diskState(t, root), indexState(t, e, project))
-		if last == "" {
-			return
+	testwait.Until(t, within, time.Second, func() error {
+		if d := diffStates(diskState(t, root), indexState(t, e, project)); d != "" {
+			return fmt.Errorf("the index differs from the disk:\n%s", d)
 		}
-		time.Sleep(time.Second)
-	}
-	t.Fatalf("index did not converge on the disk within %s:\n%s", within, last)
+		return nil
+	})
 }
 
 func writeFile(t testing.TB, p, content string) {
@@ -170,17 +167,12 @@ func TestAtomicSaveEditors(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := sha256.Sum256([]byte(fmt.Sprint("v", i+2)))
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			st := indexState(t, e, string(p.ID))
-			if st["lyrics.txt"] == want && len(st) == 1 {
-				break
+		testwait.Until(t, 10*time.Second, 50*time.Millisecond, func() error {
+			if st := indexState(t, e, string(p.ID)); st["lyrics.txt"] != want || len(st) != 1 {
+				return fmt.Errorf("after save %d the index is %v", i+2, st)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after save %d the index is %v", i+2, st)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 }
 
@@ -221,13 +213,12 @@ func TestOverflowRescanConverges(t *testing.T) {
 	}
 	// Directory rescans from storm collapsing may converge first; the rescan
 	// the overflow asks for still has to arrive.
-	deadline := time.Now().Add(20 * time.Second)
-	for full.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the queue overflow did not lead to a full rescan")
+	testwait.Until(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if full.Load() == 0 {
+			return errors.New("the queue overflow did not lead to a full rescan")
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestLockedDataDirMessage(t *testing.T) {

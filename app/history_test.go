@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"atelier/app/history"
+	"atelier/internal/testwait"
 )
 
 // TestHistoryVersionsOnSaveWithoutConsent: in a running engine, saving a
@@ -34,20 +36,18 @@ func TestHistoryVersionsOnSaveWithoutConsent(t *testing.T) {
 	mix := filepath.Join(proj, "mix.wav")
 	waitVersions := func(n int) []history.Version {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			vs, err := e.History.Versions(ps.Name, "mix.wav")
-			if err != nil {
+		var vs []history.Version
+		testwait.Until(t, 30*time.Second, 100*time.Millisecond, func() error {
+			var err error
+			if vs, err = e.History.Versions(ps.Name, "mix.wav"); err != nil {
 				t.Fatal(err)
 			}
-			if len(vs) >= n {
-				return vs
+			if len(vs) < n {
+				return fmt.Errorf("%d versions of mix.wav, want %d", len(vs), n)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d versions of mix.wav after 30 s, want %d", len(vs), n)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return nil
+		})
+		return vs
 	}
 	os.WriteFile(mix, []byte("first take"), 0o644)
 	waitVersions(1)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"atelier/app/library"
 	"atelier/app/library/xmp"
 	"atelier/app/preview/testmedia"
+	"atelier/internal/testwait"
 )
 
 // TestLibraryFindEndToEnd: files indexed by a running engine are found by
@@ -42,17 +44,12 @@ func TestLibraryFindEndToEnd(t *testing.T) {
 	}
 	waitFor := func(q string, want []string) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			got := find(q)
-			if slices.Equal(got, want) {
-				return
+		testwait.Until(t, 60*time.Second, 50*time.Millisecond, func() error {
+			if got := find(q); !slices.Equal(got, want) {
+				return fmt.Errorf("Query(%q) = %q, want %q", q, got, want)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("Query(%q) = %q, want %q", q, got, want)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	waitFor("", []string{"vocals/lead.mp3", "notes.txt", "vocals/take1.wav"})
 	// metadata from the file, loudness and duration from the preview

@@ -20,6 +20,7 @@ import (
 	"atelier/app/library"
 	"atelier/app/preview"
 	"atelier/app/preview/testmedia"
+	"atelier/internal/testwait"
 )
 
 func TestLibraryPreviewsEndToEnd(t *testing.T) {
@@ -49,28 +50,17 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 		"mix.mp3": "ready", "stems/bass.wav": "ready", "bass copy.wav": "ready",
 		"cover.png": "ready", "notes.txt": "unsupported", "broken.mp3": "failed",
 	}
-	deadline := time.Now().Add(90 * time.Second)
 	var items []library.LibraryItem
-	for {
+	testwait.Until(t, 90*time.Second, 50*time.Millisecond, func() error {
 		var err error
-		items, err = e.Library.List(id, "")
-		if err != nil {
+		if items, err = e.Library.List(id, ""); err != nil {
 			t.Fatal(err)
 		}
-		done := len(items) == len(want)
-		for _, it := range items {
-			if it.Status == "pending" {
-				done = false
-			}
+		if len(items) != len(want) || pendingItems(items) > 0 {
+			return fmt.Errorf("previews not ready: %+v", items)
 		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("previews not ready: %+v", items)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	byPath := map[string]library.LibraryItem{}
 	for _, it := range items {
 		byPath[it.Path] = it
@@ -135,31 +125,22 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(e.Dirs.Cache, "previews")); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(60 * time.Second); ; {
+	testwait.Until(t, 60*time.Second, 50*time.Millisecond, func() error {
 		items, err := e.Library.List(id, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		pending := 0
-		for _, it := range items {
-			if it.Status == "pending" {
-				pending++
-			}
+		if pendingItems(items) > 0 {
+			return fmt.Errorf("not rendered again after clearing the cache: %+v", items)
 		}
-		if pending == 0 {
-			d, err := e.Library.Detail(id, "cover.png")
-			if err != nil || d.Status != "ready" {
-				t.Fatalf("cover after re-render: %+v %v", d, err)
-			}
-			if _, err := os.Stat(d.Thumb); err != nil {
-				t.Fatalf("thumbnail after re-render: %v", err)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not rendered again after clearing the cache: %+v", items)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	})
+	cover, err := e.Library.Detail(id, "cover.png")
+	if err != nil || cover.Status != "ready" {
+		t.Fatalf("cover after re-render: %+v %v", cover, err)
+	}
+	if _, err := os.Stat(cover.Thumb); err != nil {
+		t.Fatalf("thumbnail after re-render: %v", err)
 	}
 
 	// Content no project holds any more is collected.
@@ -212,22 +193,21 @@ func TestLibraryFailedRenderIsNotRetried(t *testing.T) {
 	e, id, _ := openWithProject(t, root, proj, Options{Background: true})
 	waitStatus := func(p string) library.LibraryItem {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		var found library.LibraryItem
+		testwait.Until(t, 30*time.Second, 20*time.Millisecond, func() error {
 			items, err := e.Library.List(id, "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, it := range items {
 				if it.Path == p && it.Status != "pending" {
-					return it
+					found = it
+					return nil
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never rendered: %+v", p, items)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return fmt.Errorf("%s never rendered: %+v", p, items)
+		})
+		return found
 	}
 	if it := waitStatus("noise.wav"); it.Status != "ready" || it.LUFS != nil {
 		t.Fatalf("noise.wav: %+v", it)
@@ -298,22 +278,18 @@ func TestLibrarySlowWriterRendersOnce(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 	}
 	f.Close()
-	deadline := time.Now().Add(30 * time.Second)
 	var it library.LibraryItem
-	for {
+	testwait.Until(t, 30*time.Second, 50*time.Millisecond, func() error {
 		items, err := e.Library.List(id, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(items) == 1 && items[0].Status != "pending" && items[0].Size == int64(len(data)) {
 			it = items[0]
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("slow.png never rendered: %+v", items)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("slow.png never rendered: %+v", items)
+	})
 	time.Sleep(time.Second) // a late render of an older version would show now
 	st := e.Library.Stats()
 	if it.Status != "ready" || st.Done+st.Failed != 1 {
@@ -351,4 +327,15 @@ func openWithProject(t *testing.T, root, proj string, o Options) (e *Engine, id 
 		defer mu.Unlock()
 		return maps.Clone(counts)
 	}
+}
+
+// pendingItems counts the items whose preview is still to come.
+func pendingItems(items []library.LibraryItem) int {
+	n := 0
+	for _, it := range items {
+		if it.Status == "pending" {
+			n++
+		}
+	}
+	return n
 }

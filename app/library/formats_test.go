@@ -12,6 +12,7 @@ import (
 	"atelier/app/host"
 	"atelier/app/index"
 	"atelier/app/preview/testmedia"
+	"atelier/internal/testwait"
 )
 
 // dirFiles is a FileSource over the files of one folder.
@@ -68,28 +69,19 @@ func TestNewFormatsInTheLibrary(t *testing.T) {
 	ctx, s, ctl := newTestLibrary(t, dirFiles{root},
 		func(_ string, f map[string]any) { mu.Lock(); events = append(events, f); mu.Unlock() })
 	ctl.Start(ctx)
-	deadline := time.Now().Add(2 * time.Minute)
 	var items []LibraryItem
-	for {
+	testwait.Until(t, 2*time.Minute, 100*time.Millisecond, func() error {
 		var err error
-		items, err = s.List("p", "")
-		if err != nil {
+		if items, err = s.List("p", ""); err != nil {
 			t.Fatal(err)
 		}
-		pending := 0
 		for _, it := range items {
 			if it.Status == "pending" {
-				pending++
+				return fmt.Errorf("previews not ready: %+v", items)
 			}
 		}
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("previews not ready: %+v", items)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	for _, it := range items {
 		if it.Status != "ready" {
 			t.Errorf("%s: %s %s", it.Path, it.Status, it.Error)
