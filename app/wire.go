@@ -9,6 +9,8 @@ import (
 	"atelier/app/privacy"
 	"atelier/app/projects"
 	syncsvc "atelier/app/sync"
+	"atelier/sync/vault"
+	"context"
 )
 
 // This file is the one place where the features are built, handed what
@@ -69,7 +71,7 @@ func (e *Engine) openServices() error {
 
 	if e.Sync, e.syncCtl, err = syncsvc.New(syncsvc.Config{
 		DB: e.DB, Log: e.Log, Host: e, Files: e.projectsCtl, Record: record,
-		Consent: e.privacyCtl.Granted, DataDir: e.Dirs.Data,
+		Consent: e.privacyCtl.Granted, DataDir: e.Dirs.Data, History: cloudHistory{e},
 	}); err != nil {
 		return err
 	}
@@ -128,4 +130,15 @@ func (e *Engine) apply(p host.Project, changes []index.Change) {
 	}
 	e.syncCtl.Consider(changes)
 	e.historyCtl.Consider(p, changes)
+}
+
+// cloudHistory gives Sync the snapshots local history takes, to copy to a
+// vault remote (History is built after Sync).
+type cloudHistory struct{ e *Engine }
+
+func (c cloudHistory) CloudSnapshot(ctx context.Context, project string) (*vault.Vault, bool, error) {
+	if c.e.historyCtl == nil {
+		return nil, false, nil
+	}
+	return c.e.historyCtl.History().CloudSnapshot(ctx, project)
 }

@@ -382,3 +382,22 @@ func moveVersions(tx *localdb.Tx, project, from, to string) error {
 	}
 	return delT.Delete(tx, pkey(project, from))
 }
+
+// CloudSnapshot is what cloud sync copies to a vault remote (one history,
+// two vaults: docs/remote-layout.md): it takes a version of project from
+// the changes waiting, and returns the vault holding project's history.
+// ok is false when history is off or paused for project (the sync then
+// chunks the files itself).
+func (h *History) CloudSnapshot(ctx context.Context, project string) (v *vault.Vault, ok bool, err error) {
+	s, err := h.Settings(project)
+	if err != nil || s.Off || h.pausedErr(project) != nil {
+		return nil, false, err
+	}
+	if _, err := h.FlushProject(ctx, project); err != nil {
+		if errors.Is(err, ErrPaused) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return h.v, true, nil
+}

@@ -51,6 +51,19 @@ type Config struct {
 	Consent host.Consent  // "sync.cloud" gates every transfer
 	Record  host.Recorder // usage events
 	DataDir string        // the default local remote lives in DataDir/remote
+	// History, when set, supplies the snapshots a vault remote receives
+	// (copied from local history, not chunked again); nil: a sync chunks
+	// the files itself.
+	History HistorySource
+}
+
+// HistorySource is local history as cloud sync needs it: one history, two
+// vaults (docs/remote-layout.md).
+type HistorySource interface {
+	// CloudSnapshot takes a version of project from the changes waiting
+	// and returns the vault holding project's history; ok is false when
+	// history is off or paused for project.
+	CloudSnapshot(ctx context.Context, project string) (v *vault.Vault, ok bool, err error)
 }
 
 // Service pushes selected files to cloud remotes and restores them. It is
@@ -65,6 +78,7 @@ type Service struct {
 	secrets SecretStore
 	gate    *vault.Gate
 	consent host.Consent
+	history HistorySource
 	goos    string // file-name rules of files written here ("": this platform; tests)
 
 	notifyMu    sync.Mutex
@@ -90,7 +104,7 @@ func New(c Config) (*Service, *Control, error) {
 	if err := c.DB.Migrate("sync", []localdb.Migration{{Version: 1, Name: "remotes, rules, outbox and vault state"}}); err != nil {
 		return nil, nil, err
 	}
-	s := &Service{db: c.DB, log: c.Log, host: c.Host, files: c.Files, record: c.Record, dataDir: c.DataDir, consent: c.Consent,
+	s := &Service{db: c.DB, log: c.Log, host: c.Host, files: c.Files, record: c.Record, dataDir: c.DataDir, consent: c.Consent, history: c.History,
 		secrets: osKeyring{}, gate: &vault.Gate{}, session: map[string][]byte{}, vaults: map[string]*vault.Vault{},
 		limiters: map[string]*remote.Limiter{}, progress: map[string]*SyncProgress{}, kick: make(chan struct{}, 1)}
 	s.emitProg = host.Throttled(c.Host, 250*time.Millisecond, func() {

@@ -2,6 +2,10 @@ package syncsvc
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"strings"
 
 	"atelier/sync/mirror"
@@ -46,13 +50,20 @@ func (t vaultTarget) sync(ctx context.Context, job vault.Job, pr *ProjectRun) er
 	if err != nil {
 		return err
 	}
+	cp, err := t.copyHistory(ctx, v, job)
+	if err != nil {
+		return err
+	}
+	// The sync merges what the copy could not (other devices' commits,
+	// lost data to heal) and sends what history has not taken yet: after
+	// a copy it normally finds nothing to do.
 	res, err := v.Sync(ctx, job)
 	if err != nil {
 		return err
 	}
-	pr.Snapshot, pr.Seq, pr.NoChange = res.Snapshot, res.Seq, res.NoChange
-	pr.Uploaded, pr.Pulled, pr.Deleted = len(res.Uploaded), len(res.Pulled), len(res.DeletedHere)
-	pr.BytesSent, pr.BytesNew, pr.BytesDedup = res.BytesSent, res.BytesNew, res.BytesDeduped
+	pr.Snapshot, pr.Seq, pr.NoChange = res.Snapshot, res.Seq, res.NoChange && (cp.NoChange || cp.Head.Seq == 0)
+	pr.Uploaded, pr.Pulled, pr.Deleted = len(res.Uploaded)+cp.FilesCopied, len(res.Pulled), len(res.DeletedHere)
+	pr.BytesSent, pr.BytesNew, pr.BytesDedup = res.BytesSent+cp.BytesSent, res.BytesNew+cp.BytesNew, res.BytesDeduped+cp.BytesDeduped
 	pr.Conflicts = res.Conflicts
 	pr.Repaired, pr.Damaged = res.Repaired, res.Damaged
 	pr.Skipped = res.Skipped
@@ -198,4 +209,33 @@ func (t mirrorTarget) repair(ctx context.Context, job vault.Job) (vault.RepairRe
 
 func (t mirrorTarget) snapshots(context.Context, string) ([]vault.Head, vault.Head, error) {
 	return nil, vault.Head{}, nil
+}
+
+// copyHistory copies local history's newest snapshot of job's project to
+// v, the selected files only (vault.CopyFrom). A copy that cannot commit
+// (the vault moved on elsewhere, history has no snapshot yet) or fails is
+// left to the sync that follows; only a cancelled run stops here.
+func (t vaultTarget) copyHistory(ctx context.Context, v *vault.Vault, job vault.Job) (vault.CopyResult, error) {
+	if t.s.history == nil {
+		return vault.CopyResult{}, nil
+	}
+	hv, ok, err := t.s.history.CloudSnapshot(ctx, job.Project)
+	if err == nil && ok {
+		r, _ := t.s.rulesOf(job.Project)
+		key, _ := json.Marshal(r.Rules)
+		sum := sha256.Sum256(key)
+		var res vault.CopyResult
+		res, err = v.CopyFrom(ctx, hv, vault.CopyOptions{Project: job.Project, Select: job.Selected,
+			SelectKey: hex.EncodeToString(sum[:8]), Progress: job.Progress})
+		if err == nil {
+			return res, nil
+		}
+	}
+	if ctx.Err() != nil {
+		return vault.CopyResult{}, ctx.Err()
+	}
+	if err != nil && !errors.Is(err, vault.ErrNeedsMerge) && !errors.Is(err, vault.ErrNoSnapshot) {
+		t.s.log.Warn("sync: history not copied; the sync sends the files itself", "project", job.Project, "err", err)
+	}
+	return vault.CopyResult{}, nil
 }
