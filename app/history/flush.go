@@ -234,6 +234,28 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 			info.More++
 		}
 	}
+	// The newest recorded version of each path, read before the writes:
+	// an iterator in a transaction sorts the transaction's pending writes,
+	// so looking each path up among a batch's writes made a first version
+	// of 100,000 files quadratic. Paths a rename moves versions to or from
+	// are looked up in the transaction itself.
+	live := map[string]bool{}
+	for _, it := range ops {
+		if it.p.Op == OpRename && it.p.From != "" && it.p.From != it.path {
+			live[it.path], live[it.p.From] = true, true
+		}
+	}
+	prevs, err := h.latestVersions(project, res, ops, live)
+	if err != nil {
+		return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
+	}
+	latest := func(tx *localdb.Tx, p string) (Version, bool, error) {
+		if live[p] {
+			return latestVersion(tx, project, p)
+		}
+		v, ok := prevs[p]
+		return v, ok, nil
+	}
 	// The version index is the truth of what was recorded: a file gets a
 	// version when its content differs from its newest recorded version
 	// (the vault's previous snapshot may be one a crash left unrecorded).
@@ -256,7 +278,7 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 					return err
 				}
 			}
-			prev, ok, err := latestVersion(tx, project, f.Path)
+			prev, ok, err := latest(tx, f.Path)
 			if err != nil {
 				return err
 			}
@@ -294,7 +316,7 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 		}
 		p := p
 		steps = append(steps, func(tx *localdb.Tx) error {
-			prev, ok, err := latestVersion(tx, project, p)
+			prev, ok, err := latest(tx, p)
 			if err != nil || !ok || prev.Op == OpDelete {
 				return err // never recorded, or already deleted
 			}
@@ -347,6 +369,51 @@ func (h *History) batched(steps []func(tx *localdb.Tx) error, final func(tx *loc
 		}
 		return final(tx)
 	})
+}
+
+// latestVersions reads the newest recorded version of every path a
+// commit stored or removed (but those in skip), in read transactions of a
+// few thousand lookups each.
+func (h *History) latestVersions(project string, res vault.CommitResult, ops map[string]item, skip map[string]bool) (map[string]Version, error) {
+	paths := make([]string, 0, len(res.Files)+len(res.Replaced))
+	for _, f := range res.Files {
+		paths = append(paths, f.Path)
+	}
+	for p := range res.Replaced {
+		paths = append(paths, p)
+	}
+	for p, it := range ops {
+		if it.p.Op == OpDelete {
+			paths = append(paths, p)
+		}
+	}
+	out := make(map[string]Version, len(paths))
+	for len(paths) > 0 {
+		n := min(len(paths), 5000)
+		err := h.o.DB.View(func(tx *localdb.Tx) error {
+			for _, p := range paths[:n] {
+				if skip[p] {
+					continue
+				}
+				if _, done := out[p]; done {
+					continue
+				}
+				v, ok, err := latestVersion(tx, project, p)
+				if err != nil {
+					return err
+				}
+				if ok {
+					out[p] = v
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		paths = paths[n:]
+	}
+	return out, nil
 }
 
 // latestVersion is the newest recorded version of p.
