@@ -2,10 +2,17 @@ package vault_test
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"atelier/localdb"
+	"atelier/sync/synctest"
 
 	"atelier/sync/remote"
 	"atelier/sync/vault"
@@ -16,7 +23,7 @@ import (
 func historyVault(t *testing.T) *vault.Vault {
 	t.Helper()
 	o := opts(fileRemote(t), vault.NewMemState(), "studio")
-	o.Passphrase = []byte("a local random key, not the cloud passphrase")
+	o.Passphrase = []byte(historyPassphrase)
 	o.Chunker = &vault.Chunker{Min: 8 << 10, Avg: 32 << 10, Max: 128 << 10}
 	v, err := vault.Init(ctx, o)
 	if err != nil {
@@ -266,4 +273,97 @@ func TestCopyAfterCloudPrune(t *testing.T) {
 	if vr, err := fresh.Verify(ctx, []string{"album"}, nil); err != nil || len(vr.Problems) > 0 {
 		t.Fatalf("verify after copy, prune, copy: %+v %v", vr, err)
 	}
+}
+
+const historyPassphrase = "a local random key, not the cloud passphrase"
+
+// TestKill9DuringCopy kills a process copying history's snapshots to the
+// cloud vault at random points (local history commits a new version
+// between rounds): a last copy commits the newest version, which restores
+// byte for byte and verifies, without sending everything again.
+func TestKill9DuringCopy(t *testing.T) {
+	points := 20
+	if n, err := strconv.Atoi(os.Getenv("ATELIER_KILL_POINTS")); err == nil && n > 0 {
+		points = n
+	}
+	root := t.TempDir()
+	for i := 0; i < 3; i++ {
+		b := make([]byte, 4<<20)
+		fill(b, uint64(700+i))
+		os.WriteFile(filepath.Join(root, fmt.Sprintf("take%d.wav", i)), b, 0o644)
+	}
+	writeProject(t, root, 78, 150, 128<<10)
+	histDir := t.TempDir()
+	hs, err := remote.Open(ctx, "file://"+histDir, remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	ho := opts(hs, vault.NewMemState(), "studio")
+	ho.Passphrase = []byte(historyPassphrase)
+	ho.Chunker = &vault.Chunker{Min: 8 << 10, Avg: 32 << 10, Max: 128 << 10}
+	hv, err := vault.Init(ctx, ho)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitAll(t, hv, "big", root, []string{"*"}, nil)
+	cloudDir := t.TempDir()
+	dbDir := t.TempDir()
+	env := []string{"CHILD_DB=" + dbDir, "CHILD_REMOTE=file://" + cloudDir, "CHILD_HISTORY=file://" + histDir}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 6))
+	window := 800 * time.Millisecond
+	killed := 0
+	for i := 0; i < points; i++ {
+		if i > 0 {
+			name := fmt.Sprintf("take%d.wav", i%4)
+			b := make([]byte, 1<<20+rng.IntN(2<<20))
+			fill(b, uint64(30000+i))
+			os.WriteFile(filepath.Join(root, name), b, 0o644)
+			commitAll(t, hv, "big", root, []string{name}, nil)
+		}
+		delay := time.Duration(20+rng.Int64N(int64(window/time.Millisecond))) * time.Millisecond
+		if _, ok := runChild(t, env, delay); ok {
+			window = window * 7 / 10
+		} else {
+			killed++
+			window = min(window*11/10, 20*time.Second)
+		}
+	}
+	final, _ := runChild(t, env, 0)
+	var total int64
+	for _, f := range scan(t, root) {
+		total += f.Size
+	}
+	t.Logf("%d rounds, %d killed mid-copy; the last copy sent %d new bytes of a %d-byte project", points, killed, final.BytesNew, total)
+	if killed == 0 {
+		t.Fatal("no copy was killed: the test proved nothing")
+	}
+	if final.BytesNew >= total {
+		t.Fatalf("the copy after %d crashes sent everything again (%d bytes)", points, final.BytesNew)
+	}
+	db, err := localdb.Open(dbDir, localdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cs, err := remote.Open(ctx, "file://"+cloudDir, remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	cv, err := vault.Open(ctx, opts(cs, synctest.DBState{DB: db, Prefix: "sync/test/"}, "child"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, restoreLatest(t, cv, "big"))
+	if res, err := cv.CopyFrom(ctx, hv, vault.CopyOptions{Project: "big"}); err != nil || !res.NoChange {
+		t.Fatalf("a copy after recovery: %+v %v", res, err)
+	}
+	if vr, err := cv.Verify(ctx, nil, nil); err != nil || len(vr.Problems) > 0 {
+		t.Fatalf("verify after crashes: %+v %v", vr, err)
+	}
+	if _, err := cv.Prune(ctx, vault.DefaultRetention, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, restoreLatest(t, cv, "big"))
 }

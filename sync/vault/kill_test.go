@@ -45,6 +45,25 @@ func child() int {
 	if err != nil {
 		return fail(err)
 	}
+	if hist := os.Getenv("CHILD_HISTORY"); hist != "" {
+		// TestKill9DuringCopy: copy the history vault's newest snapshot.
+		hs, err := remote.Open(ctx, hist, remote.Options{})
+		if err != nil {
+			return fail(err)
+		}
+		ho := opts(hs, vault.NewMemState(), "child")
+		ho.Passphrase = []byte(historyPassphrase)
+		hv, err := vault.Open(ctx, ho)
+		if err != nil {
+			return fail(err)
+		}
+		res, err := v.CopyFrom(ctx, hv, vault.CopyOptions{Project: "big"})
+		if err != nil {
+			return fail(err)
+		}
+		json.NewEncoder(os.Stdout).Encode(vault.Result{Snapshot: res.Head.Snapshot, Seq: res.Head.Seq, NoChange: res.NoChange, BytesNew: res.BytesNew, BytesSent: res.BytesSent})
+		return 0
+	}
 	root := os.Getenv("CHILD_ROOT")
 	res, err := v.Sync(ctx, vault.Job{Project: "big", Root: root, Files: scan(nil, root)})
 	if err != nil {
