@@ -113,3 +113,87 @@ func TestFormat1VaultReadAndMigrated(t *testing.T) {
 		t.Fatal("a format-1 reader would read a tree snapshot as an empty file list")
 	}
 }
+
+// TestCopyOntoFormat1Vault: history's snapshot copied onto a vault written
+// before trees keeps the old snapshot readable, raises the config to
+// format 2, and reuses the old snapshot's chunks of unchanged files.
+func TestCopyOntoFormat1Vault(t *testing.T) {
+	ctx := context.Background()
+	kdf := &KDFParams{Alg: "argon2id", Time: 1, Memory: 8 << 10, Threads: 1, Salt: []byte("0123456789abcdef")}
+	s, err := remote.Open(ctx, "file://"+t.TempDir(), remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	v, err := Init(ctx, Options{Storage: s, State: NewMemState(), Passphrase: []byte("pw"), Device: "studio", KDF: kdf, PackSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := v.cfg
+	cfg.Version = 1
+	cb, _ := json.Marshal(cfg)
+	s.Put(ctx, "config", cb, remote.PutOptions{})
+	v.cfg = cfg
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "a.txt"), []byte("alpha"), 0o644)
+	os.MkdirAll(filepath.Join(root, "d"), 0o755)
+	os.WriteFile(filepath.Join(root, "d", "b.txt"), []byte("beta"), 0o644)
+	files, err := v.upload(ctx, root, []LocalFile{{Path: "a.txt"}, {Path: "d/b.txt"}}, newTracker(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Snapshot{ID: randHex(16), Project: "p", Seq: 1, Device: "studio", Time: time.Now().UTC(), Files: files}
+	sb, _ := v.sealJSON(snapshotKey(old.ID), old)
+	s.Put(ctx, snapshotKey(old.ID), sb, remote.PutOptions{})
+	h := Head{Project: "p", Seq: 1, Snapshot: old.ID, Device: "studio", Time: old.Time, Files: 2}
+	hb, _ := v.sealJSON(v.headKey("p", 1), h)
+	s.Put(ctx, v.headKey("p", 1), hb, remote.PutOptions{})
+	if err := v.setLocalHead("p", h); err != nil {
+		t.Fatal(err)
+	}
+
+	hs, err := remote.Open(ctx, "file://"+t.TempDir(), remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	hv, err := Init(ctx, Options{Storage: hs, State: NewMemState(), Passphrase: []byte("local"), KDF: kdf, PackSize: 1 << 20, Chunker: &Chunker{Min: 8 << 10, Avg: 32 << 10, Max: 128 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "c.txt"), []byte("gamma"), 0o644)
+	var put []LocalFile
+	for _, p := range []string{"a.txt", "d/b.txt", "c.txt"} {
+		put = append(put, LocalFile{Path: p})
+	}
+	if _, err := hv.Commit(ctx, Commit{Project: "p", Root: root, Put: put}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.CopyFrom(ctx, hv, CopyOptions{Project: "p"})
+	if err != nil || res.Head.Seq != 2 || res.ChunksCopied != 1 {
+		t.Fatalf("copy onto format 1: %+v %v (want seq 2, only c.txt's chunk copied)", res, err)
+	}
+	cb, _ = s.Get(ctx, "config")
+	var now Config
+	json.Unmarshal(cb, &now)
+	if now.Version != 2 {
+		t.Fatalf("config version %d after the copy", now.Version)
+	}
+	fresh, err := Open(ctx, Options{Storage: s, State: NewMemState(), Passphrase: []byte("pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq, want := range map[string]int{"1": 2, "2": 3} {
+		snap, err := fresh.FindSnapshot(ctx, "p", seq)
+		if err != nil || len(snap.Files) != want {
+			t.Fatalf("snapshot %s after the copy: %+v %v", seq, snap, err)
+		}
+		out := t.TempDir()
+		if _, err := fresh.Restore(ctx, snap, out, nil); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(out, "d", "b.txt")); string(b) != "beta" {
+			t.Fatalf("snapshot %s restored d/b.txt as %q", seq, b)
+		}
+	}
+}
