@@ -112,7 +112,8 @@ func (m *Meter) Add(samples []int32, channels int) error {
 	if !m.tooSlow && channels <= 2 {
 		// Mono and stereo (every channel weighted 1): the same arithmetic
 		// in the same order as the general loop below, with the filter
-		// state in registers.
+		// state in registers and the high-pass's numerator (1, -2, 1)
+		// written out (exact: the products are by powers of two).
 		if channels == 1 {
 			m.addMono(samples)
 		} else {
@@ -191,7 +192,7 @@ func (m *Meter) addMono(samples []int32) {
 		y := s.b0*x + s.b1*x1 + s.b2*x2 - s.a1*y1 - s.a2*y2
 		x2, x1 = x1, x
 		y2, y1 = y1, y
-		z := h.b0*y + h.b1*hy1 + h.b2*hy2 - h.a1*z1 - h.a2*z2
+		z := y - 2*hy1 + hy2 - h.a1*z1 - h.a2*z2
 		hy2, hy1 = hy1, y
 		z2, z1 = z1, z
 		acc += z * z
@@ -234,7 +235,7 @@ func (m *Meter) addStereo(samples []int32) {
 		y := s.b0*x + s.b1*lx1 + s.b2*lx2 - s.a1*ly1 - s.a2*ly2
 		lx2, lx1 = lx1, x
 		ly2, ly1 = ly1, y
-		z := h.b0*y + h.b1*lhy1 + h.b2*lhy2 - h.a1*lz1 - h.a2*lz2
+		z := y - 2*lhy1 + lhy2 - h.a1*lz1 - h.a2*lz2
 		lhy2, lhy1 = lhy1, y
 		lz2, lz1 = lz1, z
 		sum := z * z
@@ -242,7 +243,7 @@ func (m *Meter) addStereo(samples []int32) {
 		y = s.b0*x + s.b1*rx1 + s.b2*rx2 - s.a1*ry1 - s.a2*ry2
 		rx2, rx1 = rx1, x
 		ry2, ry1 = ry1, y
-		z = h.b0*y + h.b1*rhy1 + h.b2*rhy2 - h.a1*rz1 - h.a2*rz2
+		z = y - 2*rhy1 + rhy2 - h.a1*rz1 - h.a2*rz2
 		rhy2, rhy1 = rhy1, y
 		rz2, rz1 = rz1, z
 		sum += z * z
