@@ -187,8 +187,9 @@ printf "|%s|%s|%s|%s|%s|\n" "$(printf -- '-%.0s' {1..46})" "-----------" "------
 for f in long pod; do
   for k in par seq; do
     a=${CPU[$f.$k]}
-    label="$f MP3 → .dat (parallel segments)"
-    [ "$k" = seq ] && label="$f MP3 → .dat (one segment at a time)"
+    label="${minutes}-min stereo 192 kb/s MP3 → 8-bit .dat"
+    [ "$f" = pod ] && label="${pod_minutes}-min mono 64 kb/s podcast MP3 → .dat"
+    [ "$k" = seq ] && label="  the same, one decode segment at a time"
     printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "$label" "$(sec "$a")" \
       "$(sec "${CPU[$f.aw]:-}") ($(ratio "$a" "${CPU[$f.aw]:-}"))" \
       "$(sec "${CPU[$f.ffmpeg]}") ($(ratio "$a" "${CPU[$f.ffmpeg]}"))" \
