@@ -49,12 +49,25 @@ go build -o "$A" ./cmd/atelier
 
 BENCH_ERR="$TMP/err"
 . bench/lib/timing.sh # cwd is the repo root (see the cd above)
-med() { # median of 3 runs, in milliseconds
-  local a b c
-  a=$(ms "$@")
-  b=$(ms "$@")
-  c=$(ms "$@")
-  printf '%s\n%s\n%s\n' "$a" "$b" "$c" | sort -n | sed -n 2p
+# one run: "WALL_MS CPU_MS", CPU being the user+sys time of the command and
+# its children (bash's times, read in the subshell that ran it): the
+# figure the other processes on a shared machine disturb least.
+run1() {
+  local s e t
+  s=$(date +%s%N)
+  t=$("$@" >/dev/null 2>"${BENCH_ERR:?}" && times) || { echo "bench: failed: $*" >&2; cat "$BENCH_ERR" >&2; exit 1; }
+  e=$(date +%s%N)
+  echo "$(((e - s) / 1000000)) $(echo "$t" | tail -1 | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); n += p[1] * 60 + p[2] } printf "%d", n * 1000 }')"
+}
+declare -A T CPU
+# med KEY CMD...: medians of 3 runs, in milliseconds: wall time in T[KEY],
+# CPU time in CPU[KEY].
+med() {
+  local key=$1 r
+  shift
+  r=$(for _ in 1 2 3; do run1 "$@" || exit 1; done) || exit 1
+  T[$key]=$(echo "$r" | awk '{ print $1 }' | sort -n | sed -n 2p)
+  CPU[$key]=$(echo "$r" | awk '{ print $2 }' | sort -n | sed -n 2p)
 }
 sec() { [ -z "$1" ] && { echo "-"; return; }; awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
 rt() { awk -v secs="$1" -v ms="$2" 'BEGIN { if (ms > 0) printf "%.0f×", secs * 1000 / ms; else print "-" }'; }
@@ -94,20 +107,19 @@ done
 dur() { ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$1" 2>/dev/null || echo 0; }
 
 echo "Timing MP3 → .dat (medians of 3)…" >&2
-declare -A T
 for f in long pod; do
-  T[$f.par]=$(med "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 -o "$TMP/$f.dat")
-  T[$f.seq]=$(med "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 --workers 1 -o "$TMP/$f.dat")
+  med $f.par "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 -o "$TMP/$f.dat"
+  med $f.seq "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 --workers 1 -o "$TMP/$f.dat"
   if [ -n "$AW" ]; then
-    T[$f.aw]=$(med "$AW" -q -i "$TMP/$f.mp3" -o "$TMP/$f-aw.dat" -z 256 -b 8)
+    med $f.aw "$AW" -q -i "$TMP/$f.mp3" -o "$TMP/$f-aw.dat" -z 256 -b 8
   fi
-  T[$f.ffmpeg]=$(med ffmpeg -v error -threads 1 -i "$TMP/$f.mp3" -f null -)
-  T[$f.mpg123]=$(med mpg123 -q -t "$TMP/$f.mp3")
+  med $f.ffmpeg ffmpeg -v error -threads 1 -i "$TMP/$f.mp3" -f null -
+  med $f.mpg123 mpg123 -q -t "$TMP/$f.mp3"
 done
 echo "Timing JPEG → 768 px thumbnails (medians of 3)…" >&2
 for mp in $photos; do
-  T[photo$mp.atelier]=$(med "$A" preview "$TMP/photo$mp.jpg" -o "$TMP/t$mp.jpg")
-  T[photo$mp.vips]=$(med vipsthumbnail "$TMP/photo$mp.jpg" -s 768 -o "$TMP/v$mp.jpg")
+  med photo$mp.atelier "$A" preview "$TMP/photo$mp.jpg" -o "$TMP/t$mp.jpg"
+  med photo$mp.vips vipsthumbnail "$TMP/photo$mp.jpg" -s 768 -o "$TMP/v$mp.jpg"
 done
 
 echo "Cold previews of ${samples} samples…" >&2
@@ -166,6 +178,28 @@ for mp in $photos; do
   a=${T[photo$mp.atelier]}
   printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "$mp MP JPEG → 768 px thumbnail" "$(sec "$a")" "" "" \
     "vips $(sec "${T[photo$mp.vips]}") ($(ratio "$a" "${T[photo$mp.vips]}"))"
+done
+echo
+echo "CPU time (user+sys of the process and its children; medians of the same runs): less disturbed by other load than wall time."
+echo
+printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "work" "Atelier" "audiowaveform" "ffmpeg decode" "other"
+printf "|%s|%s|%s|%s|%s|\n" "$(printf -- '-%.0s' {1..46})" "-----------" "------------------" "------------------" "------------------"
+for f in long pod; do
+  for k in par seq; do
+    a=${CPU[$f.$k]}
+    label="${minutes}-min stereo 192 kb/s MP3 → 8-bit .dat"
+    [ "$f" = pod ] && label="${pod_minutes}-min mono 64 kb/s podcast MP3 → .dat"
+    [ "$k" = seq ] && label="  the same, one decode segment at a time"
+    printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "$label" "$(sec "$a")" \
+      "$(sec "${CPU[$f.aw]:-}") ($(ratio "$a" "${CPU[$f.aw]:-}"))" \
+      "$(sec "${CPU[$f.ffmpeg]}") ($(ratio "$a" "${CPU[$f.ffmpeg]}"))" \
+      "mpg123 $(sec "${CPU[$f.mpg123]}") ($(ratio "$a" "${CPU[$f.mpg123]}"))"
+  done
+done
+for mp in $photos; do
+  a=${CPU[photo$mp.atelier]}
+  printf "| %-44s | %-9s | %-16s | %-16s | %-16s |\n" "$mp MP JPEG → 768 px thumbnail" "$(sec "$a")" "" "" \
+    "vips $(sec "${CPU[photo$mp.vips]}") ($(ratio "$a" "${CPU[photo$mp.vips]}"))"
 done
 echo
 long_d=$(dur "$TMP/long.mp3")

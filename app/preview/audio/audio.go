@@ -146,10 +146,15 @@ func Decode(ctx context.Context, path string, opt Options, sink Sink) (info Info
 		if st.Size() > maxSize {
 			return info, fmt.Errorf("%s is %d MiB, over the %d MiB limit for MP3 previews", filepath.Base(path), st.Size()>>20, maxSize>>20)
 		}
-		data, rerr := io.ReadAll(br)
-		if rerr != nil {
+		// One allocation of the stat size (io.ReadAll would grow, copy and
+		// clear its buffer a dozen times for a 15 MB file); a file that
+		// shrank since the stat is read as far as it goes.
+		data := make([]byte, st.Size())
+		n, rerr := io.ReadFull(f, data)
+		if rerr != nil && rerr != io.ErrUnexpectedEOF {
 			return info, fmt.Errorf("read %s: %w", path, rerr)
 		}
+		data = data[:n]
 		info, err = decodeMP3(ctx, data, opt, sink)
 	case format == media.AIFF || format == media.AIFC:
 		info, err = decodeAIFF(ctx, f, st.Size(), opt, sink)

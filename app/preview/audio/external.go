@@ -16,46 +16,35 @@ import (
 )
 
 // decodeExternal decodes the first audio stream of path with ffmpeg, run as
-// a separate, limited process (see package media), reading raw PCM from its
-// output in the stream's own precision.
+// a separate, limited process (see package media): one process, which
+// describes the file on its error output and writes the samples as float64
+// (exact for every decoder's own sample format).
 func decodeExternal(ctx context.Context, path string, f media.Format, opt Options, sink Sink) (Info, error) {
 	info := Info{Format: f.ID, Decoder: "ffmpeg"}
 	name := filepath.Base(path)
-	probe, err := media.ProbeFile(ctx, path, f, opt.FFmpeg)
-	if err != nil {
-		return info, err
-	}
-	st := probe.Audio()
-	if st == nil {
-		if probe.Video() != nil {
-			return info, fmt.Errorf("%s is %s without sound: there is no waveform to draw", name, media.Describe(f, nil))
+	var done, limit int64
+	var rate int
+	maxSecs := opt.maxSamples(1) + 1 // the duration budget in seconds, and a second more
+	read := func(h media.AudioHeader, r io.Reader) error {
+		st := h.Stream
+		rate = h.Rate
+		channels := h.Channels
+		if channels < 1 || channels > MaxChannels {
+			return fmt.Errorf("%s has %d channels: only 1 to %d are supported", name, channels, MaxChannels)
 		}
-		return info, fmt.Errorf("%s is %s with no audio stream ffmpeg can find: the file may be damaged", name, media.Describe(f, nil))
-	}
-	if st.Channels == 0 || st.SampleRate == 0 {
-		return info, fmt.Errorf("ffmpeg finds no playable audio in %s (%s, %d channels at %d Hz): the file is damaged or truncated", name, st.Codec, st.Channels, st.SampleRate)
-	}
-	if st.Channels < 1 || st.Channels > MaxChannels {
-		return info, fmt.Errorf("%s has %d channels: only 1 to %d are supported", name, st.Channels, MaxChannels)
-	}
-	if st.SampleRate < 1 || st.SampleRate > MaxSampleRate {
-		return info, fmt.Errorf("%s: sample rate %d Hz is out of range (1 to %d)", name, st.SampleRate, MaxSampleRate)
-	}
-	info.Codec, _, _ = strings.Cut(st.CodecName, " (") // "AAC (Advanced Audio Coding)" → "AAC"
-	if info.Codec == "" {
-		info.Codec = st.Codec
-	}
-	info.SampleRate, info.Channels, info.BitsPerSample = st.SampleRate, st.Channels, st.Bits
-	info.Bitrate = probe.Bitrate
-	opt.format(info)
-
-	rate, channels := st.SampleRate, st.Channels
-	limit := opt.maxSamples(rate)
-	pcm := media.PCMFor(st.SampleFmt)
-	conv := rawConv(pcm)
-	frameBytes := pcm.Bytes * channels
-	var done int64
-	read := func(r io.Reader) error {
+		if rate < 1 || rate > MaxSampleRate {
+			return fmt.Errorf("%s: sample rate %d Hz is out of range (1 to %d)", name, rate, MaxSampleRate)
+		}
+		info.Codec = st.CodecName
+		if info.Codec == "" {
+			info.Codec = "audio"
+		}
+		info.SampleRate, info.Channels, info.BitsPerSample = rate, channels, st.Bits
+		info.Bitrate = h.Probe.Bitrate
+		opt.format(info)
+		limit = opt.maxSamples(rate)
+		conv := rawConv(h.Integer)
+		frameBytes := 8 * channels
 		br := bufio.NewReaderSize(r, 1<<16)
 		buf := make([]byte, blockFrames*frameBytes)
 		out := make([]int32, blockFrames*channels)
@@ -82,11 +71,16 @@ func decodeExternal(ctx context.Context, path string, f media.Format, opt Option
 		}
 		return media.ErrStop // the budget is spent: stop ffmpeg
 	}
-	maxSecs := float64(limit)/float64(rate) + 1
-	diag, err := media.DecodeAudio(ctx, path, f, *st, pcm, maxSecs, opt.FFmpeg, read)
+	probe, diag, err := media.DecodeAudioOnce(ctx, path, f, float64(maxSecs), opt.FFmpeg, read)
 	info.Samples = done
 	if diag != "" {
 		info.Warnings = append(info.Warnings, "ffmpeg decoded around damaged data: "+diag)
+	}
+	if errors.Is(err, media.ErrNoStream) && probe != nil {
+		if probe.Video() != nil {
+			return info, fmt.Errorf("%s is %s without sound: there is no waveform to draw", name, media.Describe(f, nil))
+		}
+		return info, fmt.Errorf("%s is %s with no audio stream ffmpeg can find: the file may be damaged", name, media.Describe(f, nil))
 	}
 	if err != nil {
 		// A time-out is an error, never a partial waveform: the decoder
@@ -103,12 +97,16 @@ func decodeExternal(ctx context.Context, path string, f media.Format, opt Option
 		info.Warnings = append(info.Warnings, fmt.Sprintf("decoding stopped at %s: %v", fmtSecs(float64(done)/float64(rate)), err))
 	}
 	if done == 0 {
-		return info, fmt.Errorf("ffmpeg decoded no audio from %s (%s): the file may be damaged or empty", name, info.Codec)
+		codec := info.Codec
+		if codec == "" {
+			codec = media.Describe(f, nil)
+		}
+		return info, fmt.Errorf("ffmpeg decoded no audio from %s (%s): the file may be damaged or empty", name, codec)
 	}
 	if done >= limit {
 		info.Partial = true
 		total := ""
-		if probe.Duration > 0 {
+		if probe != nil && probe.Duration > 0 {
 			total = " of " + fmtSecs(probe.Duration)
 		}
 		info.Warnings = append(info.Warnings, fmt.Sprintf("only the first %s%s are analysed", fmtSecs(float64(done)/float64(rate)), total))
@@ -127,34 +125,23 @@ func fileSizeOf(path string) int64 {
 	return st.Size()
 }
 
-// rawConv converts ffmpeg's raw little-endian output to the int32 range,
-// so that the top 16 bits are what ffmpeg's own 16-bit output holds:
-// integers are shifted up (s32 → s16 is a truncating shift in ffmpeg too),
-// floats are rounded as ffmpeg's lrintf(x*32768).
-func rawConv(p media.PCMFormat) func(b []byte, out []int32) {
-	switch p.Name {
-	case "s16le":
+// rawConv converts ffmpeg's float64 output to the int32 range so that the
+// top 16 bits are what ffmpeg's own 16-bit output holds: an integer
+// decoder's samples come back exactly (x·2³¹; s32 → s16 is a truncating
+// shift in ffmpeg too), a float decoder's are rounded as ffmpeg's
+// lrintf(x*32768).
+func rawConv(integer bool) func(b []byte, out []int32) {
+	if integer {
 		return func(b []byte, out []int32) {
 			for i := range out {
-				out[i] = int32(int16(binary.LittleEndian.Uint16(b[2*i:]))) << 16
-			}
-		}
-	case "s32le":
-		return func(b []byte, out []int32) {
-			for i := range out {
-				out[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-			}
-		}
-	case "f64le":
-		return func(b []byte, out []int32) {
-			for i := range out {
-				out[i] = floatToInt32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+				x := math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])) * 2147483648
+				out[i] = int32(min(max(x, math.MinInt32), math.MaxInt32))
 			}
 		}
 	}
 	return func(b []byte, out []int32) {
 		for i := range out {
-			out[i] = floatToInt32(float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))))
+			out[i] = floatToInt32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
 		}
 	}
 }

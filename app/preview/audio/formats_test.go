@@ -377,3 +377,20 @@ func TestChainedOgg(t *testing.T) {
 		t.Fatalf("info %+v, %v", info, err)
 	}
 }
+
+// TestExternalOneProcess: decoding through ffmpeg runs ffmpeg alone (it
+// describes the file itself): with no ffprobe to be found, the preview is
+// the same.
+func TestExternalOneProcess(t *testing.T) {
+	p := externalCases(t)["m4a-alac"]
+	old := media.FFprobePath
+	media.FFprobePath = filepath.Join(t.TempDir(), "no-ffprobe")
+	defer func() { media.FFprobePath = old }()
+	a, err := Analyze(context.Background(), p, AnalyzeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Info.Codec != "ALAC" || a.Info.SampleRate != 44100 || a.Info.Channels != 2 || a.Info.Bitrate == 0 || a.Info.Samples < 44100*2 {
+		t.Errorf("info %+v", a.Info)
+	}
+}

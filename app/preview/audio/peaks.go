@@ -76,6 +76,10 @@ func (p *PeakBuilder) Add(samples []int32, channels int) error {
 	if channels != p.channels {
 		return fmt.Errorf("channel count changed from %d to %d", p.channels, channels)
 	}
+	if !p.split && channels <= 2 {
+		p.addMixed(samples, channels)
+		return nil
+	}
 	cur := p.cur
 	for i := 0; i+channels <= len(samples); i += channels {
 		if p.split {
@@ -107,6 +111,36 @@ func (p *PeakBuilder) Add(samples []int32, channels int) error {
 		}
 	}
 	return nil
+}
+
+// addMixed is Add for one mixed point from one or two channels: a tight
+// loop per point instead of a count test per sample.
+func (p *PeakBuilder) addMixed(samples []int32, channels int) {
+	cur := p.cur[:2]
+	samples = samples[:len(samples)-len(samples)%channels]
+	for len(samples) > 0 {
+		k := min(p.zoom-p.count, len(samples)/channels)
+		lo, hi := cur[0], cur[1]
+		if channels == 1 {
+			for _, s := range samples[:k] {
+				v := int16(s >> 16)
+				lo = min(lo, v)
+				hi = max(hi, v)
+			}
+		} else {
+			for i := 0; i+1 < 2*k; i += 2 {
+				v := int16((int(samples[i]>>16) + int(samples[i+1]>>16)) / 2)
+				lo = min(lo, v)
+				hi = max(hi, v)
+			}
+		}
+		cur[0], cur[1] = lo, hi
+		samples = samples[k*channels:]
+		p.count += k
+		if p.count == p.zoom {
+			p.flush()
+		}
+	}
 }
 
 // Waveform finishes the last (partial) point and returns the peaks.

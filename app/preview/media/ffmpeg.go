@@ -107,6 +107,12 @@ func (t *tailBuffer) String() string {
 // success, diag is what the tool reported on its error output (damaged
 // packets it decoded around), "" when nothing.
 func run(ctx context.Context, lim Limits, tool string, args []string, file string, read func(io.Reader) error) (diag string, err error) {
+	return runWith(ctx, lim, tool, args, file, nil, read)
+}
+
+// runWith is run with ffmpeg's standard error going through rep (which
+// passes its error messages on), when rep is not nil.
+func runWith(ctx context.Context, lim Limits, tool string, args []string, file string, rep *report, read func(io.Reader) error) (diag string, err error) {
 	lim = lim.withDefaults()
 	override := FFmpegPath
 	if tool == "ffprobe" {
@@ -125,6 +131,10 @@ func run(ctx context.Context, lim Limits, tool string, args []string, file strin
 	}
 	stderr := &tailBuffer{max: 16 << 10}
 	cmd.Stderr = stderr
+	if rep != nil {
+		rep.errs = stderr
+		cmd.Stderr = rep
+	}
 	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -206,7 +206,7 @@ func TestParseProbe(t *testing.T) {
 	if v == nil || v.Index != 0 || v.Rotation != 270 || v.FrameRate < 29.96 || v.FrameRate > 29.98 || p.Duration != 12.5 || p.Bitrate != 800000 {
 		t.Errorf("%+v %+v", p, v)
 	}
-	if a := p.Audio(); a == nil || a.SampleRate != 48000 || PCMFor(a.SampleFmt).Name != "f32le" {
+	if a := p.Audio(); a == nil || a.SampleRate != 48000 || a.SampleFmt != "fltp" {
 		t.Errorf("audio %+v", a)
 	}
 	if _, err := ParseProbe([]byte(`{"streams":[` + strings.Repeat(`{},`, MaxStreams) + `{}]}`)); err == nil {

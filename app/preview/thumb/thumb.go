@@ -392,6 +392,24 @@ func resize(img image.Image, size, orientation int) *image.NRGBA {
 		src = mid
 	}
 	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		// Opaque JPEG (YCbCr) and shrunk (RGBA) sources: Atelier's
+		// fixed-point Catmull-Rom (resample.go), several times faster
+		// than x/image/draw's.
+		switch m := src.(type) {
+		case *image.YCbCr:
+			dst := shrinkOpaque(w, h, tw, th, ycbcrRows(m))
+			return orient(&image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: dst.Rect}, orientation)
+		case *image.RGBA, *image.NRGBA: // opaque: the same bytes
+			var r *image.RGBA
+			if n, ok := m.(*image.NRGBA); ok {
+				r = &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
+			} else {
+				r = m.(*image.RGBA)
+			}
+			sb := r.Bounds()
+			dst := shrinkOpaque(sb.Dx(), sb.Dy(), tw, th, rgbaRows(r))
+			return orient(&image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: dst.Rect}, orientation)
+		}
 		// Opaque pixels are the same in RGBA and NRGBA: scale into RGBA,
 		// which x/image/draw has fast paths for (into NRGBA it goes pixel
 		// by pixel through the generic RGBA64 path).

@@ -443,6 +443,18 @@ func (f *Frame) stereo(gr int) {
 			i = 0
 		}
 		max_pos := int(f.sideInfo.Count1[gr][i])
+		// Atelier: count1 counts lines in the coded order; short blocks
+		// have been reordered (window-interleaved within each band) by
+		// now, so lines of the band count1 falls in can sit above it.
+		// go-mp3 left them unprocessed (wrong output, 10-40 LSB, on
+		// every short-block M/S granule whose count1 ends mid-band: lame
+		// writes one as the last frame of many MPEG-2 files); ffmpeg and
+		// mpg123 process the whole granule.
+		for ch := 0; ch < 2; ch++ {
+			if f.sideInfo.WinSwitchFlag[gr][ch] == 1 && f.sideInfo.BlockType[gr][ch] == 2 {
+				max_pos = consts.SamplesPerGr
+			}
+		}
 		// Do the actual processing
 		const invSqrt2 = math.Sqrt2 / 2
 		for i := 0; i < max_pos; i++ {

@@ -1,5 +1,7 @@
 package huffman
 
+import "sync"
+
 // Atelier: table-driven Huffman decoding. At start-up every tree of
 // huffmanTable is walked once (the same walk as Decode) and turned into a
 // two-level lookup table: the first level resolves codes of up to lutBits
@@ -24,8 +26,23 @@ type LUT struct {
 	Linbits uint
 }
 
-// LUTs holds tables 0-33 (32 and 33 are the count1 quadruple tables).
-var LUTs [34]LUT
+// luts holds tables 0-33 (32 and 33 are the count1 quadruple tables),
+// built on first use: every Atelier process links the MP3 decoder, and
+// building them at start-up was the largest init of the binary (~10 ms).
+var (
+	luts     [34]LUT
+	lutsOnce sync.Once
+)
+
+// LUTs returns the tables, building them on first use.
+func LUTs() *[34]LUT {
+	lutsOnce.Do(func() {
+		for i, t := range huffmanMain {
+			luts[i] = buildLUT(t)
+		}
+	})
+	return &luts
+}
 
 type code struct {
 	bits uint32 // the code, right-aligned
@@ -80,7 +97,7 @@ func buildLUT(t huffTables) LUT {
 		e[i] = entryBad
 	}
 	// First level: short codes fill every index they prefix.
-	subMax := map[uint32]uint{} // prefix → longest remaining length
+	subMax := make([]uint, 1<<l) // prefix → longest remaining length (0: none)
 	for _, c := range codes {
 		if c.n <= l {
 			base := c.bits << (l - c.n)
@@ -93,8 +110,8 @@ func buildLUT(t huffTables) LUT {
 		subMax[p] = max(subMax[p], c.n-l)
 	}
 	for p := uint32(0); p < 1<<l; p++ {
-		sb, ok := subMax[p]
-		if !ok {
+		sb := subMax[p]
+		if sb == 0 {
 			continue
 		}
 		off := len(e)
@@ -117,12 +134,6 @@ func buildLUT(t huffTables) LUT {
 		}
 	}
 	return LUT{entries: e, bits: l, Linbits: uint(t.linbits)}
-}
-
-func init() {
-	for i, t := range huffmanMain {
-		LUTs[i] = buildLUT(t)
-	}
 }
 
 // Empty reports whether the table codes nothing (tables 0, 4, 14): its

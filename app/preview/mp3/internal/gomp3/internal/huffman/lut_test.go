@@ -20,7 +20,7 @@ func window(data []byte, pos int) uint64 {
 func TestLUTMatchesTreeWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for tab := 0; tab < 34; tab++ {
-		lut := &LUTs[tab]
+		lut := &LUTs()[tab]
 		for trial := 0; trial < 200; trial++ {
 			data := make([]byte, 64)
 			for i := range data {

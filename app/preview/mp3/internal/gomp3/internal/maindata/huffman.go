@@ -61,6 +61,7 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 		}
 		region_2_start = l[j]
 	}
+	luts := huffman.LUTs()
 	// Atelier: table-driven decoding (huffman.LUTs) from a 64-bit window of
 	// the main data instead of a tree walk bit by bit.
 	vec := m.Vec()
@@ -84,7 +85,7 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	region_2_start = min(max(region_2_start, region_1_start), big)
 	bounds := [4]int{0, region_1_start, region_2_start, big}
 	for r := 0; r < 3; r++ {
-		lut := &huffman.LUTs[sideInfo.TableSelect[gr][ch][r]&31]
+		lut := &luts[sideInfo.TableSelect[gr][ch][r]&31]
 		if lut.Empty() {
 			clear(is[bounds[r]:bounds[r+1]])
 			continue
@@ -117,7 +118,7 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 		}
 	}
 	// Read small values until is_pos = 576 or we run out of huffman data
-	lut := &huffman.LUTs[sideInfo.Count1TableSelect[gr][ch]+32]
+	lut := &luts[sideInfo.Count1TableSelect[gr][ch]+32]
 	is_pos := big
 	for is_pos <= 572 && pos <= bit_pos_end {
 		q, n, ok := lut.DecodeQuad(bits.Window(vec, pos))
