@@ -13,7 +13,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -172,6 +174,7 @@ func main() {
 	flag.Parse()
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(lg)
+	servePprof(lg, os.Getenv("ATELIER_PPROF"))
 
 	dirs, err := app.DefaultDirs()
 	if *dataDir != "" {
@@ -411,6 +414,30 @@ func withLocal(call desktop.CallFunc, local map[string]desktop.LocalMethod) desk
 		}
 		return call(ctx, method, args)
 	}
+}
+
+// servePprof serves Go's profiles on addr, a loopback address, for the
+// benchmarks (ATELIER_PPROF=127.0.0.1:6060, then `go tool pprof
+// http://127.0.0.1:6060/debug/pprof/profile?seconds=60`). Off by default.
+func servePprof(lg *slog.Logger, addr string) {
+	if addr == "" {
+		return
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		lg.Warn("ATELIER_PPROF must be a loopback address such as 127.0.0.1:6060; profiles not served", "addr", addr)
+		return
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		lg.Warn("ATELIER_PPROF: cannot listen; profiles not served", "addr", addr, "err", err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	lg.Info("serving Go profiles", "addr", l.Addr().String())
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(l)
 }
 
 func fail(err error) {
