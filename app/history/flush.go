@@ -309,17 +309,34 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 		})
 	}
 	sort.Strings(info.Changed)
+	// A first version of a large project waits on one pending change per
+	// file: more than one transaction holds. The last step's transaction
+	// clears the first of them; the rest follow in transactions that fit.
+	// A crash in between takes those again, which records nothing new (their
+	// content is that of the versions just recorded).
+	first := items[:min(len(items), pendingClearBatch)]
 	final := func(tx *localdb.Tx) error {
 		if err := snapT.Put(tx, skey(project, head.Seq), info); err != nil {
 			return err
 		}
-		return clearPendingTx(tx, project, items)
+		return clearPendingTx(tx, project, first)
 	}
 	if err := h.batched(steps, final); err != nil {
 		return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
 	}
+	for rest := items[len(first):]; len(rest) > 0; {
+		chunk := rest[:min(len(rest), pendingClearBatch)]
+		if err := h.o.DB.Update(func(tx *localdb.Tx) error { return clearPendingTx(tx, project, chunk) }); err != nil {
+			return SnapInfo{}, fmt.Errorf("local history of %s: version %d recorded; clear its pending changes: %w", project, head.Seq, err)
+		}
+		rest = rest[len(chunk):]
+	}
 	return info, nil
 }
+
+// pendingClearBatch is how many pending changes one transaction clears
+// (Badger refuses a transaction of 100,000 deletes: "Txn is too big").
+const pendingClearBatch = 1000
 
 // batched runs steps in as few transactions as fit (a first version of a
 // large project has one step per file), then final in the last one.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -536,5 +537,32 @@ func TestPlayVersionWithRanges(t *testing.T) {
 	resp, _ = http.Get(srv.URL + "/?project=song&path=nothing.wav")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown file: %d", resp.StatusCode)
+	}
+}
+
+// TestFirstVersionOfALargeProject: the first version of a project waits on
+// one pending change per file, more than one Badger transaction takes
+// ("Txn is too big"): it is recorded anyway and nothing stays pending.
+func TestFirstVersionOfALargeProject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30,000 files")
+	}
+	e := newEnv(t)
+	const n = 30000
+	for i := range n {
+		e.save(t, fmt.Sprintf("d%02d/f%05d.txt", i%50, i), strconv.Itoa(i))
+	}
+	e.settle(t)
+	tl, err := e.h.Timeline("song")
+	if err != nil || len(tl) != 1 || tl[0].Files != n {
+		t.Fatalf("timeline after the first version: %+v, %v", tl, err)
+	}
+	if vs, _ := e.h.Versions("song", "d07/f12357.txt"); len(vs) != 1 {
+		t.Fatalf("versions of one of the files: %+v", vs)
+	}
+	// Nothing left pending: another flush takes no version.
+	e.settle(t)
+	if tl, _ := e.h.Timeline("song"); len(tl) != 1 {
+		t.Fatalf("a second version with nothing changed: %d versions", len(tl))
 	}
 }
