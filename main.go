@@ -167,6 +167,10 @@ func (a *desktopApp) localMethods() map[string]desktop.LocalMethod {
 	}
 }
 
+// launched is when the process started: the launch's steps are logged
+// with the time since (the time to a usable window is a benchmark).
+var launched = time.Now()
+
 func main() {
 	dataDir := flag.String("data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
 	skipOnboarding := flag.Bool("skip-onboarding", false, "do not show the first-run introduction (scripted installs)")
@@ -277,7 +281,7 @@ func (a *desktopApp) open() error {
 
 func (a *desktopApp) attach(c *api.Client) {
 	a.client, a.caller = c, c
-	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs))
+	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "sinceLaunch", time.Since(launched).Round(time.Millisecond))
 }
 
 // busy names the work a quit would cut short; an attached window's quit
@@ -323,6 +327,7 @@ func (a *desktopApp) run() error {
 		BackgroundColour: &options.RGBA{R: 246, G: 245, B: 242, A: 255},
 		OnStartup:        a.startup,
 		OnDomReady: func(ctx context.Context) {
+			a.lg.Info("window: page loaded", "sinceLaunch", time.Since(launched).Round(time.Millisecond))
 			go a.life.Started(a.stopCtx, a.hidden, 10*time.Second)
 		},
 		OnBeforeClose: a.life.BeforeClose,
@@ -333,6 +338,7 @@ func (a *desktopApp) run() error {
 }
 
 func (a *desktopApp) startup(ctx context.Context) {
+	a.lg.Info("window: starting", "sinceLaunch", time.Since(launched).Round(time.Millisecond))
 	a.mu.Lock()
 	a.ctx = ctx
 	a.mu.Unlock()
