@@ -86,6 +86,8 @@ type extra struct {
 func (h *History) take(ctx context.Context, project string, items []item, extras []extra) (SnapInfo, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.taking.Store(&project)
+	defer h.taking.Store(nil)
 	root, err := h.o.Files.Root(project)
 	if err != nil {
 		return SnapInfo{}, fmt.Errorf("local history of %s: %w", project, err)

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -121,6 +122,15 @@ type History struct {
 	mu     sync.Mutex // one commit or prune at a time
 	paused map[string]error
 	pmu    sync.Mutex
+	taking atomic.Pointer[string] // the project whose version is being taken
+}
+
+// Taking is the project whose version is being taken now ("" when none).
+func (h *History) Taking() string {
+	if p := h.taking.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // ErrPaused means history is paused (a full disk): the error says the fix.

@@ -566,3 +566,56 @@ func TestFirstVersionOfALargeProject(t *testing.T) {
 		t.Fatalf("a second version with nothing changed: %d versions", len(tl))
 	}
 }
+
+// blockingFiles holds the first version of a project in its file listing
+// until released: a version in flight.
+type blockingFiles struct {
+	folders
+	listing chan struct{}
+	release chan struct{}
+}
+
+func (b blockingFiles) Files(project string) ([]history.File, error) {
+	b.listing <- struct{}{}
+	<-b.release
+	return b.folders.Files(project)
+}
+
+// TestTakingNamesTheVersionInFlight: while a version is being taken,
+// Taking names its project (the desktop app's quit notice says so), and ""
+// otherwise.
+func TestTakingNamesTheVersionInFlight(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "mix.wav"), []byte("take one"), 0o644)
+	db, err := localdb.Open(t.TempDir(), localdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	src := blockingFiles{folders{"song": root}, make(chan struct{}), make(chan struct{})}
+	h, err := history.Open(ctx, history.Options{Dir: t.TempDir(), DB: db, Files: src, KDF: cheapKDF(), MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	svc := history.NewService(h)
+	if got := svc.Taking(); got != "" {
+		t.Fatalf("Taking before any version: %q", got)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := h.FlushProject(ctx, "song"); done <- err }()
+	<-src.listing
+	if got := svc.Taking(); got != "song" {
+		t.Errorf("Taking while the first version is taken: %q, want song", got)
+	}
+	close(src.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.Taking(); got != "" {
+		t.Errorf("Taking after the version: %q", got)
+	}
+	if vs, _ := h.Versions("song", "mix.wav"); len(vs) != 1 {
+		t.Errorf("versions after the flush: %+v", vs)
+	}
+}
