@@ -22,9 +22,15 @@ type item struct {
 // waiting changes when force). A paused project is retried here and resumes
 // when the disk has room again.
 func (h *History) Flush(ctx context.Context, force bool) error {
+	_, err := h.flush(ctx, force)
+	return err
+}
+
+// flush is Flush, and says whether changes were left waiting (not settled).
+func (h *History) flush(ctx context.Context, force bool) (left bool, err error) {
 	now := h.o.Now()
 	byProject := map[string][]item{}
-	err := h.o.DB.View(func(tx *localdb.Tx) error {
+	err = h.o.DB.View(func(tx *localdb.Tx) error {
 		return pendingT.Scan(tx, "", func(k string, p pending) error {
 			parts := splitKey(k)
 			if len(parts) != 2 {
@@ -35,7 +41,7 @@ func (h *History) Flush(ctx context.Context, force bool) error {
 		})
 	})
 	if err != nil {
-		return err
+		return true, err
 	}
 	projects := make([]string, 0, len(byProject))
 	for p, items := range byProject {
@@ -66,7 +72,7 @@ func (h *History) Flush(ctx context.Context, force bool) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return len(projects) < len(byProject), errors.Join(errs...)
 }
 
 // FlushProject takes a version of project now from whatever is waiting.

@@ -619,3 +619,44 @@ func TestTakingNamesTheVersionInFlight(t *testing.T) {
 		t.Errorf("versions after the flush: %+v", vs)
 	}
 }
+
+// TestRunWakesForChangesAfterIdle: Run stops scanning the pending changes
+// once none are left (an idle engine's CPU), and still takes a version of
+// every change considered afterwards.
+func TestRunWakesForChangesAfterIdle(t *testing.T) {
+	root := t.TempDir()
+	db, err := localdb.Open(t.TempDir(), localdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := history.Open(ctx, history.Options{Dir: t.TempDir(), DB: db, Files: folders{"song": root}, KDF: cheapKDF(), MinFree: 1, Settle: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { h.Run(runCtx); close(ran) }()
+	defer func() { stop(); <-ran }()
+	for i := range 3 {
+		time.Sleep(700 * time.Millisecond) // nothing pending: Run idles
+		content := fmt.Sprintf("take %d", i)
+		os.WriteFile(filepath.Join(root, "mix.wav"), []byte(content), 0o644)
+		fi, _ := os.Stat(filepath.Join(root, "mix.wav"))
+		if err := h.Consider(history.Change{Project: "song", Op: history.OpModify, Path: "mix.wav", Size: fi.Size(), ModTime: fi.ModTime(), SHA256: sha256.Sum256([]byte(content))}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if vs, _ := h.Versions("song", "mix.wav"); len(vs) == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				vs, _ := h.Versions("song", "mix.wav")
+				t.Fatalf("change %d: %d versions after 15 s, want %d", i, len(vs), i+1)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
