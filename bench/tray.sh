@@ -49,7 +49,7 @@ while "$A" --data-dir "$TMP/d" status --json 2>/dev/null | grep -q '"indexing": 
 # Idle means after the first work too: local history's first version of the
 # 100,000 files (minutes), not only the index.
 h0=$(date +%s)
-until "$A" --data-dir "$TMP/d" history small --json 2>/dev/null | grep -q '"seq"'; do
+until [[ "$("$A" --data-dir "$TMP/d" history small --json 2>/dev/null || true)" == *'"seq"'* ]]; do
   [ $(($(date +%s) - h0)) -lt 1800 ] || { echo "bench: no history version of the project after 30 min" >&2; exit 1; }
   sleep 5
 done
