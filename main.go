@@ -13,7 +13,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -165,6 +167,10 @@ func (a *desktopApp) localMethods() map[string]desktop.LocalMethod {
 	}
 }
 
+// launched is when the process started: the launch's steps are logged
+// with the time since (the time to a usable window is a benchmark).
+var launched = time.Now()
+
 func main() {
 	dataDir := flag.String("data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
 	skipOnboarding := flag.Bool("skip-onboarding", false, "do not show the first-run introduction (scripted installs)")
@@ -172,6 +178,7 @@ func main() {
 	flag.Parse()
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(lg)
+	servePprof(lg, os.Getenv("ATELIER_PPROF"))
 
 	dirs, err := app.DefaultDirs()
 	if *dataDir != "" {
@@ -274,7 +281,7 @@ func (a *desktopApp) open() error {
 
 func (a *desktopApp) attach(c *api.Client) {
 	a.client, a.caller = c, c
-	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs))
+	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "sinceLaunch", time.Since(launched).Round(time.Millisecond))
 }
 
 // busy names the work a quit would cut short; an attached window's quit
@@ -320,6 +327,7 @@ func (a *desktopApp) run() error {
 		BackgroundColour: &options.RGBA{R: 246, G: 245, B: 242, A: 255},
 		OnStartup:        a.startup,
 		OnDomReady: func(ctx context.Context) {
+			a.lg.Info("window: page loaded", "sinceLaunch", time.Since(launched).Round(time.Millisecond))
 			go a.life.Started(a.stopCtx, a.hidden, 10*time.Second)
 		},
 		OnBeforeClose: a.life.BeforeClose,
@@ -330,6 +338,7 @@ func (a *desktopApp) run() error {
 }
 
 func (a *desktopApp) startup(ctx context.Context) {
+	a.lg.Info("window: starting", "sinceLaunch", time.Since(launched).Round(time.Millisecond))
 	a.mu.Lock()
 	a.ctx = ctx
 	a.mu.Unlock()
@@ -411,6 +420,30 @@ func withLocal(call desktop.CallFunc, local map[string]desktop.LocalMethod) desk
 		}
 		return call(ctx, method, args)
 	}
+}
+
+// servePprof serves Go's profiles on addr, a loopback address, for the
+// benchmarks (ATELIER_PPROF=127.0.0.1:6060, then `go tool pprof
+// http://127.0.0.1:6060/debug/pprof/profile?seconds=60`). Off by default.
+func servePprof(lg *slog.Logger, addr string) {
+	if addr == "" {
+		return
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		lg.Warn("ATELIER_PPROF must be a loopback address such as 127.0.0.1:6060; profiles not served", "addr", addr)
+		return
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		lg.Warn("ATELIER_PPROF: cannot listen; profiles not served", "addr", addr, "err", err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	lg.Info("serving Go profiles", "addr", l.Addr().String())
+	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(l)
 }
 
 func fail(err error) {

@@ -10,6 +10,8 @@ import (
 
 // ActivityBatchInterval is how often file changes are sent to the UI: a storm
 // of changes arrives as a few batches a second instead of thousands of events.
+// The first change after a quiet spell starts the interval: with nothing
+// changing, nothing wakes (an idle app in the tray costs no CPU).
 const ActivityBatchInterval = 250 * time.Millisecond
 
 // maxActivityBatch caps one batch; the rest is summarised as Dropped.
@@ -44,23 +46,29 @@ type ActivityService struct {
 	dropped int
 	recent  []ActivityItem // ring of the last changes, newest last
 	seq     uint64
+	kick    chan struct{} // a change is pending: flush after ActivityBatchInterval
 }
 
 const recentActivity = 1000
 
-func newActivityService(e *Engine) *ActivityService { return &ActivityService{e: e} }
+func newActivityService(e *Engine) *ActivityService {
+	return &ActivityService{e: e, kick: make(chan struct{}, 1)}
+}
 
 func (s *ActivityService) start(ctx context.Context) {
 	s.e.Go(func(ctx context.Context) {
-		t := time.NewTicker(ActivityBatchInterval)
-		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
-				s.flush()
+			case <-s.kick:
 			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(ActivityBatchInterval):
+			}
+			s.flush()
 		}
 	})
 }
@@ -71,6 +79,12 @@ func (s *ActivityService) publish(c index.Change) {
 	defer s.mu.Unlock()
 	s.seq++
 	it.Seq = s.seq
+	if len(s.pending) == 0 && s.dropped == 0 {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 	if len(s.pending) < maxActivityBatch {
 		s.pending = append(s.pending, it)
 	} else {

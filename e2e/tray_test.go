@@ -255,6 +255,16 @@ func TestDesktopClosedWindowKeepsWorking(t *testing.T) {
 	eventually(t, 30*time.Second, "a file changed while hidden to be indexed", func() bool {
 		return strings.Contains(cli(t, data, "files", "demo-ep"), "take-2.wav")
 	})
+	// ... and becomes a version in local history once it settled.
+	eventually(t, 60*time.Second, "a file changed while hidden to be a history version", func() bool {
+		var vs []struct {
+			Path   string `json:"path"`
+			Op     string `json:"op"`
+			SHA256 string `json:"sha256"`
+		}
+		json.Unmarshal([]byte(cli(t, data, "history", "demo-ep", "take-2.wav", "--json")), &vs)
+		return len(vs) == 1 && vs[0].Path == "take-2.wav" && vs[0].Op == "create" && vs[0].SHA256 != ""
+	})
 
 	// The tray: pause and resume sync, open the window.
 	if err := w.Click(it, tray.LabelPause); err != nil {

@@ -136,7 +136,7 @@ func Open(dir string, opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	bo = bo.WithLogger(badgerLogger{lg})
+	bo = QuietBackground(bo.WithLogger(badgerLogger{lg}))
 	bdb, err := badger.Open(bo)
 	if err != nil {
 		return nil, classifyOpenError(dir, err)

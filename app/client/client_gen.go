@@ -126,6 +126,14 @@ func (x HistoryClient) SetEnabled(ctx context.Context, project string, on bool) 
 	return x.c.Call(ctx, "History.SetEnabled", nil, project, on)
 }
 
+// Taking names the project whose version is being taken right now, ""
+// when none: quitting the desktop app says it finishes or checkpoints it.
+func (x HistoryClient) Taking(ctx context.Context) (string, error) {
+	var out string
+	err := x.c.Call(ctx, "History.Taking", &out)
+	return out, err
+}
+
 // Timeline lists the points of a project's history, newest first.
 func (x HistoryClient) Timeline(ctx context.Context, project string) ([]history.SnapInfo, error) {
 	var out []history.SnapInfo

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -209,5 +210,38 @@ func TestNoTrayNoticeOncePerDataDir(t *testing.T) {
 	}
 	if n := ns.list(); len(n) != 1 {
 		t.Errorf("notices over two launches: %v", n)
+	}
+}
+
+// answers is an api.Caller with canned results by method.
+type answers map[string]any
+
+func (a answers) Call(_ context.Context, method string, out any, _ ...any) error {
+	v, ok := a[method]
+	if !ok {
+		return errors.New("no method " + method)
+	}
+	b, _ := json.Marshal(v)
+	return json.Unmarshal(b, out)
+}
+
+// Busy names the work a quit would interrupt: a local history version
+// first, then a sync run; nothing when the engine is idle or does not
+// know History.Taking (an older daemon).
+func TestBusyNamesHistoryAndSync(t *testing.T) {
+	ctx := context.Background()
+	idleSync := map[string]any{"running": false}
+	for _, c := range []struct {
+		a    answers
+		want string
+	}{
+		{answers{"History.Taking": "", "Sync.Status": idleSync}, ""},
+		{answers{"History.Taking": "Demo EP", "Sync.Status": idleSync}, "the local history version of Demo EP"},
+		{answers{"Sync.Status": idleSync}, ""},
+		{answers{"History.Taking": "", "Sync.Status": map[string]any{"running": true, "projects": []any{map[string]any{"project": "Demo EP", "progress": map[string]any{"note": "2 of 5"}}}}}, "the sync of Demo EP"},
+	} {
+		if got := Busy(ctx, c.a); got != c.want {
+			t.Errorf("Busy with %v: %q, want %q", c.a, got, c.want)
+		}
 	}
 }

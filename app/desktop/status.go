@@ -120,8 +120,13 @@ func stateOf(ps projectsStatus, ss syncStatus, qs queueStats) tray.State {
 }
 
 // Busy says what work would be cut short by quitting now ("" when none):
-// the quit notice names it while the engine finishes or checkpoints it.
+// the quit notice names it while the engine finishes or checkpoints it (a
+// local history version, a sync run).
 func Busy(ctx context.Context, c api.Caller) string {
+	var taking string
+	if err := c.Call(ctx, "History.Taking", &taking); err == nil && taking != "" {
+		return "the local history version of " + taking
+	}
 	var ss syncStatus
 	if err := c.Call(ctx, "Sync.Status", &ss); err != nil || !ss.Running {
 		return ""

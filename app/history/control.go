@@ -39,8 +39,9 @@ const NoticeEvent = "history"
 // Control is the engine's side of History: its life cycle and the
 // changes it is told about. None of it is a bound route.
 type Control struct {
-	h *History
-	p Projects
+	h   *History
+	p   Projects
+	run host.Runner // the engine: its Close waits for a version in flight
 }
 
 // projectSource adapts the registry to FileSource (history keys projects
@@ -77,13 +78,16 @@ func New(c Config) (*Service, *Control, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Service{h: h, p: c.Projects}, &Control{h: h, p: c.Projects}, nil
+	return &Service{h: h, p: c.Projects}, &Control{h: h, p: c.Projects, run: c.Host}, nil
 }
 
-// Start takes versions as files settle and prunes once an hour.
+// Start takes versions as files settle and prunes once an hour, under the
+// engine's runner: closing the engine (quitting) waits for a version being
+// taken to finish or stop at a consistent point (its changes stay pending
+// and are taken at the next start) before the database closes.
 func (c *Control) Start(ctx context.Context) {
-	go c.h.Run(ctx)
-	go func() {
+	c.run.Go(c.h.Run)
+	c.run.Go(func(ctx context.Context) {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
 		for {
@@ -96,7 +100,7 @@ func (c *Control) Start(ctx context.Context) {
 				}
 			}
 		}
-	}()
+	})
 }
 
 // Close releases the history vault.

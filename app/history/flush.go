@@ -22,9 +22,15 @@ type item struct {
 // waiting changes when force). A paused project is retried here and resumes
 // when the disk has room again.
 func (h *History) Flush(ctx context.Context, force bool) error {
+	_, err := h.flush(ctx, force)
+	return err
+}
+
+// flush is Flush, and says whether changes were left waiting (not settled).
+func (h *History) flush(ctx context.Context, force bool) (left bool, err error) {
 	now := h.o.Now()
 	byProject := map[string][]item{}
-	err := h.o.DB.View(func(tx *localdb.Tx) error {
+	err = h.o.DB.View(func(tx *localdb.Tx) error {
 		return pendingT.Scan(tx, "", func(k string, p pending) error {
 			parts := splitKey(k)
 			if len(parts) != 2 {
@@ -35,7 +41,7 @@ func (h *History) Flush(ctx context.Context, force bool) error {
 		})
 	})
 	if err != nil {
-		return err
+		return true, err
 	}
 	projects := make([]string, 0, len(byProject))
 	for p, items := range byProject {
@@ -66,7 +72,7 @@ func (h *History) Flush(ctx context.Context, force bool) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return len(projects) < len(byProject), errors.Join(errs...)
 }
 
 // FlushProject takes a version of project now from whatever is waiting.
@@ -86,6 +92,8 @@ type extra struct {
 func (h *History) take(ctx context.Context, project string, items []item, extras []extra) (SnapInfo, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.taking.Store(&project)
+	defer h.taking.Store(nil)
 	root, err := h.o.Files.Root(project)
 	if err != nil {
 		return SnapInfo{}, fmt.Errorf("local history of %s: %w", project, err)
@@ -331,17 +339,34 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 		})
 	}
 	sort.Strings(info.Changed)
+	// A first version of a large project waits on one pending change per
+	// file: more than one transaction holds. The last step's transaction
+	// clears the first of them; the rest follow in transactions that fit.
+	// A crash in between takes those again, which records nothing new (their
+	// content is that of the versions just recorded).
+	first := items[:min(len(items), pendingClearBatch)]
 	final := func(tx *localdb.Tx) error {
 		if err := snapT.Put(tx, skey(project, head.Seq), info); err != nil {
 			return err
 		}
-		return clearPendingTx(tx, project, items)
+		return clearPendingTx(tx, project, first)
 	}
 	if err := h.batched(steps, final); err != nil {
 		return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
 	}
+	for rest := items[len(first):]; len(rest) > 0; {
+		chunk := rest[:min(len(rest), pendingClearBatch)]
+		if err := h.o.DB.Update(func(tx *localdb.Tx) error { return clearPendingTx(tx, project, chunk) }); err != nil {
+			return SnapInfo{}, fmt.Errorf("local history of %s: version %d recorded; clear its pending changes: %w", project, head.Seq, err)
+		}
+		rest = rest[len(chunk):]
+	}
 	return info, nil
 }
+
+// pendingClearBatch is how many pending changes one transaction clears
+// (Badger refuses a transaction of 100,000 deletes: "Txn is too big").
+const pendingClearBatch = 1000
 
 // batched runs steps in as few transactions as fit (a first version of a
 // large project has one step per file), then final in the last one.

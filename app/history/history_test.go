@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -536,5 +537,126 @@ func TestPlayVersionWithRanges(t *testing.T) {
 	resp, _ = http.Get(srv.URL + "/?project=song&path=nothing.wav")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown file: %d", resp.StatusCode)
+	}
+}
+
+// TestFirstVersionOfALargeProject: the first version of a project waits on
+// one pending change per file, more than one Badger transaction takes
+// ("Txn is too big"): it is recorded anyway and nothing stays pending.
+func TestFirstVersionOfALargeProject(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30,000 files")
+	}
+	e := newEnv(t)
+	const n = 30000
+	for i := range n {
+		e.save(t, fmt.Sprintf("d%02d/f%05d.txt", i%50, i), strconv.Itoa(i))
+	}
+	e.settle(t)
+	tl, err := e.h.Timeline("song")
+	if err != nil || len(tl) != 1 || tl[0].Files != n {
+		t.Fatalf("timeline after the first version: %+v, %v", tl, err)
+	}
+	if vs, _ := e.h.Versions("song", "d07/f12357.txt"); len(vs) != 1 {
+		t.Fatalf("versions of one of the files: %+v", vs)
+	}
+	// Nothing left pending: another flush takes no version.
+	e.settle(t)
+	if tl, _ := e.h.Timeline("song"); len(tl) != 1 {
+		t.Fatalf("a second version with nothing changed: %d versions", len(tl))
+	}
+}
+
+// blockingFiles holds the first version of a project in its file listing
+// until released: a version in flight.
+type blockingFiles struct {
+	folders
+	listing chan struct{}
+	release chan struct{}
+}
+
+func (b blockingFiles) Files(project string) ([]history.File, error) {
+	b.listing <- struct{}{}
+	<-b.release
+	return b.folders.Files(project)
+}
+
+// TestTakingNamesTheVersionInFlight: while a version is being taken,
+// Taking names its project (the desktop app's quit notice says so), and ""
+// otherwise.
+func TestTakingNamesTheVersionInFlight(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "mix.wav"), []byte("take one"), 0o644)
+	db, err := localdb.Open(t.TempDir(), localdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	src := blockingFiles{folders{"song": root}, make(chan struct{}), make(chan struct{})}
+	h, err := history.Open(ctx, history.Options{Dir: t.TempDir(), DB: db, Files: src, KDF: cheapKDF(), MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	svc := history.NewService(h)
+	if got := svc.Taking(); got != "" {
+		t.Fatalf("Taking before any version: %q", got)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := h.FlushProject(ctx, "song"); done <- err }()
+	<-src.listing
+	if got := svc.Taking(); got != "song" {
+		t.Errorf("Taking while the first version is taken: %q, want song", got)
+	}
+	close(src.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.Taking(); got != "" {
+		t.Errorf("Taking after the version: %q", got)
+	}
+	if vs, _ := h.Versions("song", "mix.wav"); len(vs) != 1 {
+		t.Errorf("versions after the flush: %+v", vs)
+	}
+}
+
+// TestRunWakesForChangesAfterIdle: Run stops scanning the pending changes
+// once none are left (an idle engine's CPU), and still takes a version of
+// every change considered afterwards.
+func TestRunWakesForChangesAfterIdle(t *testing.T) {
+	root := t.TempDir()
+	db, err := localdb.Open(t.TempDir(), localdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := history.Open(ctx, history.Options{Dir: t.TempDir(), DB: db, Files: folders{"song": root}, KDF: cheapKDF(), MinFree: 1, Settle: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { h.Run(runCtx); close(ran) }()
+	defer func() { stop(); <-ran }()
+	for i := range 3 {
+		time.Sleep(700 * time.Millisecond) // nothing pending: Run idles
+		content := fmt.Sprintf("take %d", i)
+		os.WriteFile(filepath.Join(root, "mix.wav"), []byte(content), 0o644)
+		fi, _ := os.Stat(filepath.Join(root, "mix.wav"))
+		if err := h.Consider(history.Change{Project: "song", Op: history.OpModify, Path: "mix.wav", Size: fi.Size(), ModTime: fi.ModTime(), SHA256: sha256.Sum256([]byte(content))}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if vs, _ := h.Versions("song", "mix.wav"); len(vs) == i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				vs, _ := h.Versions("song", "mix.wav")
+				t.Fatalf("change %d: %d versions after 15 s, want %d", i, len(vs), i+1)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }

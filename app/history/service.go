@@ -45,6 +45,19 @@ func kind(err error) error {
 	return err
 }
 
+// Taking names the project whose version is being taken right now, ""
+// when none: quitting the desktop app says it finishes or checkpoints it.
+func (s *Service) Taking() string {
+	id := s.h.Taking()
+	if id == "" || s.p == nil {
+		return id
+	}
+	if p, err := s.p.Project(id); err == nil && p.Name != "" {
+		return p.Name
+	}
+	return id
+}
+
 // Versions lists the versions of a file, newest first (following renames;
 // a deletion is a version with op "delete").
 func (s *Service) Versions(project, path string) ([]Version, error) {

@@ -118,8 +118,22 @@ func (w *Watcher) Run(ctx context.Context, out func(Batch)) error {
 		return err
 	}
 	out(Batch{Full: true}) // the first scan, now that every directory is watched
-	tick := time.NewTicker(w.opt.Debounce / 2)
-	defer tick.Stop()
+	// The debounce ticker runs only while something is pending: a watcher
+	// with nothing happening sleeps until the kernel reports an event.
+	var tick *time.Ticker
+	var tickC <-chan time.Time
+	arm := func() {
+		if tick == nil {
+			tick = time.NewTicker(w.opt.Debounce / 2)
+			tickC = tick.C
+		}
+	}
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	arm() // addTree may have marked paths
 	var reconcile <-chan time.Time
 	if w.opt.Reconcile > 0 {
 		t := time.NewTicker(w.opt.Reconcile)
@@ -135,6 +149,7 @@ func (w *Watcher) Run(ctx context.Context, out func(Batch)) error {
 				return nil
 			}
 			w.event(fw, ev)
+			arm()
 		case err, ok := <-fw.Errors:
 			if !ok {
 				return nil
@@ -148,15 +163,21 @@ func (w *Watcher) Run(ctx context.Context, out func(Batch)) error {
 			w.mu.Lock()
 			w.full = true
 			w.mu.Unlock()
+			arm()
 		case <-reconcile:
 			w.mu.Lock()
 			w.full = true
 			w.mu.Unlock()
-		case <-tick.C:
+			arm()
+		case <-tickC:
 			// Batches go out on the tick only: checking after every event would
 			// make a storm quadratic in the number of pending paths.
 			if b, ok := w.due(time.Now()); ok {
 				out(b)
+			}
+			if w.quiet() {
+				tick.Stop()
+				tick, tickC = nil, nil
 			}
 		}
 	}
@@ -243,6 +264,13 @@ func (w *Watcher) event(fw *fsnotify.Watcher, ev fsnotify.Event) {
 	}
 	// Removing a watched directory's watch is fsnotify's job; we only look again.
 	w.mark(rel, time.Now())
+}
+
+// quiet says whether nothing is pending (the debounce ticker may stop).
+func (w *Watcher) quiet() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.full && len(w.pending) == 0
 }
 
 func (w *Watcher) mark(rel string, now time.Time) {

@@ -165,3 +165,23 @@ func TestPollingFallback(t *testing.T) {
 		t.Fatal("Polling() is false")
 	}
 }
+
+// The debounce ticker stops once nothing is pending (an idle watcher sleeps
+// on the kernel's events) and starts again with the next change: changes
+// after quiet spells are each reported, and nothing is reported between them.
+func TestQuietWatcherWakesOnChange(t *testing.T) {
+	root := t.TempDir()
+	ch, cancel := collect(t, root, Options{Debounce: 40 * time.Millisecond})
+	defer cancel()
+	for i := range 3 {
+		time.Sleep(300 * time.Millisecond) // quiet: the ticker stops
+		select {
+		case b := <-ch:
+			t.Fatalf("a batch with nothing changing: %+v", b)
+		default:
+		}
+		name := fmt.Sprintf("take%d.wav", i)
+		os.WriteFile(filepath.Join(root, name), []byte("x"), 0o644)
+		waitFor(t, ch, name, func(b Batch) bool { return slices.Contains(b.Paths, name) })
+	}
+}
