@@ -6,9 +6,11 @@
 //	analytics:rollups  the rollups the run was given at /rollups, read-only
 //	previews:read      rendered previews at /previews, read-only
 //
-// and nothing else: no other file, no host function but WASI's, and no
-// network but HostModule's http_get to the hosts of granted net:HOST
-// permissions, every request logged in the record.
+// and nothing else: no other file, no host function but WASI's and
+// HostModule's measure (Atelier's native audio measurements of a file the
+// module can see, with project:read), and no network but HostModule's
+// http_get to the hosts of granted net:HOST permissions, every request logged
+// in the record.
 // A permission is effective only if the manifest declares it and the creator
 // granted it. Every mount is an os.Root, so a link planted in a folder that
 // points out of it is refused. A run is bounded in time (the module is closed
@@ -299,11 +301,12 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 	}
 	for _, f := range compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
+		need, ok := hostGrant(name, perms, hosts)
 		switch {
 		case mod == wasi_snapshot_preview1.ModuleName:
-		case mod == HostModule && hostFuncs[name] && len(hosts) > 0:
-		case mod == HostModule && hostFuncs[name]:
-			return refuse("%s imports %s.%s, the network, but no net:HOST permission is granted; it cannot run", mf.Name, mod, name)
+		case mod == HostModule && ok:
+		case mod == HostModule && need != "":
+			return refuse("%s imports %s.%s, but no %s permission is granted; it cannot run (declare the permission and approve the module)", mf.Name, mod, name, need)
 		default:
 			return refuse("%s imports %s.%s, a host function none of its granted permissions provides; it cannot run", mf.Name, mod, name)
 		}
@@ -354,6 +357,9 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 			rfs.sel = newSelection(sel)
 		}
 		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(rfs, guest)
+		if perm == manifest.PermProjectRead {
+			runCtx = context.WithValue(runCtx, measureKey{}, rfs)
+		}
 		return nil
 	}
 	for _, mt := range []struct {
@@ -412,7 +418,7 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 		mc = mc.WithEnv("ATELIER_PREVIEWS", PreviewsMount)
 	}
 
-	mod, runErr := r.rt.InstantiateModule(runCtx, compiled, mc)
+	mod, runErr := r.rt.InstantiateModule(withMemory(runCtx), compiled, mc)
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))
 	}
