@@ -116,7 +116,7 @@ func TestMeasureNeedsProjectRead(t *testing.T) {
 
 func TestNameErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"open /proc/self/fd/7: no such file":      "open a/b.wav: no such file",
+		"open /proc/self/fd/7: no such file":       "open a/b.wav: no such file",
 		"decode 7: unexpected EOF in 7 blocks":     "decode a/b.wav: unexpected EOF in 7 blocks",
 		"7 is empty (0 bytes): nothing to preview": "a/b.wav is empty (0 bytes): nothing to preview",
 		"bad data at 17":                           "bad data at 17",
