@@ -384,12 +384,34 @@ func (x ModulesClient) Run(ctx context.Context, name string, project string, pat
 	return out, err
 }
 
+// RunCancel stops the runs under way of module name (the sandbox closes the
+// module at once; the run's record says "cancelled") and answers how many
+// it stopped.
+func (x ModulesClient) RunCancel(ctx context.Context, name string) (int, error) {
+	var out int
+	err := x.c.Call(ctx, "Modules.RunCancel", &out, name)
+	return out, err
+}
+
 // RunDev runs an unpacked module folder (an author's work in progress) with
 // the permissions its manifest declares, as a user's Atelier would apply them.
 func (x ModulesClient) RunDev(ctx context.Context, dir string, project string, paths []string) (modules.RunResult, error) {
 	var out modules.RunResult
 	err := x.c.Call(ctx, "Modules.RunDev", &out, dir, project, paths)
 	return out, err
+}
+
+// RunFile reads a file a run wrote into its output folder (at most
+// MaxRunFile bytes), so the app can show a report file.
+func (x ModulesClient) RunFile(ctx context.Context, output string, path string) (modules.RunFile, error) {
+	var out modules.RunFile
+	err := x.c.Call(ctx, "Modules.RunFile", &out, output, path)
+	return out, err
+}
+
+// RunReveal shows a run's output folder in the desktop's file manager.
+func (x ModulesClient) RunReveal(ctx context.Context, output string) error {
+	return x.c.Call(ctx, "Modules.RunReveal", nil, output)
 }
 
 // Search lists modules in the followed registries matching query (all when empty).

@@ -52,6 +52,7 @@ type Service struct {
 	runsDir    string // each run's output folder: runs/PUBLISHER-NAME/TIME
 	auditSeq   atomic.Uint64
 	run        runnerOnce
+	runs       runs
 }
 
 // Tables under mod/.

@@ -900,6 +900,14 @@ export interface RowError {
   error: string
 }
 
+/** atelier/app/modules.RunFile */
+export interface RunFile {
+  path: string
+  size: number
+  text: string
+  truncated?: boolean
+}
+
 /** atelier/app/modules.RunResult */
 export interface RunResult {
   module: string
