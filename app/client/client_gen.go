@@ -334,6 +334,16 @@ func (x ModulesClient) NewProject(ctx context.Context, template string, dir stri
 	return out, err
 }
 
+// Panels runs every installed, verified panel module on the analytics
+// rollups (the only thing it may read: analytics:rollups, mounted
+// read-only) and returns the charts they drew, in install order. A panel
+// that fails says why in its entry; each run is in the audit log.
+func (x ModulesClient) Panels(ctx context.Context) ([]modules.Panel, error) {
+	var out []modules.Panel
+	err := x.c.Call(ctx, "Modules.Panels", &out)
+	return out, err
+}
+
 // Policy returns the trust policy: pinned keys and what is remembered per module.
 func (x ModulesClient) Policy(ctx context.Context) (modules.PolicyView, error) {
 	var out modules.PolicyView

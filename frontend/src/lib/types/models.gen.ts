@@ -88,6 +88,15 @@ export interface BudgetInfo {
   projects: ProjectUsage[]
 }
 
+/** atelier/app/modules.Chart */
+export interface Chart {
+  type: string
+  title: string
+  unit?: string
+  labels: string[]
+  values: number[]
+}
+
 /** atelier/app/library.ClipResult */
 export interface ClipResult {
   path: string
@@ -613,6 +622,15 @@ export interface NewProjectResult {
   version: string
   dir: string
   files: string[]
+}
+
+/** atelier/app/modules.Panel */
+export interface Panel {
+  module: string
+  version: string
+  chart?: Chart
+  outcome: string
+  message?: string
 }
 
 /** atelier/app/modules.Permission */
