@@ -12,6 +12,7 @@ import type {
   KeyInfo,
   ModulesVerifyResult,
   NewProjectResult,
+  Panel,
   PolicyView,
   RegistryInfo,
   RunFile,
@@ -75,3 +76,5 @@ export const runCancel = (name: string): Promise<number> => call<number>('Module
 export const runFile = (output: string, path: string): Promise<RunFile> => call<RunFile>('Modules.RunFile', output, path)
 /** Shows a run's output folder in the file manager. */
 export const runReveal = (output: string): Promise<void> => call<void>('Modules.RunReveal', output)
+/** Runs the installed panel modules on the analytics rollups: their charts for the Privacy dashboard. */
+export const panels = (): Promise<Panel[]> => call<Panel[]>('Modules.Panels')
