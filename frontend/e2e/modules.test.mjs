@@ -116,6 +116,23 @@ test('run the loudness report from the command palette and open its CSV', async 
   await dialog.getByRole('button', { name: 'Done' }).click()
 })
 
+test('run the release check on files selected in the Library, from its context menu', async () => {
+  await view('projects')
+  await page.getByRole('button', { name: 'Open Night Drive EP in the library' }).click()
+  const row = page.locator('.vlist [data-index]').filter({ hasText: '.wav' }).first()
+  await row.waitFor({ timeout: 60000 })
+  await row.click()
+  await row.click({ button: 'right' })
+  await page.getByRole('menu', { name: 'File actions' }).getByRole('menuitem', { name: /^Run @studio\/release-check on / }).click()
+  const dialog = page.getByRole('dialog', { name: 'Run @studio/release-check' })
+  assert.match(await dialog.innerText(), /It reads 1 selected file/)
+  await dialog.getByRole('button', { name: 'Run', exact: true }).click()
+  const report = dialog.getByLabel('Report')
+  await report.waitFor({ timeout: 60000 })
+  assert.match(await report.innerText(), /Release check: .*1 masters?/)
+  await dialog.getByRole('button', { name: 'Done' }).click()
+})
+
 test('a run of a module that loops is cancelled and says so', async () => {
   await view('modules')
   await page.getByRole('button', { name: 'Run @studio/spin' }).click()
