@@ -216,3 +216,46 @@ func TestModulesRunCancelAndFiles(t *testing.T) {
 		}
 	}
 }
+
+// A preset installs into the folder the creator picks once for its
+// folder:LABEL permission; the folder is remembered.
+func TestModulesPresetFolder(t *testing.T) {
+	e := modulesEngine(t)
+	s := e.Modules
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Install(modulesSignedSkeleton(t, priv, manifest.KindPreset, "@studio/synth-presets", "1.0.0"), true); err != nil || r.Status != "installed" {
+		t.Fatalf("install: %+v %v", r, err)
+	}
+	ctx := context.Background()
+	if pf, err := s.PresetFolderOf("@studio/synth-presets"); err != nil || pf.Folder != "" || pf.Label != "presets" {
+		t.Fatalf("before picking: %+v %v", pf, err)
+	}
+	if _, err := s.PresetInstall(ctx, "@studio/synth-presets", ""); err == nil || !strings.Contains(err.Error(), "pick the folder") {
+		t.Fatalf("install with no folder picked: %v", err)
+	}
+	dir := t.TempDir()
+	res, err := s.PresetInstall(ctx, "@studio/synth-presets", dir)
+	if err != nil || len(res.Files) != 1 || res.Folder != dir {
+		t.Fatalf("install: %+v %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if pf, _ := s.PresetFolderOf("@studio/synth-presets"); pf.Folder != dir {
+		t.Fatalf("folder not remembered: %+v", pf)
+	}
+	if res, err := s.PresetInstall(ctx, "@studio/synth-presets", ""); err != nil || res.Folder != dir {
+		t.Fatalf("again into the remembered folder: %+v %v", res, err)
+	}
+	if _, err := s.PresetInstall(ctx, "@studio/synth-presets", filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("a missing folder was accepted")
+	}
+}

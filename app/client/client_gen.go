@@ -351,6 +351,23 @@ func (x ModulesClient) Policy(ctx context.Context) (modules.PolicyView, error) {
 	return out, err
 }
 
+// PresetFolderOf answers the folder remembered for preset module name ("" if
+// none was picked yet) and the label its permission gives it.
+func (x ModulesClient) PresetFolderOf(ctx context.Context, name string) (modules.PresetFolder, error) {
+	var out modules.PresetFolder
+	err := x.c.Call(ctx, "Modules.PresetFolderOf", &out, name)
+	return out, err
+}
+
+// PresetInstall copies preset module name's files into folder, the folder the
+// creator picked for it (remembered for the next time); "" uses the folder
+// picked before. Files already there from an earlier install are replaced.
+func (x ModulesClient) PresetInstall(ctx context.Context, name string, folder string) (modules.PresetResult, error) {
+	var out modules.PresetResult
+	err := x.c.Call(ctx, "Modules.PresetInstall", &out, name, folder)
+	return out, err
+}
+
 // Registries lists followed registries.
 func (x ModulesClient) Registries(ctx context.Context) ([]modules.RegistryInfo, error) {
 	var out []modules.RegistryInfo

@@ -652,6 +652,21 @@ export interface PolicyView {
   modules: Module[]
 }
 
+/** atelier/app/modules.PresetFolder */
+export interface PresetFolder {
+  module: string
+  label: string
+  folder: string
+}
+
+/** atelier/app/modules.PresetResult */
+export interface PresetResult {
+  module: string
+  version: string
+  folder: string
+  files: string[]
+}
+
 /** atelier/app/library.PreviewDetail */
 export interface PreviewDetail {
   path: string
