@@ -13,6 +13,8 @@ import type {
   ModulesVerifyResult,
   NewProjectResult,
   Panel,
+  PresetFolder,
+  PresetResult,
   PolicyView,
   RegistryInfo,
   RunFile,
@@ -78,3 +80,7 @@ export const runFile = (output: string, path: string): Promise<RunFile> => call<
 export const runReveal = (output: string): Promise<void> => call<void>('Modules.RunReveal', output)
 /** Runs the installed panel modules on the analytics rollups: their charts for the Privacy dashboard. */
 export const panels = (): Promise<Panel[]> => call<Panel[]>('Modules.Panels')
+/** The folder remembered for a preset module ("" until picked) and its label. */
+export const presetFolderOf = (name: string): Promise<PresetFolder> => call<PresetFolder>('Modules.PresetFolderOf', name)
+/** Installs a preset module's files into folder ("" = the folder picked before), remembering it. */
+export const presetInstall = (name: string, folder: string): Promise<PresetResult> => call<PresetResult>('Modules.PresetInstall', name, folder)
