@@ -127,6 +127,8 @@ type Runner struct {
 	mem   uint32
 
 	mu       sync.Mutex
+	closed   bool
+	busy     sync.WaitGroup // compilations under way: Close waits for them
 	compiled map[[32]byte]wazero.CompiledModule
 	sums     map[fileID][32]byte // program files seen unchanged since hashed
 }
@@ -176,8 +178,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	return &Runner{rt: rt, cache: cache, log: log, mem: mem, compiled: map[[32]byte]wazero.CompiledModule{}, sums: map[fileID][32]byte{}}, nil
 }
 
-// Close releases the runtime and the compiled modules.
+// Close releases the runtime and the compiled modules. It waits for a
+// compilation under way: closing wazero's runtime under one crashes it.
 func (r *Runner) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.busy.Wait()
 	err := r.rt.Close(ctx)
 	if r.cache != nil {
 		if e := r.cache.Close(ctx); err == nil {
@@ -290,6 +297,11 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 		return refuse("%s may not run: permission %s is not granted (approve the module first)", mf.Name, manifest.PermScriptRun)
 	}
 	compiled, err := r.compile(ctx, m)
+	if err != nil && ctx.Err() != nil {
+		rec.Outcome = OutcomeCanceled
+		rec.Message = fmt.Sprintf("cancelled: %s was stopped before it finished", mf.Name)
+		return rec, errors.New(rec.Message)
+	}
 	if err != nil {
 		return refuse("%v", err)
 	}
@@ -533,6 +545,12 @@ func isOutOfMemory(stderr string, err error) bool {
 // compile returns the compiled program of m, from memory, the disk cache or
 // the compiler.
 func (r *Runner) compile(ctx context.Context, m Module) (wazero.CompiledModule, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("%s cannot start: the module sandbox is shutting down", m.Manifest.Name)
+	}
 	prog := m.Manifest.Program()
 	root, err := os.OpenRoot(m.Dir)
 	if err != nil {
@@ -572,19 +590,45 @@ func (r *Runner) compile(ctx context.Context, m Module) (wazero.CompiledModule, 
 	if ok {
 		return c, nil
 	}
-	c, err = r.rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("program %s of %s is not a valid WebAssembly module: %w", prog, m.Manifest.Name, err)
-	}
+	// Compiling a large program takes seconds and wazero cannot stop it, so
+	// it runs apart: a cancelled run returns at once and the compilation
+	// goes on into the cache for the next run.
 	r.mu.Lock()
-	if prev, ok := r.compiled[sum]; ok {
-		c.Close(ctx)
-		c = prev
-	} else {
-		r.compiled[sum] = c
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%s cannot start: the module sandbox is shutting down", m.Manifest.Name)
 	}
+	r.busy.Add(1)
 	r.mu.Unlock()
-	return c, nil
+	type compiled struct {
+		c   wazero.CompiledModule
+		err error
+	}
+	done := make(chan compiled, 1)
+	go func() {
+		defer r.busy.Done()
+		c, err := r.rt.CompileModule(context.WithoutCancel(ctx), wasm)
+		if err == nil {
+			r.mu.Lock()
+			if prev, ok := r.compiled[sum]; ok {
+				c.Close(context.WithoutCancel(ctx))
+				c = prev
+			} else {
+				r.compiled[sum] = c
+			}
+			r.mu.Unlock()
+		}
+		done <- compiled{c, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case res := <-done:
+		if res.err != nil {
+			return nil, fmt.Errorf("program %s of %s is not a valid WebAssembly module: %w", prog, m.Manifest.Name, res.err)
+		}
+		return res.c, nil
+	}
 }
 
 // capWriter keeps what a module prints, up to max bytes (shared with its
