@@ -66,7 +66,7 @@ test-cosign:
 test-window: desktop cli
 	scripts/with-xvfb.sh $(GO) test -tags e2e -count=1 -run Desktop -v ./e2e/
 
-test-browser: cli frontend
+test-browser: cli frontend modules
 	$(GO) test -tags e2e -count=1 -run Browser -v ./e2e/
 
 test-package: package

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"atelier/app/modules"
 	"atelier/app/modules/sandbox"
 	"atelier/app/modules/sandbox/sandboxtest"
 	"atelier/signing/manifest"
@@ -131,5 +133,129 @@ func TestModulesRunAndTemplate(t *testing.T) {
 	}
 	if _, err := s.Run(ctx, "@studio/count", proj, nil); err == nil || !strings.Contains(err.Error(), "key revoked") {
 		t.Fatalf("run with a revoked key: %v", err)
+	}
+}
+
+// A run the creator cancels stops at once, even in a busy loop, and says so;
+// RunFile shows the files a run wrote and nothing outside the runs folder.
+func TestModulesRunCancelAndFiles(t *testing.T) {
+	e := modulesEngine(t)
+	s := e.Modules
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	files, _ := sandbox.Skeleton(manifest.KindAction, "@studio/spin", "1.0.0", "MIT", "A")
+	for p, b := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(src, p)), 0o755)
+		os.WriteFile(filepath.Join(src, p), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() {\n\tn := 0\n\tfor {\n\t\tn++\n\t}\n}\n"), 0o644)
+	raw, _ := os.ReadFile(filepath.Join(src, manifest.FileName))
+	m, _ := manifest.Parse(raw, "spin")
+	sandboxtest.Install(t, sandboxtest.Build(t, src), src, m.Program())
+	for _, f := range []string{"main.go", "go.mod", "build.sh", ".gitignore"} {
+		os.Remove(filepath.Join(src, f))
+	}
+	if r, err := s.Install(modulesPackSign(t, priv, src, m), true); err != nil || r.Status != "installed" {
+		t.Fatalf("install: %+v %v", r, err)
+	}
+	if _, err := s.RunCancel("@studio/spin"); err == nil {
+		t.Fatal("cancelling a module that is not running succeeded")
+	}
+	proj := t.TempDir()
+	type result struct {
+		res modules.RunResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.Run(context.Background(), "@studio/spin", proj, nil)
+		done <- result{res, err}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if n, err := s.RunCancel("@studio/spin"); err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case r := <-done:
+		if r.res.Outcome != sandbox.OutcomeCanceled || !strings.Contains(r.res.Message, "stopped by you") {
+			t.Fatalf("cancelled run: %+v %v", r.res, r.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a cancelled run kept running")
+	}
+	audit, _ := s.Audit(1)
+	if audit[0].Outcome != sandbox.OutcomeCanceled {
+		t.Fatalf("audit %+v", audit[0])
+	}
+
+	// RunFile: a file in a run's output folder, nothing else.
+	out := filepath.Join(e.Dirs.Data, "runs", "studio-x", "20260101-000000.000")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "report.csv"), []byte("a,b\n1,2\n"), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(out, "leak"))
+	if f, err := s.RunFile(out, "report.csv"); err != nil || f.Text != "a,b\n1,2\n" || f.Size != 8 {
+		t.Fatalf("RunFile: %+v %v", f, err)
+	}
+	for _, bad := range [][2]string{{out, "leak"}, {out, "../../../../modules"}, {"/etc", "passwd"}, {filepath.Join(e.Dirs.Data, "runs"), "x"}} {
+		if f, err := s.RunFile(bad[0], bad[1]); err == nil {
+			t.Errorf("RunFile(%q, %q) read %q", bad[0], bad[1], f.Text)
+		}
+	}
+}
+
+// A preset installs into the folder the creator picks once for its
+// folder:LABEL permission; the folder is remembered.
+func TestModulesPresetFolder(t *testing.T) {
+	e := modulesEngine(t)
+	s := e.Modules
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Install(modulesSignedSkeleton(t, priv, manifest.KindPreset, "@studio/synth-presets", "1.0.0"), true); err != nil || r.Status != "installed" {
+		t.Fatalf("install: %+v %v", r, err)
+	}
+	ctx := context.Background()
+	if pf, err := s.PresetFolderOf("@studio/synth-presets"); err != nil || pf.Folder != "" || pf.Label != "presets" {
+		t.Fatalf("before picking: %+v %v", pf, err)
+	}
+	if _, err := s.PresetInstall(ctx, "@studio/synth-presets", ""); err == nil || !strings.Contains(err.Error(), "pick the folder") {
+		t.Fatalf("install with no folder picked: %v", err)
+	}
+	dir := t.TempDir()
+	res, err := s.PresetInstall(ctx, "@studio/synth-presets", dir)
+	if err != nil || len(res.Files) != 1 || res.Folder != dir {
+		t.Fatalf("install: %+v %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if pf, _ := s.PresetFolderOf("@studio/synth-presets"); pf.Folder != dir {
+		t.Fatalf("folder not remembered: %+v", pf)
+	}
+	if res, err := s.PresetInstall(ctx, "@studio/synth-presets", ""); err != nil || res.Folder != dir {
+		t.Fatalf("again into the remembered folder: %+v %v", res, err)
+	}
+	if _, err := s.PresetInstall(ctx, "@studio/synth-presets", filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("a missing folder was accepted")
 	}
 }

@@ -1,6 +1,12 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"atelier/app/history"
 	"atelier/app/host"
 	"atelier/app/index"
@@ -10,7 +16,6 @@ import (
 	"atelier/app/projects"
 	syncsvc "atelier/app/sync"
 	"atelier/sync/vault"
-	"context"
 )
 
 // This file is the one place where the features are built, handed what
@@ -64,6 +69,7 @@ func (e *Engine) openServices() error {
 
 	if e.Modules, e.modulesCtl, err = modules.New(modules.Config{
 		DB: e.DB, Log: e.Log, Host: e, Record: record, DataDir: e.Dirs.Data, CacheDir: e.Dirs.Cache,
+		Rollups: e.panelRollups,
 	}); err != nil {
 		return err
 	}
@@ -141,4 +147,24 @@ func (c cloudHistory) CloudSnapshot(ctx context.Context, project string) (*vault
 		return nil, false, nil
 	}
 	return c.e.historyCtl.History().CloudSnapshot(ctx, project)
+}
+
+// panelRollups writes what a panel module granted analytics:rollups reads:
+// the privacy dashboard's rollups (never raw events) for the analytics and
+// the audience, as dashboard.json and audience.json.
+func (e *Engine) panelRollups(ctx context.Context, dir string) error {
+	for name, source := range map[string]string{"dashboard.json": "analytics", "audience.json": "audience"} {
+		d, err := e.Privacy.Dashboard(privacy.DashboardQuery{Source: source})
+		if err != nil {
+			return fmt.Errorf("%s rollups: %w", source, err)
+		}
+		b, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,7 +3,10 @@
 #   - sign and verify a 1 GiB module, against `sha256sum` of the same archive
 #     (the floor: both must read every byte) and against cosign sign-blob /
 #     verify-blob when $COSIGN_BIN is set;
-#   - offline verifications of small modules per second.
+#   - offline verifications of small modules per second;
+#   - the loudness report over BENCH_FILES audio files (default 1,000) run
+#     sandboxed against the same work done natively (goal: within 2×), and
+#     the warm start of an action (goal: ≤ 20 ms).
 # MODULES_BENCH_MB sets the big module's size (default 1024).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,3 +84,15 @@ fi
 printf '%-44s %10s\n' "atelier module pack (not compared)" "$pack_ms"
 printf '\nSmall modules (1,000 verifications): %s/s on one core (%s ns each), %s/s on all %s cores\n' \
   "$small_per_s" "${small_ns%.*}" "$par_per_s" "$(nproc)"
+
+loud=$(go test -run '^$' -bench '^BenchmarkLoudnessReport(Sandboxed|Native)$' -benchtime 3x ./modules/)
+sbx_ms=$(echo "$loud" | awk '/^BenchmarkLoudnessReportSandboxed/ { printf "%.0f", $3 / 1e6 }')
+nat_ms=$(echo "$loud" | awk '/^BenchmarkLoudnessReportNative/ { printf "%.0f", $3 / 1e6 }')
+sbx_cpu=$(echo "$loud" | awk '/^BenchmarkLoudnessReportSandboxed/ { print $5 }')
+nat_cpu=$(echo "$loud" | awk '/^BenchmarkLoudnessReportNative/ { print $5 }')
+warm=$(go test -run '^$' -bench '^BenchmarkStartWarm$' -benchtime 20x ./app/modules/sandbox/ | awk '/^BenchmarkStartWarm/ { printf "%.1f", $3 / 1e6 }')
+printf '\nLoudness report over %s files (CSV + HTML)\n' "${BENCH_FILES:-1000}"
+printf '%-44s %10s %10s %10s\n' "run" "ms" "cpu-ms" "vs native"
+printf '%-44s %10s %10s %10s\n' "native (the same code in Atelier)" "$nat_ms" "$nat_cpu" "1.00×"
+printf '%-44s %10s %10s %10s\n' "sandboxed module (warm)" "$sbx_ms" "$sbx_cpu" "$(ratio "$sbx_ms" "$nat_ms")"
+printf 'Warm start of an action: %s ms (goal ≤ 20 ms)\n' "$warm"

@@ -34,18 +34,28 @@ func cpuTime() time.Duration {
 
 // BenchmarkLoudnessReportSandboxed runs the loudness-report module over
 // 1,000 WAV files (0.5 s each) in the sandbox, writing CSV and HTML (goal:
-// within 2× BenchmarkLoudnessReportNative).
+// within 2× BenchmarkLoudnessReportNative). The audio is decoded and
+// measured by the sandbox's measure host function; the module walks the
+// project, writes the CSV and the HTML.
 func BenchmarkLoudnessReportSandboxed(b *testing.B) {
 	proj := loudnessProject(b)
 	m := staged(b, "loudness-report")
 	r := sharedRunner(b)
 	out := b.TempDir()
-	cpu := cpuTime()
-	for b.Loop() {
+	run := func() {
 		rec, err := r.Run(context.Background(), m, sandbox.Request{Project: proj, Output: out, Limits: sandbox.Limits{Time: 10 * time.Minute}})
 		if err != nil || !strings.Contains(rec.Report, fmt.Sprintf("%d audio files measured", benchFiles)) {
 			b.Fatalf("%v\n%s\n%s", err, rec.Report, rec.Log)
 		}
+	}
+	// The first run compiles the module (BenchmarkStartCold in
+	// app/modules/sandbox measures that); the figure is a run of an
+	// installed module, as a creator's second and later runs are.
+	run()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		run()
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

@@ -1,9 +1,10 @@
-// Package modules holds the studio's first three modules, written in Go for
+// Package modules holds the studio's first-party modules, written in Go for
 // WASI preview 1 and signed by the demo workspace:
 //
 //	release-check     action: loudness target, clipping, sample rates, cover art
 //	loudness-report   action: loudness.csv and loudness.html of a project
 //	podcast-episode   template: a podcast episode project skeleton
+//	listening-panel   panel: audience (or usage) totals for the Privacy dashboard
 //
 // Each folder holds atelier-module.json and the program's source (an action)
 // or its template/ folder (a template). scripts/build-modules.sh (make
@@ -21,7 +22,7 @@ import (
 )
 
 // FirstParty names the module folders, in the order the demo installs them.
-var FirstParty = []string{"release-check", "loudness-report", "podcast-episode"}
+var FirstParty = []string{"release-check", "loudness-report", "podcast-episode", "listening-panel"}
 
 // Stage assembles a module ready to pack from its source folder src: the
 // manifest, the built program (wasm, for an action or a panel; "" for a

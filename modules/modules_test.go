@@ -271,3 +271,37 @@ func TestPodcastTemplate(t *testing.T) {
 		t.Errorf("an action applied as a template")
 	}
 }
+
+// The listening panel reads only the rollups it is given and prints a chart
+// spec the Privacy dashboard accepts: the audience when there is one, else
+// the app's usage.
+func TestListeningPanelInSandbox(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "dashboard.json"), []byte(`{"from":"2026-11-01","to":"2026-11-30","metrics":[{"name":"app.opened","value":3},{"name":"file.played","value":9}]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "audience.json"), []byte(`{"from":"2026-11-01","to":"2026-11-30","metrics":[]}`), 0o644)
+	m := staged(t, "listening-panel")
+	rec, err := sharedRunner(t).Run(context.Background(), m, sandbox.Request{Rollups: dir, Project: t.TempDir()})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, rec.Log)
+	}
+	var c struct {
+		Type   string    `json:"type"`
+		Title  string    `json:"title"`
+		Labels []string  `json:"labels"`
+		Values []float64 `json:"values"`
+	}
+	if err := json.Unmarshal([]byte(rec.Report), &c); err != nil {
+		t.Fatalf("%v: %q", err, rec.Report)
+	}
+	if c.Type != "bar" || strings.Join(c.Labels, ",") != "file.played,app.opened" || c.Values[0] != 9 || !strings.HasPrefix(c.Title, "Usage, 2026-11-01") {
+		t.Errorf("chart %+v", c)
+	}
+	if strings.Join(rec.Used, ",") != manifest.PermAnalyticsRead {
+		t.Errorf("used %v (a panel sees no project)", rec.Used)
+	}
+	os.WriteFile(filepath.Join(dir, "audience.json"), []byte(`{"from":"a","to":"b","metrics":[{"name":"plays","value":120}]}`), 0o644)
+	rec, err = sharedRunner(t).Run(context.Background(), m, sandbox.Request{Rollups: dir})
+	if err != nil || !strings.Contains(rec.Report, `"labels":["plays"]`) {
+		t.Errorf("audience chart: %v %s", err, rec.Report)
+	}
+}

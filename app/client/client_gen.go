@@ -342,10 +342,37 @@ func (x ModulesClient) NewProject(ctx context.Context, template string, dir stri
 	return out, err
 }
 
+// Panels runs every installed, verified panel module on the analytics
+// rollups (the only thing it may read: analytics:rollups, mounted
+// read-only) and returns the charts they drew, in install order. A panel
+// that fails says why in its entry; each run is in the audit log.
+func (x ModulesClient) Panels(ctx context.Context) ([]modules.Panel, error) {
+	var out []modules.Panel
+	err := x.c.Call(ctx, "Modules.Panels", &out)
+	return out, err
+}
+
 // Policy returns the trust policy: pinned keys and what is remembered per module.
 func (x ModulesClient) Policy(ctx context.Context) (modules.PolicyView, error) {
 	var out modules.PolicyView
 	err := x.c.Call(ctx, "Modules.Policy", &out)
+	return out, err
+}
+
+// PresetFolderOf answers the folder remembered for preset module name ("" if
+// none was picked yet) and the label its permission gives it.
+func (x ModulesClient) PresetFolderOf(ctx context.Context, name string) (modules.PresetFolder, error) {
+	var out modules.PresetFolder
+	err := x.c.Call(ctx, "Modules.PresetFolderOf", &out, name)
+	return out, err
+}
+
+// PresetInstall copies preset module name's files into folder, the folder the
+// creator picked for it (remembered for the next time); "" uses the folder
+// picked before. Files already there from an earlier install are replaced.
+func (x ModulesClient) PresetInstall(ctx context.Context, name string, folder string) (modules.PresetResult, error) {
+	var out modules.PresetResult
+	err := x.c.Call(ctx, "Modules.PresetInstall", &out, name, folder)
 	return out, err
 }
 
@@ -392,12 +419,34 @@ func (x ModulesClient) Run(ctx context.Context, name string, project string, pat
 	return out, err
 }
 
+// RunCancel stops the runs under way of module name (the sandbox closes the
+// module at once; the run's record says "cancelled") and answers how many
+// it stopped.
+func (x ModulesClient) RunCancel(ctx context.Context, name string) (int, error) {
+	var out int
+	err := x.c.Call(ctx, "Modules.RunCancel", &out, name)
+	return out, err
+}
+
 // RunDev runs an unpacked module folder (an author's work in progress) with
 // the permissions its manifest declares, as a user's Atelier would apply them.
 func (x ModulesClient) RunDev(ctx context.Context, dir string, project string, paths []string) (modules.RunResult, error) {
 	var out modules.RunResult
 	err := x.c.Call(ctx, "Modules.RunDev", &out, dir, project, paths)
 	return out, err
+}
+
+// RunFile reads a file a run wrote into its output folder (at most
+// MaxRunFile bytes), so the app can show a report file.
+func (x ModulesClient) RunFile(ctx context.Context, output string, path string) (modules.RunFile, error) {
+	var out modules.RunFile
+	err := x.c.Call(ctx, "Modules.RunFile", &out, output, path)
+	return out, err
+}
+
+// RunReveal shows a run's output folder in the desktop's file manager.
+func (x ModulesClient) RunReveal(ctx context.Context, output string) error {
+	return x.c.Call(ctx, "Modules.RunReveal", nil, output)
 }
 
 // Search lists modules in the followed registries matching query (all when empty).

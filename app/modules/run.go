@@ -92,7 +92,11 @@ func (s *Service) Run(ctx context.Context, name, project string, paths []string)
 		s.audit(AuditEntry{Action: "run", Subject: name, Outcome: "refused", Detail: err.Error()})
 		return RunResult{}, err
 	}
+	ctx, done := s.runs.start(ctx, name)
+	defer done()
+	s.host.Emit("modules.run", RunState{Module: name, Project: project, State: "running"})
 	res, err := s.runModule(ctx, m, project, paths)
+	s.host.Emit("modules.run", RunState{Module: name, Project: project, State: "done", Outcome: res.Outcome})
 	s.audit(AuditEntry{Action: "run", Subject: name, Version: im.Version, KeyID: im.KeyID, Outcome: res.Outcome, Detail: res.Summary()})
 	return res, err
 }
@@ -114,6 +118,8 @@ func (s *Service) RunDev(ctx context.Context, dir, project string, paths []strin
 	if err != nil {
 		return RunResult{}, apierr.Wrap(apierr.InvalidInput, err)
 	}
+	ctx, done := s.runs.start(ctx, m.Name)
+	defer done()
 	res, err := s.runModule(ctx, sandbox.Module{Manifest: m, Dir: abs}, project, paths)
 	s.audit(AuditEntry{Action: "run", Subject: m.Name, Version: m.Version, Outcome: res.Outcome, Detail: "--dev " + abs + ": " + res.Summary()})
 	return res, err
@@ -142,6 +148,9 @@ func (s *Service) runModule(ctx context.Context, m sandbox.Module, project strin
 	s.record("module.run", map[string]any{"outcome": rec.Outcome, "ms": rec.Duration.Milliseconds()})
 	if err != nil && rec.Outcome == sandbox.OutcomeRefused {
 		return res, apierr.Wrap(apierr.Conflict, err)
+	}
+	if errors.Is(context.Cause(ctx), ErrRunCancelled) && rec.Outcome == sandbox.OutcomeCanceled {
+		res.Message = fmt.Sprintf("cancelled: %s was stopped by you before it finished", m.Manifest.Name)
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return res, nil // the record says "cancelled"

@@ -32,6 +32,9 @@ type Config struct {
 	Record host.Recorder
 	// DataDir holds keys/ and modules/; CacheDir the downloads under way.
 	DataDir, CacheDir string
+	// Rollups writes the analytics rollups a panel module may read
+	// (analytics:rollups) into a folder, as JSON files. Nil: none.
+	Rollups func(ctx context.Context, dir string) error
 }
 
 // Service verifies and installs signed modules offline against a local
@@ -52,6 +55,8 @@ type Service struct {
 	runsDir    string // each run's output folder: runs/PUBLISHER-NAME/TIME
 	auditSeq   atomic.Uint64
 	run        runnerOnce
+	runs       runs
+	rollups    func(ctx context.Context, dir string) error
 }
 
 // Tables under mod/.
@@ -66,7 +71,7 @@ var (
 
 // New opens the modules feature: the bound service and the engine's Control of it.
 func New(c Config) (*Service, *Control, error) {
-	s := &Service{db: c.DB, log: c.Log, host: c.Host, record: c.Record, cacheDir: c.CacheDir,
+	s := &Service{db: c.DB, log: c.Log, host: c.Host, record: c.Record, cacheDir: c.CacheDir, rollups: c.Rollups,
 		keysDir: filepath.Join(c.DataDir, "keys"), modulesDir: filepath.Join(c.DataDir, "modules"), runsDir: filepath.Join(c.DataDir, "runs")}
 	if err := c.DB.Migrate("mod", []localdb.Migration{{Version: 1, Name: "trust policy, installed modules, registries, audit"}}); err != nil {
 		return nil, nil, err

@@ -17,8 +17,9 @@ import (
 	"atelier/netclient"
 )
 
-// HostModule is the import module of Atelier's host functions. Its only
-// function, http_get, exists for modules granted net:HOST permissions:
+// HostModule is the import module of Atelier's host functions: measure (see
+// measure.go) for modules granted project:read, and http_get for modules
+// granted net:HOST permissions:
 //
 //	//go:wasmimport atelier http_get
 //	func httpGet(url *byte, urlLen uint32, buf *byte, bufCap uint32, result *[2]uint32) uint32
@@ -41,9 +42,6 @@ const (
 
 // MaxFetch caps one response body copied into a module.
 const MaxFetch = 16 << 20
-
-// hostFuncs names what HostModule exports.
-var hostFuncs = map[string]bool{"http_get": true}
 
 type netKey struct{}
 
@@ -111,6 +109,10 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
 		WithGoModuleFunction(api.GoModuleFunc(httpGet), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).
 		WithParameterNames("url", "url_len", "buf", "buf_cap", "result").
 		Export("http_get").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(measureHost), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).
+		WithParameterNames("path", "path_len", "buf", "buf_cap", "result_len").
+		Export("measure").
 		Instantiate(ctx)
 	return err
 }

@@ -6,9 +6,11 @@
 //	analytics:rollups  the rollups the run was given at /rollups, read-only
 //	previews:read      rendered previews at /previews, read-only
 //
-// and nothing else: no other file, no host function but WASI's, and no
-// network but HostModule's http_get to the hosts of granted net:HOST
-// permissions, every request logged in the record.
+// and nothing else: no other file, no host function but WASI's and
+// HostModule's measure (Atelier's native audio measurements of a file the
+// module can see, with project:read), and no network but HostModule's
+// http_get to the hosts of granted net:HOST permissions, every request logged
+// in the record.
 // A permission is effective only if the manifest declares it and the creator
 // granted it. Every mount is an os.Root, so a link planted in a folder that
 // points out of it is refused. A run is bounded in time (the module is closed
@@ -125,6 +127,8 @@ type Runner struct {
 	mem   uint32
 
 	mu       sync.Mutex
+	closed   bool
+	busy     sync.WaitGroup // compilations under way: Close waits for them
 	compiled map[[32]byte]wazero.CompiledModule
 	sums     map[fileID][32]byte // program files seen unchanged since hashed
 }
@@ -174,8 +178,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	return &Runner{rt: rt, cache: cache, log: log, mem: mem, compiled: map[[32]byte]wazero.CompiledModule{}, sums: map[fileID][32]byte{}}, nil
 }
 
-// Close releases the runtime and the compiled modules.
+// Close releases the runtime and the compiled modules. It waits for a
+// compilation under way: closing wazero's runtime under one crashes it.
 func (r *Runner) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.busy.Wait()
 	err := r.rt.Close(ctx)
 	if r.cache != nil {
 		if e := r.cache.Close(ctx); err == nil {
@@ -288,6 +297,11 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 		return refuse("%s may not run: permission %s is not granted (approve the module first)", mf.Name, manifest.PermScriptRun)
 	}
 	compiled, err := r.compile(ctx, m)
+	if err != nil && ctx.Err() != nil {
+		rec.Outcome = OutcomeCanceled
+		rec.Message = fmt.Sprintf("cancelled: %s was stopped before it finished", mf.Name)
+		return rec, errors.New(rec.Message)
+	}
 	if err != nil {
 		return refuse("%v", err)
 	}
@@ -299,11 +313,12 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 	}
 	for _, f := range compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
+		need, ok := hostGrant(name, perms, hosts)
 		switch {
 		case mod == wasi_snapshot_preview1.ModuleName:
-		case mod == HostModule && hostFuncs[name] && len(hosts) > 0:
-		case mod == HostModule && hostFuncs[name]:
-			return refuse("%s imports %s.%s, the network, but no net:HOST permission is granted; it cannot run", mf.Name, mod, name)
+		case mod == HostModule && ok:
+		case mod == HostModule && need != "":
+			return refuse("%s imports %s.%s, but no %s permission is granted; it cannot run (declare the permission and approve the module)", mf.Name, mod, name, need)
 		default:
 			return refuse("%s imports %s.%s, a host function none of its granted permissions provides; it cannot run", mf.Name, mod, name)
 		}
@@ -354,6 +369,9 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 			rfs.sel = newSelection(sel)
 		}
 		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(rfs, guest)
+		if perm == manifest.PermProjectRead {
+			runCtx = context.WithValue(runCtx, measureKey{}, rfs)
+		}
 		return nil
 	}
 	for _, mt := range []struct {
@@ -412,7 +430,7 @@ func (r *Runner) Run(ctx context.Context, m Module, req Request) (*Record, error
 		mc = mc.WithEnv("ATELIER_PREVIEWS", PreviewsMount)
 	}
 
-	mod, runErr := r.rt.InstantiateModule(runCtx, compiled, mc)
+	mod, runErr := r.rt.InstantiateModule(withMemory(runCtx), compiled, mc)
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))
 	}
@@ -527,6 +545,12 @@ func isOutOfMemory(stderr string, err error) bool {
 // compile returns the compiled program of m, from memory, the disk cache or
 // the compiler.
 func (r *Runner) compile(ctx context.Context, m Module) (wazero.CompiledModule, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("%s cannot start: the module sandbox is shutting down", m.Manifest.Name)
+	}
 	prog := m.Manifest.Program()
 	root, err := os.OpenRoot(m.Dir)
 	if err != nil {
@@ -566,19 +590,45 @@ func (r *Runner) compile(ctx context.Context, m Module) (wazero.CompiledModule, 
 	if ok {
 		return c, nil
 	}
-	c, err = r.rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("program %s of %s is not a valid WebAssembly module: %w", prog, m.Manifest.Name, err)
-	}
+	// Compiling a large program takes seconds and wazero cannot stop it, so
+	// it runs apart: a cancelled run returns at once and the compilation
+	// goes on into the cache for the next run.
 	r.mu.Lock()
-	if prev, ok := r.compiled[sum]; ok {
-		c.Close(ctx)
-		c = prev
-	} else {
-		r.compiled[sum] = c
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("%s cannot start: the module sandbox is shutting down", m.Manifest.Name)
 	}
+	r.busy.Add(1)
 	r.mu.Unlock()
-	return c, nil
+	type compiled struct {
+		c   wazero.CompiledModule
+		err error
+	}
+	done := make(chan compiled, 1)
+	go func() {
+		defer r.busy.Done()
+		c, err := r.rt.CompileModule(context.WithoutCancel(ctx), wasm)
+		if err == nil {
+			r.mu.Lock()
+			if prev, ok := r.compiled[sum]; ok {
+				c.Close(context.WithoutCancel(ctx))
+				c = prev
+			} else {
+				r.compiled[sum] = c
+			}
+			r.mu.Unlock()
+		}
+		done <- compiled{c, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case res := <-done:
+		if res.err != nil {
+			return nil, fmt.Errorf("program %s of %s is not a valid WebAssembly module: %w", prog, m.Manifest.Name, res.err)
+		}
+		return res.c, nil
+	}
 }
 
 // capWriter keeps what a module prints, up to max bytes (shared with its

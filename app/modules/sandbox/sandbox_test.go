@@ -480,3 +480,27 @@ func TestRecordSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelWhileCompiling: a run stopped while its program still compiles
+// returns at once as cancelled, and closing the runner then (the app
+// quitting) waits for the compilation instead of crashing wazero.
+func TestCancelWhileCompiling(t *testing.T) {
+	w := newWorld(t)
+	m := hostileModule(t, manifest.PermProjectRead)
+	r, err := New(context.Background(), Config{CacheDir: t.TempDir()}) // cold: nothing compiled yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec, err := r.Run(ctx, m, Request{Project: w.project, Args: []string{"loop"}})
+	if err == nil || rec.Outcome != OutcomeCanceled {
+		t.Fatalf("cancelled before it compiled: %+v %v", rec, err)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background(), m, Request{Project: w.project, Args: []string{"loop"}}); err == nil || !strings.Contains(err.Error(), "shutting down") {
+		t.Fatalf("a run after Close: %v", err)
+	}
+}

@@ -6,7 +6,6 @@
 package studio
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -98,24 +97,6 @@ type Measure struct {
 	Info     audio.Info     `json:"info"`
 	Loudness audio.Loudness `json:"loudness"`
 	Error    string         `json:"error,omitempty"`
-}
-
-// Measure decodes an audio file once and measures its loudness (EBU R128).
-func (e Env) Measure(ctx context.Context, rel string) Measure {
-	m := Measure{Path: rel}
-	var meter *audio.Meter
-	info, err := audio.Decode(ctx, filepath.Join(e.Project, filepath.FromSlash(rel)), audio.Options{Workers: 1, OnFormat: func(i audio.Info) { meter = audio.NewMeter(i.SampleRate) }}, func(s []int32, ch int) error {
-		return meter.Add(s, ch)
-	})
-	if err != nil {
-		m.Error = err.Error()
-		return m
-	}
-	m.Info = info
-	if meter != nil {
-		m.Loudness = meter.Result()
-	}
-	return m
 }
 
 // ImageSize reads an image's dimensions without decoding its pixels.

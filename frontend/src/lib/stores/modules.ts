@@ -12,8 +12,12 @@ import type {
   KeyInfo,
   ModulesVerifyResult,
   NewProjectResult,
+  Panel,
+  PresetFolder,
+  PresetResult,
   PolicyView,
   RegistryInfo,
+  RunFile,
   RunResult,
   SearchHit,
 } from '../types/models.gen'
@@ -57,3 +61,26 @@ export const keysExport = (name: string, priv: boolean): Promise<KeyExport> => c
 export const run = (name: string, project: string, paths: string[]): Promise<RunResult> => call<RunResult>('Modules.Run', name, project, paths)
 /** Makes a new project folder from an installed template. */
 export const newProject = (template: string, dir: string): Promise<NewProjectResult> => call<NewProjectResult>('Modules.NewProject', template, dir)
+
+/** A request to run an action: the module, the project folder and the
+ * selection inside it (empty: the whole project). The run dialog (views/
+ * modules/ModuleRun.svelte, mounted once by App) opens on it, from the
+ * Modules view, the Library's context menu and the command palette. */
+export type RunRequest = { module: InstalledModule; project: string; paths: string[] }
+export const runRequest = writable<RunRequest | null>(null)
+
+/** actions are the installed modules that run on a project. */
+export const actionsOf = (ms: InstalledModule[]): InstalledModule[] => (ms || []).filter((m) => m.kind === 'action')
+
+/** Stops the runs under way of a module; the run's result then says "cancelled". */
+export const runCancel = (name: string): Promise<number> => call<number>('Modules.RunCancel', name)
+/** A file a run wrote into its output folder, to show. */
+export const runFile = (output: string, path: string): Promise<RunFile> => call<RunFile>('Modules.RunFile', output, path)
+/** Shows a run's output folder in the file manager. */
+export const runReveal = (output: string): Promise<void> => call<void>('Modules.RunReveal', output)
+/** Runs the installed panel modules on the analytics rollups: their charts for the Privacy dashboard. */
+export const panels = (): Promise<Panel[]> => call<Panel[]>('Modules.Panels')
+/** The folder remembered for a preset module ("" until picked) and its label. */
+export const presetFolderOf = (name: string): Promise<PresetFolder> => call<PresetFolder>('Modules.PresetFolderOf', name)
+/** Installs a preset module's files into folder ("" = the folder picked before), remembering it. */
+export const presetInstall = (name: string, folder: string): Promise<PresetResult> => call<PresetResult>('Modules.PresetInstall', name, folder)

@@ -88,6 +88,15 @@ export interface BudgetInfo {
   projects: ProjectUsage[]
 }
 
+/** atelier/app/modules.Chart */
+export interface Chart {
+  type: string
+  title: string
+  unit?: string
+  labels: string[]
+  values: number[]
+}
+
 /** atelier/app/library.ClipResult */
 export interface ClipResult {
   path: string
@@ -615,6 +624,15 @@ export interface NewProjectResult {
   files: string[]
 }
 
+/** atelier/app/modules.Panel */
+export interface Panel {
+  module: string
+  version: string
+  chart?: Chart
+  outcome: string
+  message?: string
+}
+
 /** atelier/app/modules.Permission */
 export interface Permission {
   id: string
@@ -632,6 +650,21 @@ export interface Point {
 export interface PolicyView {
   keys: Key[]
   modules: Module[]
+}
+
+/** atelier/app/modules.PresetFolder */
+export interface PresetFolder {
+  module: string
+  label: string
+  folder: string
+}
+
+/** atelier/app/modules.PresetResult */
+export interface PresetResult {
+  module: string
+  version: string
+  folder: string
+  files: string[]
 }
 
 /** atelier/app/library.PreviewDetail */
@@ -898,6 +931,14 @@ export interface RowError {
   row: number
   column?: string
   error: string
+}
+
+/** atelier/app/modules.RunFile */
+export interface RunFile {
+  path: string
+  size: number
+  text: string
+  truncated?: boolean
 }
 
 /** atelier/app/modules.RunResult */
