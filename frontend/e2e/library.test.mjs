@@ -110,7 +110,9 @@ test(`library: ${files} files open, scroll to the end, filter and rate with a bo
   await eventually(async () => (await sidebar.innerText()).includes('Take forty (1)'), 'the collection listed in the sidebar with its count')
   // it follows the files: a new matching file joins it
   writeFileSync(join(project, 'pack 000', 'take-000040-b.md'), 'take 40 b\n')
-  await eventually(async () => (await sidebar.innerText()).includes('Take forty (2)'), 'the new file counted', 30000)
+  // (indexed first: at 100,000 files the engine may still be busy with the first local-history version)
+  await eventually(async () => (await api('Library.Query', id, 'take-000040 ext:md', '', 0, 10)).total === 2, 'the new file indexed', 120000)
+  await eventually(async () => (await sidebar.innerText()).includes('Take forty (2)'), async () => `the new file counted (the sidebar shows: ${await sidebar.innerText()})`, 30000)
   // renamed in place
   await sidebar.getByRole('button', { name: 'Rename Take forty' }).click()
   await sidebar.getByLabel('New name of Take forty').fill('Forty')
@@ -141,6 +143,22 @@ test(`library: ${files} files open, scroll to the end, filter and rate with a bo
   await page.getByLabel('Sort by').selectOption('-rating')
   await page.locator('.vlist [data-index="0"] .lib-row[data-path="pack 000/take-000040.md"]').waitFor({ timeout: 30000 })
   assert.ok((await rowsInDOM()) <= maxRows, `the DOM holds ${await rowsInDOM()} rows`)
+  // shift-select three files and tag them in one go
+  await page.locator('.vlist [data-index="0"]').click()
+  await page.locator('.vlist [data-index="2"]').click({ modifiers: ['Shift'] })
+  await page.getByLabel('Tag for the selected files').fill('keepers')
+  await page.getByRole('button', { name: 'Add tag' }).click()
+  await eventually(async () => (await api('Library.Query', id, 'tag:keepers', '', 0, 10)).total === 3, 'three files tagged')
+
+  // the grid of thumbnails: lazy images, the DOM still bounded
+  await page.getByRole('button', { name: 'Grid', exact: true }).click()
+  await page.locator('.lib-tile[data-path]').first().waitFor({ timeout: 10000 })
+  assert.ok((await rowsInDOM()) <= maxRows, `the grid holds ${await rowsInDOM()} cells`)
+  assert.equal(await page.locator('.lib-tile img:not([loading="lazy"])').count(), 0, 'every grid image loads lazily')
+  await page.locator('.vlist').evaluate((el) => (el.scrollTop = el.scrollHeight))
+  await page.locator(`.vlist [data-index="${files}"] .lib-tile[data-path]`).waitFor({ timeout: 30000 }) // the last of files + take-000040-b.md
+  assert.ok((await rowsInDOM()) <= maxRows, `after scrolling the grid holds ${await rowsInDOM()} cells`)
+
   const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8')
   const kb = (k) => Number((status.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0)
   console.log(`LIBRARY-BENCH files=${files} firstPaintMs=${firstPaint} lastRowMs=${toLast} daemonRssMB=${Math.round(kb('VmRSS') / 1024)} daemonPeakRssMB=${Math.round(kb('VmHWM') / 1024)}`)
