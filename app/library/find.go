@@ -578,5 +578,6 @@ func (s *Service) SetSidecarOptions(project string, o SidecarSettings) (SidecarS
 	if err := s.db.Update(func(tx *localdb.Tx) error { return sidecarSettings.Put(tx, string(p.ID), o) }); err != nil {
 		return o, err
 	}
+	s.watchSidecars() // an outside folder is watched for other programs' edits
 	return s.SidecarOptions(project)
 }

@@ -161,6 +161,8 @@ type Service struct {
 	// find is the searching side: the in-memory view of every file, the
 	// marks (store and sidecars), the metadata cache (find.go).
 	find *finder
+	// sidecarWatch watches the sidecar folders kept out of projects.
+	sidecarWatch sidecarWatches
 }
 
 // New opens the Library: the bound service and the engine's Control of it.
@@ -189,6 +191,10 @@ func (s *Service) start(ctx context.Context) {
 	s.checkCache() // a wiped cache invalidates the stored metadata
 	s.queue.Start(ctx)
 	s.host.Go(func(context.Context) { s.ensureLoaded() }) // the view, before the first query asks
+	s.sidecarWatch.mu.Lock()
+	s.sidecarWatch.ctx = ctx
+	s.sidecarWatch.mu.Unlock()
+	s.watchSidecars()
 	s.host.Go(func(ctx context.Context) {
 		t := time.NewTimer(2 * time.Minute)
 		defer t.Stop()

@@ -15,6 +15,8 @@ import (
 	"atelier/app/preview/audio"
 	"atelier/app/preview/media"
 	"atelier/app/preview/thumb"
+
+	"github.com/dhowden/tag"
 )
 
 // Budgets of one render.
@@ -209,7 +211,50 @@ func renderAudio(ctx context.Context, p Params, path, dir string, workers int, m
 		return err
 	}
 	m.Files["waveform"] = pth
+	if err := renderCover(p, path, dir, m); err != nil {
+		// the sound previewed fine: a damaged picture is only a warning
+		m.Warnings = append(m.Warnings, err.Error())
+	}
 	return nil
+}
+
+// MaxCoverBytes bounds the embedded picture made into thumbnails.
+const MaxCoverBytes = 8 << 20
+
+// renderCover makes the thumbnails of the cover art embedded in an audio
+// file (ID3 APIC, FLAC PICTURE, MP4 covr), which becomes the file's
+// thumbnail in the Library. A file without one gets none, silently.
+func renderCover(p Params, path, dir string, m *Meta) (err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // the sound was read a moment ago: nothing to add
+	}
+	defer f.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: the embedded cover art is damaged (reader crashed: %v)", filepath.Base(path), r)
+		}
+	}()
+	t, terr := tag.ReadFrom(f)
+	if terr != nil {
+		return nil // no tags, or tags the reader does not know: no cover
+	}
+	pic := t.Picture()
+	if pic == nil || len(pic.Data) == 0 {
+		return nil
+	}
+	if len(pic.Data) > MaxCoverBytes {
+		return fmt.Errorf("%s: the embedded cover art is %d MiB, over the %d MiB limit: no thumbnail", filepath.Base(path), len(pic.Data)>>20, MaxCoverBytes>>20)
+	}
+	sizes := p.ThumbSizes
+	if len(sizes) == 0 {
+		sizes = []int{thumb.Small, thumb.Large}
+	}
+	_, thumbs, err := thumb.Make(pic.Data, sizes, thumb.Options{MaxPixels: p.MaxPixels})
+	if err != nil {
+		return fmt.Errorf("%s: embedded cover art: %w", filepath.Base(path), err)
+	}
+	return writeThumbs(thumbs, dir, m)
 }
 
 func renderImage(p Params, path, dir string, m *Meta) error {
