@@ -128,6 +128,13 @@ export interface Conflict {
   time: string
 }
 
+/** atelier/app/history.ContentFacts */
+export interface ContentFacts {
+  duration?: number
+  lufs?: number
+  waveform?: string
+}
+
 /** atelier/sync/vault.Damaged */
 export interface Damaged {
   path: string
