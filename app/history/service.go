@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"math"
 
 	"atelier/app/apierr"
 )
@@ -160,7 +161,40 @@ func (s *Service) Diff(ctx context.Context, project, from, to string) (Diff, err
 		return Diff{}, err
 	}
 	d, err := s.h.Diff(ctx, project, from, to)
+	if err == nil {
+		s.loudness(d.Entries)
+	}
 	return d, kind(err)
+}
+
+// loudness fills in the loudness of the audio contents of a diff that the
+// Library measured, and the delta when both sides are known.
+func (s *Service) loudness(entries []DiffEntry) {
+	if s.pv == nil {
+		return
+	}
+	lufs := func(p, sha string) *float64 {
+		if sha == "" {
+			return nil
+		}
+		_, l, _, ok := s.pv.PreviewFacts(p, sha)
+		if !ok {
+			return nil
+		}
+		return l
+	}
+	for i := range entries {
+		e := &entries[i]
+		old := e.Path
+		if e.From != "" {
+			old = e.From
+		}
+		e.OldLUFS, e.NewLUFS = lufs(old, e.OldSHA256), lufs(e.Path, e.NewSHA256)
+		if e.OldLUFS != nil && e.NewLUFS != nil {
+			d := math.Round((*e.NewLUFS-*e.OldLUFS)*10) / 10
+			e.LUFSDelta = &d
+		}
+	}
 }
 
 // BrowseResult is a folder of a past state.

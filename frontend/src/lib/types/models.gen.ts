@@ -201,6 +201,9 @@ export interface DiffEntry {
   sizeDelta: number
   oldSha256?: string
   newSha256?: string
+  oldLufs?: number
+  newLufs?: number
+  lufsDelta?: number
 }
 
 /** atelier/app/privacy.DroppedCount */
