@@ -126,6 +126,7 @@ test('history: the timeline names a milestone and shows a diff with the loudness
   await page.getByLabel('Milestone name').fill('sent to mastering')
   await page.getByRole('dialog').getByRole('button', { name: 'Name it' }).click()
   await page.locator('.point .badge', { hasText: 'sent to mastering' }).waitFor({ timeout: 10000 })
+  await page.screenshot({ path: join(artifacts, 'browser-history-timeline.png') })
   assert.deepEqual((await api('History.Milestones', id)).map((m) => m.name), ['sent to mastering'])
   // compare the milestone with now: the WAV changed
   await page.getByRole('list', { name: 'Milestones' }).getByRole('button', { name: 'Compare with now' }).click()
@@ -186,4 +187,25 @@ test('history: Settings shows the budget and turns a project\'s history off and 
   await eventually(async () => (await api('History.Budget')).budget.capBytes === 2 * 2 ** 30, 'the cap saved')
   await page.getByText(/History may use up to 2(\.0+)? GiB/).waitFor()
   await page.screenshot({ path: join(artifacts, 'browser-history-settings.png') })
+})
+
+test('history: every control of the History view is labelled', async () => {
+  await page.getByRole('button', { name: /^History/ }).click()
+  for (const tab of ['Timeline', 'Compare', 'Browse', 'Deleted files']) {
+    await page.getByRole('tab', { name: tab }).click()
+    await page.waitForTimeout(500)
+    const unlabelled = await page.evaluate(() => {
+      const name = (el) =>
+        el.getAttribute('aria-label') ||
+        (el.getAttribute('aria-labelledby') && document.getElementById(el.getAttribute('aria-labelledby'))?.textContent) ||
+        el.closest('label')?.textContent ||
+        (el.tagName === 'BUTTON' && el.textContent) ||
+        el.getAttribute('title') ||
+        ''
+      return [...document.querySelectorAll('main button, main input:not([type=hidden]), main select, main textarea')]
+        .filter((el) => el.offsetParent !== null && !name(el).trim())
+        .map((el) => el.outerHTML.slice(0, 120))
+    })
+    assert.deepEqual(unlabelled, [], `unlabelled controls in History's ${tab}`)
+  }
 })
