@@ -67,10 +67,10 @@ const player = () => page.locator('section.versions audio')
 
 test('history: a saved change becomes a version in the detail panel, and an old version plays', async () => {
   // The first scan took a version of every file: then the creator saves a change.
-  await eventually(async () => (await api('History.Versions', id, name)).length >= 1, 'the first version of the WAV', 60000)
+  await eventually(async () => (await api('History.Versions', id, name)).length >= 1, 'the first version of the WAV', 120000)
   change(join(project, name), 0)
   await page.locator(`.lib-row[data-path="${name}"]`).click()
-  await eventually(async () => (await versionRows().count()) >= 2, 'two versions of the changed WAV in the detail panel', 60000)
+  await eventually(async () => (await versionRows().count()) >= 2, 'two versions of the changed WAV in the detail panel', 120000)
   const older = versionRows().nth(1)
   const seq = await older.getAttribute('data-seq')
   await older.getByRole('button', { name: /^Play version/ }).click()
