@@ -88,6 +88,7 @@ func (e *Engine) openServices() error {
 	// the machine); it reads Projects' registry and index.
 	if e.History, e.historyCtl, err = history.New(history.Config{
 		DB: e.DB, Log: e.Log, Host: e, Projects: e.projectsCtl, DataDir: e.Dirs.Data, Settle: e.opts.HistorySettle,
+		Previews: e.libraryCtl,
 	}); err != nil {
 		return err
 	}

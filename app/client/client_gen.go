@@ -87,6 +87,16 @@ func (x HistoryClient) Diff(ctx context.Context, project string, from string, to
 	return out, err
 }
 
+// Facts answers what the Library rendered of the given contents (SHA-256,
+// hex) of the file path: duration, loudness and waveform by hash. A content
+// it never rendered is left out (an old version whose preview was never
+// made, or was collected).
+func (x HistoryClient) Facts(ctx context.Context, path string, sha256 []string) (map[string]history.ContentFacts, error) {
+	var out map[string]history.ContentFacts
+	err := x.c.Call(ctx, "History.Facts", &out, path, sha256)
+	return out, err
+}
+
 // Milestone names a point of a project ("sent to mastering").
 func (x HistoryClient) Milestone(ctx context.Context, project string, name string, at string) (history.Milestone, error) {
 	var out history.Milestone

@@ -31,6 +31,8 @@ type Config struct {
 	DataDir  string // history lives in DataDir/history
 	// Settle overrides the 3 s a file must stay unchanged (tests).
 	Settle time.Duration
+	// Previews is what the Library knows of a content (nil: nothing).
+	Previews Previews
 }
 
 // NoticeEvent is the event a history notice is emitted as.
@@ -78,7 +80,7 @@ func New(c Config) (*Service, *Control, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Service{h: h, p: c.Projects}, &Control{h: h, p: c.Projects, run: c.Host}, nil
+	return &Service{h: h, p: c.Projects, pv: c.Previews}, &Control{h: h, p: c.Projects, run: c.Host}, nil
 }
 
 // Start takes versions as files settle and prunes once an hour, under the

@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"math"
 
 	"atelier/app/apierr"
 )
@@ -12,8 +13,23 @@ import (
 // in its service map and feeds History.Consider from its change fan-out;
 // taking versions, pruning and the settle loop stay off this surface.
 type Service struct {
-	h *History
-	p Projects // nil: project names are history's keys (tests)
+	h  *History
+	p  Projects // nil: project names are history's keys (tests)
+	pv Previews // nil: no content facts
+}
+
+// Previews is what history needs of the Library: what it rendered of a
+// file's content, by the file's name and the content's SHA-256 (hex).
+type Previews interface {
+	PreviewFacts(path, sha256 string) (duration float64, lufs *float64, waveform string, ok bool)
+}
+
+// ContentFacts is what the Library knows of one content of a file: a
+// version's duration, integrated loudness and mini waveform.
+type ContentFacts struct {
+	Duration float64  `json:"duration,omitempty"`
+	LUFS     *float64 `json:"lufs,omitempty"`
+	Waveform string   `json:"waveform,omitempty"` // absolute path of the PNG waveform (served by /files/)
 }
 
 // NewService wraps h.
@@ -158,7 +174,40 @@ func (s *Service) Diff(ctx context.Context, project, from, to string) (Diff, err
 		return Diff{}, err
 	}
 	d, err := s.h.Diff(ctx, project, from, to)
+	if err == nil {
+		s.loudness(d.Entries)
+	}
 	return d, kind(err)
+}
+
+// loudness fills in the loudness of the audio contents of a diff that the
+// Library measured, and the delta when both sides are known.
+func (s *Service) loudness(entries []DiffEntry) {
+	if s.pv == nil {
+		return
+	}
+	lufs := func(p, sha string) *float64 {
+		if sha == "" {
+			return nil
+		}
+		_, l, _, ok := s.pv.PreviewFacts(p, sha)
+		if !ok {
+			return nil
+		}
+		return l
+	}
+	for i := range entries {
+		e := &entries[i]
+		old := e.Path
+		if e.From != "" {
+			old = e.From
+		}
+		e.OldLUFS, e.NewLUFS = lufs(old, e.OldSHA256), lufs(e.Path, e.NewSHA256)
+		if e.OldLUFS != nil && e.NewLUFS != nil {
+			d := math.Round((*e.NewLUFS-*e.OldLUFS)*10) / 10
+			e.LUFSDelta = &d
+		}
+	}
 }
 
 // BrowseResult is a folder of a past state.
@@ -203,4 +252,24 @@ func (s *Service) SetEnabled(project string, on bool) error {
 		return err
 	}
 	return kind(s.h.SetSettings(project, Settings{Off: !on}))
+}
+
+// Facts answers what the Library rendered of the given contents (SHA-256,
+// hex) of the file path: duration, loudness and waveform by hash. A content
+// it never rendered is left out (an old version whose preview was never
+// made, or was collected).
+func (s *Service) Facts(path string, sha256 []string) (map[string]ContentFacts, error) {
+	if len(sha256) > 10000 {
+		return nil, apierr.Errorf(apierr.InvalidInput, "facts of %d contents asked at once: ask at most 10,000", len(sha256))
+	}
+	out := make(map[string]ContentFacts, len(sha256))
+	if s.pv == nil {
+		return out, nil
+	}
+	for _, h := range sha256 {
+		if d, l, w, ok := s.pv.PreviewFacts(path, h); ok {
+			out[h] = ContentFacts{Duration: d, LUFS: l, Waveform: w}
+		}
+	}
+	return out, nil
 }

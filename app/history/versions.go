@@ -462,6 +462,12 @@ type DiffEntry struct {
 	SizeDelta int64  `json:"sizeDelta"`
 	OldSHA256 string `json:"oldSha256,omitempty"`
 	NewSHA256 string `json:"newSha256,omitempty"`
+	// OldLUFS and NewLUFS are the integrated loudness of the two contents
+	// of an audio file, when the Library measured them (the service fills
+	// them in); LUFSDelta is their difference.
+	OldLUFS   *float64 `json:"oldLufs,omitempty"`
+	NewLUFS   *float64 `json:"newLufs,omitempty"`
+	LUFSDelta *float64 `json:"lufsDelta,omitempty"`
 }
 
 // Diff is what changed between two points.

@@ -2,8 +2,10 @@ package library
 
 import (
 	"context"
+	"math"
 
 	"atelier/app/index"
+	"atelier/app/preview"
 )
 
 // Control is the engine's side of the Library: its life cycle and the
@@ -24,3 +26,27 @@ func (c *Control) CacheCleared() error { return c.s.cacheCleared() }
 
 // Idle waits until the render queue has nothing pending or running (tests).
 func (c *Control) Idle(ctx context.Context) error { return c.s.queue.Idle(ctx) }
+
+// PreviewFacts is what the Library rendered of one content of a file (by
+// its name and SHA-256, hex): its duration, integrated loudness (nil when
+// silent or not measurable) and the absolute path of its PNG waveform; ok
+// is false when nothing ready was rendered of that content. Local history
+// asks it for the versions and diffs it shows.
+func (c *Control) PreviewFacts(p, sha256 string) (duration float64, lufs *float64, waveform string, ok bool) {
+	k := previewable(p)
+	if k == "" || sha256 == "" {
+		return 0, nil, "", false
+	}
+	m, found := c.s.metaOf(preview.Key{Hash: sha256, Kind: k, Params: preview.DefaultParams(k)})
+	if !found || m.Status != "ready" {
+		return 0, nil, "", false
+	}
+	if m.Audio != nil {
+		duration = m.Audio.Duration
+	}
+	if m.Loudness != nil && !m.Loudness.Silent && m.Loudness.NotMeasurable == "" {
+		v := math.Round(m.Loudness.Integrated*10) / 10
+		lufs = &v
+	}
+	return duration, lufs, m.Files["waveform"], true
+}

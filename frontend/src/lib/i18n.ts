@@ -9,6 +9,7 @@ const en: Record<string, string> = {
   'nav.privacy': 'Privacy',
   'nav.sync': 'Sync',
   'nav.settings': 'Settings',
+  'nav.history': 'History',
   'status.indexing': 'Indexing…',
   'status.rendering': 'Rendering previews',
   'status.syncing': 'Syncing',

@@ -3,7 +3,21 @@
 
 import type { Version as GenVersion } from './models.gen'
 
-export type { HistoryRestoreResult as RestoreResult, RestoreRequest } from './models.gen'
+export type {
+  BrowseResult,
+  Budget,
+  BudgetInfo,
+  ContentFacts,
+  Deleted,
+  Diff,
+  DiffEntry,
+  Entry,
+  HistoryRestoreResult as RestoreResult,
+  Milestone,
+  ProjectUsage,
+  RestoreRequest,
+  SnapInfo,
+} from './models.gen'
 
 export type Version = Omit<GenVersion, 'op'> & {
   op: 'create' | 'modify' | 'delete' | 'rename' | 'restore'

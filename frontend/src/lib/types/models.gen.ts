@@ -137,6 +137,13 @@ export interface Conflict {
   time: string
 }
 
+/** atelier/app/history.ContentFacts */
+export interface ContentFacts {
+  duration?: number
+  lufs?: number
+  waveform?: string
+}
+
 /** atelier/sync/vault.Damaged */
 export interface Damaged {
   path: string
@@ -203,6 +210,9 @@ export interface DiffEntry {
   sizeDelta: number
   oldSha256?: string
   newSha256?: string
+  oldLufs?: number
+  newLufs?: number
+  lufsDelta?: number
 }
 
 /** atelier/app/privacy.DroppedCount */
