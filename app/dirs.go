@@ -38,7 +38,12 @@ func DirsUnder(root string) Dirs {
 }
 
 // DataDirFlag turns a --data-dir value into Dirs: the cache sits beside the data.
+// A relative folder is made absolute here: parts of the engine address it as a
+// file:// URL (local history's vault), where "d/history" would mean host d.
 func DataDirFlag(dataDir string) Dirs {
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
 	return Dirs{Data: dataDir, Cache: filepath.Join(dataDir, "cache")}
 }
 
