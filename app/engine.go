@@ -59,6 +59,13 @@ type Options struct {
 	// engine runs under the command's context, so Ctrl-C or SIGTERM cancels
 	// whatever it is doing. Close is still needed.
 	Context context.Context
+	// PowerSupplyDir is where the power source is read when the creator
+	// asked to pause heavy work on battery ("": $ATELIER_POWER_SUPPLY,
+	// else /sys/class/power_supply); tests give a fake folder.
+	PowerSupplyDir string
+	// PowerPoll is how often the power source is read while that setting
+	// is on (0: 30 seconds).
+	PowerPoll time.Duration
 }
 
 // Engine is one running Atelier: it owns a data directory.
@@ -76,6 +83,8 @@ type Engine struct {
 	History  *history.Service
 	Activity *ActivityService
 	Settings *SettingsService
+
+	power *powerPause // heavy work paused on battery (powerpause.go)
 
 	// The engine's side of each feature: life cycle and change intake.
 	projectsCtl *projects.Control

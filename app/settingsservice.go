@@ -21,12 +21,17 @@ type Settings struct {
 	StartAtLogin bool   `json:"startAtLogin"`
 	Onboarded    bool   `json:"onboarded"`
 	Language     string `json:"language"`
+	// PauseOnBattery: sync and preview rendering pause while the machine
+	// runs on battery; OnBattery says whether they are paused for it now.
+	PauseOnBattery bool `json:"pauseOnBattery"`
+	OnBattery      bool `json:"onBattery"`
 }
 
 // storedSettings is what is kept in the database.
 type storedSettings struct {
-	Onboarded bool   `json:"onboarded"`
-	Language  string `json:"language"`
+	Onboarded      bool   `json:"onboarded"`
+	Language       string `json:"language"`
+	PauseOnBattery bool   `json:"pauseOnBattery"`
 }
 
 var settingsTable = localdb.NewTable[storedSettings]("meta/settings/")
@@ -72,12 +77,24 @@ func (s *SettingsService) Get() (Settings, error) {
 		Version: Version, DataDir: s.e.Dirs.Data, CacheDir: s.e.Dirs.Cache,
 		DataBytes: localdb.DirSize(s.e.Dirs.Data), CacheBytes: localdb.DirSize(s.e.Dirs.Cache),
 		StartAtLogin: err == nil, Onboarded: st.Onboarded, Language: lang,
+		PauseOnBattery: st.PauseOnBattery, OnBattery: s.e.power.onBattery(),
 	}, nil
 }
 
 // CompleteOnboarding records that the first-run introduction was seen.
 func (s *SettingsService) CompleteOnboarding() error {
 	return s.update(func(st *storedSettings) { st.Onboarded = true })
+}
+
+// SetPauseOnBattery asks that sync and preview rendering pause while the
+// machine runs on battery (on), or no longer (off). The creator's own pause
+// of sync is kept either way.
+func (s *SettingsService) SetPauseOnBattery(on bool) error {
+	if err := s.update(func(st *storedSettings) { st.PauseOnBattery = on }); err != nil {
+		return fmt.Errorf("save the battery setting in %s: %w", s.e.Dirs.Data, err)
+	}
+	s.e.power.poke()
+	return nil
 }
 
 // SetStartAtLogin adds or removes the XDG autostart entry for the desktop app.

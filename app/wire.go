@@ -42,6 +42,7 @@ func (e *Engine) openServices() error {
 	var err error
 	e.Activity = newActivityService(e)
 	e.Settings = &SettingsService{e: e}
+	e.power = newPowerPause(e.opts)
 
 	if e.Privacy, e.privacyCtl, err = privacy.NewService(privacy.ServiceConfig{
 		DB: e.DB, Log: e.Log, Host: e, AppVersion: Version, DataDir: e.Dirs.Data,
@@ -105,6 +106,7 @@ func (e *Engine) startServices() {
 	e.modulesCtl.Start(e.ctx)
 	e.syncCtl.Start(e.ctx)
 	e.historyCtl.Start(e.ctx)
+	e.power.start(e)
 	e.projectsCtl.Start(e.ctx)
 }
 

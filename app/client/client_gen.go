@@ -714,6 +714,13 @@ func (x SettingsClient) Get(ctx context.Context) (app.Settings, error) {
 	return out, err
 }
 
+// SetPauseOnBattery asks that sync and preview rendering pause while the
+// machine runs on battery (on), or no longer (off). The creator's own pause
+// of sync is kept either way.
+func (x SettingsClient) SetPauseOnBattery(ctx context.Context, on bool) error {
+	return x.c.Call(ctx, "Settings.SetPauseOnBattery", nil, on)
+}
+
 // SetStartAtLogin adds or removes the XDG autostart entry for the desktop app.
 func (x SettingsClient) SetStartAtLogin(ctx context.Context, on bool) error {
 	return x.c.Call(ctx, "Settings.SetStartAtLogin", nil, on)

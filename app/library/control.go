@@ -21,6 +21,14 @@ func (c *Control) Close() error { return c.s.close() }
 // Consider takes one index change of the project whose folder is root.
 func (c *Control) Consider(root string, ch index.Change) { c.s.consider(root, ch) }
 
+// SetPowerPaused holds renders back while the machine runs on battery (on;
+// the one under way finishes) or lets them go on (off).
+func (c *Control) SetPowerPaused(on bool) {
+	if c.s.setPowerHold(on) {
+		c.s.emitPr()
+	}
+}
+
 // CacheCleared forgets every stored preview: call it after emptying the cache dir.
 func (c *Control) CacheCleared() error { return c.s.cacheCleared() }
 

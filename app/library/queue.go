@@ -178,8 +178,46 @@ func (s *Service) metaOf(key preview.Key) (preview.Meta, bool) {
 }
 
 func (s *Service) render(ctx context.Context, j preview.Job, workers int) (preview.Meta, error) {
+	if err := s.waitPower(ctx); err != nil {
+		return preview.Meta{}, err
+	}
 	s.extractMeta(j) // the file's own tags, once per content, beside its preview
 	return s.cache.Render(ctx, j.Key, j.Path, workers)
+}
+
+// setPowerHold holds renders back (on) while the machine runs on battery,
+// or lets them go on (off). It reports whether anything changed.
+func (s *Service) setPowerHold(on bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on == (s.powerHold != nil) {
+		return false
+	}
+	if on {
+		s.powerHold = make(chan struct{})
+	} else {
+		close(s.powerHold)
+		s.powerHold = nil
+	}
+	return true
+}
+
+// waitPower blocks a render while the power hold is on (a worker waits with
+// its job taken: the others stay queued) or until ctx ends (Close, the job
+// no longer wanted).
+func (s *Service) waitPower(ctx context.Context) error {
+	s.mu.Lock()
+	hold := s.powerHold
+	s.mu.Unlock()
+	if hold == nil {
+		return nil
+	}
+	select {
+	case <-hold:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Service) finished(d preview.Done) {

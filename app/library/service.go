@@ -95,6 +95,9 @@ type PreviewDetail struct {
 type QueueStats struct {
 	preview.QueueStats
 	CacheDir string `json:"cacheDir"`
+	// PowerPaused: renders wait while the machine runs on battery (the
+	// creator asked for it in Settings); the one under way finishes.
+	PowerPaused bool `json:"powerPaused"`
 }
 
 // FileSource is how the Library reads projects and their indexed files
@@ -157,6 +160,9 @@ type Service struct {
 	// settling holds the timer of each file waiting for that.
 	settle   time.Duration
 	settling map[string]*time.Timer // tag → timer
+	// powerHold, while set, holds renders back (on battery, when the
+	// creator asked for it; queue.go): closed when the hold ends.
+	powerHold chan struct{}
 
 	// find is the searching side: the in-memory view of every file, the
 	// marks (store and sidecars), the metadata cache (find.go).
@@ -342,7 +348,10 @@ func (s *Service) Focus(project string, paths []string) error {
 
 // Stats describes the render queue.
 func (s *Service) Stats() QueueStats {
-	return QueueStats{QueueStats: s.queue.Stats(), CacheDir: s.cache.Root}
+	s.mu.Lock()
+	held := s.powerHold != nil
+	s.mu.Unlock()
+	return QueueStats{QueueStats: s.queue.Stats(), CacheDir: s.cache.Root, PowerPaused: held}
 }
 
 // Collect removes previews of content no project holds any more and of older

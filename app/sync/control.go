@@ -31,6 +31,22 @@ func (c *Control) EraseCloudData(ctx context.Context) error {
 	return nil
 }
 
+// SetPowerPaused holds transfers and background runs while the machine is
+// on battery (on) or lets them go on (off), without touching the
+// creator's own pause: sync resumes only when neither holds it.
+func (c *Control) SetPowerPaused(on bool) {
+	s := c.s
+	_, was := s.pausedFor()
+	if was == on {
+		return
+	}
+	s.setPaused(func() { s.powerPaused = on })
+	if !on {
+		s.poke()
+	}
+	s.emitStatus()
+}
+
 // SetSecrets replaces the OS keyring (tests, and hosts without one).
 func (c *Control) SetSecrets(st SecretStore) { c.s.secrets = st }
 

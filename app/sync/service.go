@@ -94,6 +94,11 @@ type Service struct {
 	krState  string
 	krAt     time.Time
 
+	// why transfers are paused: the gate is closed while either holds
+	pauseMu     sync.Mutex
+	userPaused  bool // the creator's Pause, kept in the settings
+	powerPaused bool // on battery, when the creator asked for it
+
 	runMu    sync.Mutex // one run at a time
 	kick     chan struct{}
 	emitProg func()
@@ -123,7 +128,7 @@ func New(c Config) (*Service, *Control, error) {
 	})
 	st, _ := s.settings()
 	if st.Paused {
-		s.gate.Pause()
+		s.setPaused(func() { s.userPaused = true })
 	}
 	if err := s.ensureDefaultRemote(); err != nil {
 		return nil, nil, err

@@ -26,15 +26,18 @@ type ProjectSyncStatus struct {
 
 // SyncStatus is the whole sync picture.
 type SyncStatus struct {
-	Device    string              `json:"device"`
-	Consent   bool                `json:"consent"`
-	Paused    bool                `json:"paused"`
-	Running   bool                `json:"running"`
-	Keyring   string              `json:"keyring"` // "available" or why not
-	Remotes   []Remote            `json:"remotes"`
-	Projects  []ProjectSyncStatus `json:"projects"`
-	Conflicts int                 `json:"conflicts"`
-	Problems  []string            `json:"problems"`
+	Device  string `json:"device"`
+	Consent bool   `json:"consent"`
+	Paused  bool   `json:"paused"` // by the creator (Pause); it survives restarts
+	// PowerPaused: held while the machine runs on battery, the creator
+	// having asked for it (Settings); it neither sets nor clears Paused.
+	PowerPaused bool                `json:"powerPaused"`
+	Running     bool                `json:"running"`
+	Keyring     string              `json:"keyring"` // "available" or why not
+	Remotes     []Remote            `json:"remotes"`
+	Projects    []ProjectSyncStatus `json:"projects"`
+	Conflicts   int                 `json:"conflicts"`
+	Problems    []string            `json:"problems"`
 }
 
 type syncSettings struct {
@@ -89,7 +92,8 @@ func (s *Service) SetDevice(name string) error {
 // Status reports remotes, projects, progress, conflicts and problems.
 func (s *Service) Status() (SyncStatus, error) {
 	set, _ := s.settings()
-	st := SyncStatus{Device: set.Device, Consent: s.consent("sync.cloud"), Paused: s.gate.Paused(), Keyring: s.keyringState(), Projects: []ProjectSyncStatus{}, Problems: []string{}}
+	st := SyncStatus{Device: set.Device, Consent: s.consent("sync.cloud"), Keyring: s.keyringState(), Projects: []ProjectSyncStatus{}, Problems: []string{}}
+	st.Paused, st.PowerPaused = s.pausedFor()
 	var err error
 	if st.Remotes, err = s.RemoteList(); err != nil {
 		return st, err
@@ -137,7 +141,7 @@ func (s *Service) Status() (SyncStatus, error) {
 // Pause stops transfers (the one under way finishes its current pack) and
 // background runs until Resume; it survives restarts.
 func (s *Service) Pause() error {
-	s.gate.Pause()
+	s.setPaused(func() { s.userPaused = true })
 	err := s.putSettings(func(st *syncSettings) { st.Paused = true })
 	s.emitStatus()
 	return err
@@ -145,11 +149,33 @@ func (s *Service) Pause() error {
 
 // Resume lets sync continue.
 func (s *Service) Resume() error {
-	s.gate.Resume()
+	s.setPaused(func() { s.userPaused = false })
 	err := s.putSettings(func(st *syncSettings) { st.Paused = false })
 	s.poke()
 	s.emitStatus()
 	return err
+}
+
+// setPaused changes why sync is paused under pauseMu and closes the gate
+// while the creator or the power source holds it, opening it only when
+// neither does.
+func (s *Service) setPaused(change func()) {
+	s.pauseMu.Lock()
+	defer s.pauseMu.Unlock()
+	change()
+	if s.userPaused || s.powerPaused {
+		s.gate.Pause()
+	} else {
+		s.gate.Resume()
+	}
+}
+
+// pausedFor says whether the creator paused sync and whether it is held
+// for running on battery.
+func (s *Service) pausedFor() (user, power bool) {
+	s.pauseMu.Lock()
+	defer s.pauseMu.Unlock()
+	return s.userPaused, s.powerPaused
 }
 
 // Conflicts lists the conflict copies sync made that are still open.

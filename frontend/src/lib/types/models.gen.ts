@@ -840,6 +840,7 @@ export interface QueueStats {
   canceled: number
   workers: number
   cacheDir: string
+  powerPaused: boolean
 }
 
 /** atelier/app/modules.RegistryInfo */
@@ -993,6 +994,8 @@ export interface Settings {
   startAtLogin: boolean
   onboarded: boolean
   language: string
+  pauseOnBattery: boolean
+  onBattery: boolean
 }
 
 /** atelier/app/library.SidecarSettings */
@@ -1088,6 +1091,7 @@ export interface SyncStatus {
   device: string
   consent: boolean
   paused: boolean
+  powerPaused: boolean
   running: boolean
   keyring: string
   remotes: Remote[]
