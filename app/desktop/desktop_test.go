@@ -37,6 +37,18 @@ func TestStateOf(t *testing.T) {
 	if st.Status != tray.Paused || !st.SyncPaused || st.Detail != "indexing" {
 		t.Errorf("paused: %+v", st)
 	}
+	// on battery (the creator's setting): paused, the creator's pause apart
+	st = stateOf(projectsStatus{}, syncStatus{PowerPaused: true, Running: true}, queueStats{Pending: 2, Running: 1, PowerPaused: true})
+	if st.Status != tray.Paused || st.SyncPaused || !st.OnBattery || st.Detail != "3 previews wait" {
+		t.Errorf("on battery: %+v", st)
+	}
+	if v := tray.Render(st, t0); v.Tooltip != "Atelier: paused: on battery — 3 previews wait" || v.PauseLabel != tray.LabelPause {
+		t.Errorf("on battery: tray shows %+v", v)
+	}
+	st = stateOf(projectsStatus{}, syncStatus{Paused: true, PowerPaused: true}, queueStats{PowerPaused: true})
+	if st.Status != tray.Paused || !st.SyncPaused || !st.OnBattery {
+		t.Errorf("paused by the creator and on battery: %+v", st)
+	}
 	failed := synced
 	failed.Projects = append([]syncProject(nil), synced.Projects...)
 	failed.Projects[1].LastRun = &struct {

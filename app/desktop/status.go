@@ -19,11 +19,14 @@ type StatusSource struct{ C api.Caller }
 // The fields of the engine's answers the tray reads.
 type (
 	syncStatus struct {
-		Paused    bool          `json:"paused"`
-		Running   bool          `json:"running"`
-		Conflicts int           `json:"conflicts"`
-		Problems  []string      `json:"problems"`
-		Projects  []syncProject `json:"projects"`
+		Paused bool `json:"paused"`
+		// PowerPaused: held on battery (the creator's setting), apart
+		// from Paused
+		PowerPaused bool          `json:"powerPaused"`
+		Running     bool          `json:"running"`
+		Conflicts   int           `json:"conflicts"`
+		Problems    []string      `json:"problems"`
+		Projects    []syncProject `json:"projects"`
 	}
 	syncProject struct {
 		Project  string    `json:"project"`
@@ -47,8 +50,9 @@ type (
 		Hint     string `json:"hint"`
 	}
 	queueStats struct {
-		Pending int `json:"pending"`
-		Running int `json:"running"`
+		Pending     int  `json:"pending"`
+		Running     int  `json:"running"`
+		PowerPaused bool `json:"powerPaused"`
 	}
 )
 
@@ -70,9 +74,10 @@ func (s StatusSource) State(ctx context.Context) (tray.State, error) {
 }
 
 // stateOf decides what the tray shows. Needing the creator wins over
-// being paused, which wins over working.
+// being paused (by the creator, or on battery when the creator asked for
+// that), which wins over working.
 func stateOf(ps projectsStatus, ss syncStatus, qs queueStats) tray.State {
-	st := tray.State{Status: tray.Idle, SyncPaused: ss.Paused}
+	st := tray.State{Status: tray.Idle, SyncPaused: ss.Paused, OnBattery: ss.PowerPaused || qs.PowerPaused}
 	var attention, working []string
 	for _, p := range ps.Projects {
 		if p.Watching == "off" && p.Hint != "" {
@@ -92,24 +97,26 @@ func stateOf(ps projectsStatus, ss syncStatus, qs queueStats) tray.State {
 		if p.Enabled && p.LastRun != nil && p.LastRun.Error != "" {
 			attention = append(attention, fmt.Sprintf("sync of %s failed: %s", p.Project, p.LastRun.Error))
 		}
-		if p.Progress != nil && p.Progress.Note != "" && !ss.Paused {
+		if p.Progress != nil && p.Progress.Note != "" && !ss.Paused && !ss.PowerPaused {
 			working = append(working, "syncing "+p.Progress.Note)
 		}
 	}
 	if ps.Indexing {
 		working = append(working, "indexing")
 	}
-	if n := qs.Pending + qs.Running; n > 0 {
+	if n := qs.Pending + qs.Running; n > 0 && qs.PowerPaused {
+		working = append(working, fmt.Sprintf("%d previews wait", n))
+	} else if n > 0 {
 		working = append(working, fmt.Sprintf("rendering %d previews", n))
 	}
-	if ss.Running && !ss.Paused && len(working) == 0 {
+	if ss.Running && !ss.Paused && !ss.PowerPaused && len(working) == 0 {
 		working = append(working, "syncing")
 	}
 	switch {
 	case len(attention) > 0:
 		st.Status = tray.Attention
 		st.Detail = strings.Join(attention, "; ")
-	case ss.Paused:
+	case ss.Paused || st.OnBattery:
 		st.Status = tray.Paused
 		st.Detail = strings.Join(working, ", ")
 	case len(working) > 0:

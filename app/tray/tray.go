@@ -24,7 +24,7 @@ type Status int
 const (
 	Idle      Status = iota // watching; nothing to do
 	Working                 // indexing, rendering previews, syncing
-	Paused                  // sync paused by the creator
+	Paused                  // sync paused by the creator, or heavy work on battery
 	Attention               // something needs the creator: a failed sync, a conflict, an engine that does not answer
 )
 
@@ -50,6 +50,9 @@ type State struct {
 	Detail string
 	// SyncPaused makes the menu offer Resume instead of Pause.
 	SyncPaused bool
+	// OnBattery: sync and previews are held while the machine runs on
+	// battery (the creator's setting); apart from SyncPaused.
+	OnBattery bool
 	// LastSync is when sync last completed; zero when it never did.
 	LastSync time.Time
 	// Quitting is set while the app finishes its work before it quits.
@@ -112,6 +115,12 @@ func Render(st State, now time.Time) View {
 	what := map[Status]string{Idle: "up to date", Working: "working", Paused: "sync paused", Attention: "needs attention"}[st.Status]
 	if what == "" {
 		what = st.Status.String()
+	}
+	if st.Status == Paused && st.OnBattery {
+		what = "paused: on battery"
+		if st.SyncPaused {
+			what = "sync paused; paused: on battery"
+		}
 	}
 	if st.Quitting {
 		what = "quitting"

@@ -14,6 +14,7 @@ const en: Record<string, string> = {
   'status.rendering': 'Rendering previews',
   'status.syncing': 'Syncing',
   'status.paused': 'Sync paused',
+  'status.battery': 'Paused: on battery',
   'status.offline': 'Engine unavailable',
   'status.watching': 'Watching',
   'palette.placeholder': 'Type a command or a file name…',

@@ -15,6 +15,8 @@ export async function loadSettings(): Promise<Settings> {
   return s
 }
 
+/** setPauseOnBattery asks that sync and preview rendering pause while the machine runs on battery. */
+export const setPauseOnBattery = (on: boolean): Promise<void> => call<void>('Settings.SetPauseOnBattery', on)
 export const setStartAtLogin = (on: boolean): Promise<void> => call<void>('Settings.SetStartAtLogin', on)
 /** clearPreviews removes the rendered previews and resolves to the bytes freed. */
 export const clearPreviews = (): Promise<number> => call<number>('Settings.ClearPreviews')
