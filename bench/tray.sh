@@ -86,29 +86,51 @@ for _ in $(seq 300); do [ -S "$TMP/d/atelier.sock" ] && break; sleep 0.2; done
 while "$A" --data-dir "$TMP/d" status --json 2>/dev/null | grep -q '"indexing": true'; do sleep 0.5; done
 launches=()
 cpus=()
+peer=()
+peercpus=()
 tick=$(getconf CLK_TCK)
-echo "load before the launches: $(cut -d' ' -f1-3 /proc/loadavg)"
-for _ in $(seq "${LAUNCHES:-3}"); do
+# launch BIN: start BIN on the daemon's data dir, wait for its window, print
+# "wall-ms cpu-ms steps" and close it again (run in this shell, not a
+# subshell: the next launch must start after this one's window is gone).
+launch() {
+  local s e d
   s=$(date +%s%N)
-  "$DESK" --data-dir "$TMP/d" > "$TMP/attach.log" 2>&1 & d=$!
+  "$1" --data-dir "$TMP/d" > "$TMP/attach.log" 2>&1 & d=$!
   for _ in $(seq 3000); do visible && break; sleep 0.01; done
   e=$(date +%s%N)
   visible || { echo "bench: no usable window within 30 s" >&2; cat "$TMP/attach.log" >&2; exit 1; }
-  launches+=($(((e - s) / 1000000)))
   # CPU time of the app and its WebKit processes up to the visible window
-  # (sampled just after; the machine's load does not inflate it like wall time).
-  cpus+=($(($(ticks $d) * 1000 / tick)))
-  # Where the time went: the app logs its steps with the time since launch.
-  echo "launch $((${#launches[@]})): $((((e - s) / 1000000))) ms to a usable window, ${cpus[-1]} ms CPU; app's steps:" \
+  # (sampled just after; the machine's load inflates it less than wall time).
+  echo "$(((e - s) / 1000000)) $(($(ticks $d) * 1000 / tick))" \
     $(grep -o 'msg="window: [a-z ]*".*sinceLaunch=[0-9.a-zµ]*' "$TMP/attach.log" | sed 's/msg="window: \([a-z ]*\)".*sinceLaunch=/\1 /' | paste -sd, -)
   kill -TERM $d; wait $d || true
   for _ in $(seq 100); do visible || break; sleep 0.05; done
+}
+echo "load before the launches: $(cut -d' ' -f1-3 /proc/loadavg)"
+# PEER=path: each round launches that build too, just before this one, so
+# both see the same load.
+for i in $(seq "${LAUNCHES:-3}"); do
+  if [ -n "${PEER:-}" ]; then
+    launch "$PEER" > "$TMP/launch.out"
+    read -r w c steps < "$TMP/launch.out" || true
+    peer+=("$w"); peercpus+=("$c")
+    echo "launch $i, peer $PEER: $w ms to a usable window, $c ms CPU; app's steps: $steps"
+  fi
+  launch "$DESK" > "$TMP/launch.out"
+  read -r w c steps < "$TMP/launch.out" || true
+  launches+=("$w"); cpus+=("$c")
+  # Where the time went: the app logs its steps with the time since launch.
+  echo "launch $i, $DESK: $w ms to a usable window, $c ms CPU; app's steps: $steps"
 done
 best=$(printf '%s\n' "${launches[@]}" | sort -n | head -1)
 bestcpu=$(printf '%s\n' "${cpus[@]}" | sort -n | head -1)
 if [ -n "${LAUNCH_ONLY:-}" ]; then
   printf '%-62s %d ms (runs: %s); CPU %d ms (runs: %s); load %s\n' "launch to visible window, daemon running ($DESK)" \
     "$best" "${launches[*]}" "$bestcpu" "${cpus[*]}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ -n "${PEER:-}" ]; then
+    printf '%-62s %d ms (runs: %s); CPU %d ms (runs: %s)\n' "  its peer ($PEER)" \
+      "$(printf '%s\n' "${peer[@]}" | sort -n | head -1)" "${peer[*]}" "$(printf '%s\n' "${peercpus[@]}" | sort -n | head -1)" "${peercpus[*]}"
+  fi
   exit 0
 fi
 
