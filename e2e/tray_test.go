@@ -461,3 +461,55 @@ func TestDesktopAutostartStartsHidden(t *testing.T) {
 		t.Fatal("the app started at login quit")
 	}
 }
+
+// TestDesktopPausesOnBattery: with "pause on battery" set and the machine on
+// battery (a fake power supply folder through $ATELIER_POWER_SUPPLY), the
+// tray says "paused: on battery" while its menu still offers the creator's
+// own Pause; plugged in, it is up to date again.
+func TestDesktopPausesOnBattery(t *testing.T) {
+	if os.Getenv("DISPLAY") == "" {
+		t.Fatal("DISPLAY is not set: run under scripts/with-xvfb.sh (make test-window does)")
+	}
+	defer failShot(t, "desktop-battery-failure.png")
+	supply := t.TempDir()
+	power := func(plugged bool) {
+		online, status := "0", "Discharging"
+		if plugged {
+			online, status = "1", "Charging"
+		}
+		for name, attrs := range map[string]map[string]string{
+			"AC":   {"type": "Mains", "online": online},
+			"BAT0": {"type": "Battery", "status": status},
+		} {
+			os.MkdirAll(filepath.Join(supply, name), 0o755)
+			for k, v := range attrs {
+				os.WriteFile(filepath.Join(supply, name, k), []byte(v+"\n"), 0o644)
+			}
+		}
+	}
+	power(false)
+	env, w := trayBus(t, true)
+	data := filepath.Join(t.TempDir(), "data")
+	start(t, "atelier-desktop", append(env, "ATELIER_POWER_SUPPLY="+supply), "--data-dir", data, "--skip-onboarding")
+	eventually(t, 90*time.Second, "the window with its page loaded", func() bool { return atelierWindow(true) != "" })
+	it := waitItem(t, w)
+	eventually(t, 30*time.Second, "the tray to show Atelier up to date", func() bool { return tooltip(w, it) == "Atelier: up to date" })
+
+	c, err := api.Dial(filepath.Join(data, "atelier.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setting := func() {
+		if err := c.Call(context.Background(), "Settings.SetPauseOnBattery", nil, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setting()
+	eventually(t, 30*time.Second, "the tray to say paused: on battery", func() bool { return tooltip(w, it) == "Atelier: paused: on battery" })
+	if !hasLabel(w, it, tray.LabelPause) {
+		t.Error("on battery, the menu should still offer the creator's own Pause sync")
+	}
+	power(true)
+	setting() // read the power source now, not at the next 30 s poll
+	eventually(t, 30*time.Second, "the tray to be up to date once plugged in", func() bool { return tooltip(w, it) == "Atelier: up to date" })
+}
