@@ -96,9 +96,15 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 			if avail < 47 {
 				w, avail = bits.Window(vec, pos), 64
 			}
-			x, y, n, ok := lut.DecodeBig(w)
-			if !ok {
-				return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
+			var x, y int
+			var n uint
+			if e := lut.Fast(w); e != 0 {
+				x, y, n = huffman.FastBig(e) // signs included, one lookup
+			} else {
+				var ok bool
+				if x, y, n, ok = lut.DecodeBig(w); !ok {
+					return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
+				}
 			}
 			pos += int(n)
 			w <<= n
@@ -121,9 +127,16 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	lut := &luts[sideInfo.Count1TableSelect[gr][ch]+32]
 	is_pos := big
 	for is_pos <= 572 && pos <= bit_pos_end {
-		q, n, ok := lut.DecodeQuad(bits.Window(vec, pos))
-		if !ok {
-			return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
+		w := bits.Window(vec, pos)
+		var q [4]int
+		var n uint
+		if e := lut.Fast(w); e != 0 {
+			q, n = huffman.FastQuad(e)
+		} else {
+			var ok bool
+			if q, n, ok = lut.DecodeQuad(w); !ok {
+				return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
+			}
 		}
 		pos += int(n)
 		if long {
