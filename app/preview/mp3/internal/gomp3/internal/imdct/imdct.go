@@ -83,8 +83,8 @@ func init() {
 // values and mirrors the rest: raw[17-p] = -raw[p] for p < 9 and
 // raw[53-p] = raw[p] for 18 ≤ p < 27).
 func WinInto(out *[36]float32, in []float32, blockType int) {
-	*out = [36]float32{}
 	if blockType == 2 {
+		*out = [36]float32{}
 		iwd := imdctWinData[blockType]
 		const N = 12
 		for i := 0; i < 3; i++ {
@@ -98,7 +98,7 @@ func WinInto(out *[36]float32, in []float32, blockType int) {
 		}
 		return
 	}
-	imdct36(out, (*[18]float32)(in[:18]), &imdctWinData[blockType&3])
+	imdct36(out, (*[18]float32)(in[:18]), &imdctWinData[blockType&3]) // writes all 36
 }
 
 // Atelier: the 36-point IMDCT of a long block is a DCT-IV of 18 points,
