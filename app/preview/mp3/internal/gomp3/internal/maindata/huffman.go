@@ -126,31 +126,49 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	// Read small values until is_pos = 576 or we run out of huffman data
 	lut := &luts[sideInfo.Count1TableSelect[gr][ch]+32]
 	is_pos := big
+	w, avail := bits.Window(vec, pos), uint(64)
 	for is_pos <= 572 && pos <= bit_pos_end {
-		w := bits.Window(vec, pos)
-		var q [4]int
-		var n uint
-		if e := lut.Fast(w); e != 0 {
-			q, n = huffman.FastQuad(e)
-		} else {
-			var ok bool
-			if q, n, ok = lut.DecodeQuad(w); !ok {
+		// w holds avail bits from pos; a quadruple takes at most 10.
+		if avail < huffman.FastBits {
+			w, avail = bits.Window(vec, pos), 64
+		}
+		// Every count1 code resolves in one lookup (TestFastMatchesLUT);
+		// DecodeQuad stays as the general path.
+		e := lut.Fast(w)
+		if e == 0 {
+			q, n, ok := lut.DecodeQuad(w)
+			if !ok {
 				return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
 			}
-		}
-		pos += int(n)
-		if long {
+			e = uint32(n)
 			for k, v := range q {
-				for is_pos+k >= bands[sfb+1] {
-					sfb++
+				e |= uint32(v&3) << (8 + 2*k)
+			}
+		}
+		n := uint(e & 63)
+		pos += int(n)
+		w <<= n
+		avail -= n
+		// The values, -1, 0 or 1, from their 2-bit fields.
+		v0, v1, v2, v3 := float32(int8(e>>2)>>6), float32(int8(e>>4)>>6), float32(int8(e>>6)>>6), float32(int8(e>>8)>>6)
+		q := (*[4]float32)(is[is_pos : is_pos+4])
+		if long {
+			for is_pos >= bands[sfb+1] {
+				sfb++
+			}
+			if is_pos+4 <= bands[sfb+1] { // the quadruple within one band
+				g := gains[sfb]
+				q[0], q[1], q[2], q[3] = v0*g, v1*g, v2*g, v3*g
+			} else {
+				for k, v := range [4]float32{v0, v1, v2, v3} {
+					for is_pos+k >= bands[sfb+1] {
+						sfb++
+					}
+					q[k] = v * gains[sfb]
 				}
-				is[is_pos+k] = float32(v) * gains[sfb]
 			}
 		} else {
-			is[is_pos] = float32(q[0])
-			is[is_pos+1] = float32(q[1])
-			is[is_pos+2] = float32(q[2])
-			is[is_pos+3] = float32(q[3])
+			q[0], q[1], q[2], q[3] = v0, v1, v2, v3
 		}
 		is_pos += 4
 	}
