@@ -90,10 +90,12 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 			clear(is[bounds[r]:bounds[r+1]])
 			continue
 		}
-		// w holds avail bits from pos; a pair takes at most 47.
+		// w holds avail bits from pos (zeros beyond); a pair takes at most 47.
 		w, avail := bits.Window(vec, pos), uint(64)
 		for is_pos := bounds[r]; is_pos < bounds[r+1]; is_pos += 2 {
-			if avail < 47 {
+			// The one-lookup table needs FastBits of w, DecodeBig 47:
+			// the window is refilled only when the code at hand needs it.
+			if avail < huffman.FastBits {
 				w, avail = bits.Window(vec, pos), 64
 			}
 			var x, y int
@@ -101,6 +103,9 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 			if e := lut.Fast(w); e != 0 {
 				x, y, n = huffman.FastBig(e) // signs included, one lookup
 			} else {
+				if avail < 47 {
+					w, avail = bits.Window(vec, pos), 64
+				}
 				var ok bool
 				if x, y, n, ok = lut.DecodeBig(w); !ok {
 					return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
