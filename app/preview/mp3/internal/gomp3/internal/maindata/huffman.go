@@ -133,7 +133,7 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	is_pos := big
 	w, avail := bits.Window(vec, pos), uint(64)
 	for is_pos <= 572 && pos <= bit_pos_end {
-		// w holds avail bits from pos; a quadruple takes at most 10.
+		// w holds avail bits from pos; a quadruple takes at most 10 (6 of code, 4 signs), the lookup FastBits.
 		if avail < huffman.FastBits {
 			w, avail = bits.Window(vec, pos), 64
 		}
