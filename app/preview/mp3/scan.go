@@ -86,7 +86,9 @@ var (
 	bitratesV1L2 = [16]int{0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 0}
 	bitratesV1L1 = [16]int{0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448, 0}
 	bitratesV2L1 = [16]int{0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256, 0}
-	rates        = map[int][3]int{1: {44100, 48000, 32000}, 2: {22050, 24000, 16000}, 25: {11025, 12000, 8000}}
+	// rates by the header's version bits (0 MPEG-2.5, 2 MPEG-2, 3 MPEG-1):
+	// an array, not a map, as this runs for every frame Scan meets.
+	rates = [4][3]int{0: {11025, 12000, 8000}, 2: {22050, 24000, 16000}, 3: {44100, 48000, 32000}}
 )
 
 // parseHeader decodes b[0:4]; ok is false for anything that is not a frame
@@ -123,7 +125,7 @@ func parseHeader(b []byte) (h header, ok bool) {
 	if bi == 0 || bi == 15 || si == 3 || raw&3 == 2 {
 		return h, false
 	}
-	h.sampleRate = rates[h.version][si]
+	h.sampleRate = rates[(raw>>19)&3][si]
 	h.padding = int((raw >> 9) & 1)
 	h.mono = (raw>>6)&3 == 3
 	switch {

@@ -173,8 +173,7 @@ func (f *Frame) DecodeInto(out []int16, outCh int) {
 		f.stereo(gr)
 		for ch := 0; ch < synthCh; ch++ {
 			f.antialias(gr, ch)
-			f.hybridSynthesis(gr, ch)
-			f.frequencyInversion(gr, ch)
+			f.hybridSynthesis(gr, ch) // with the frequency inversion
 			f.subbandSynthesis(gr, ch, out[consts.SamplesPerGr*outCh*gr:], outCh)
 		}
 		if nch == 1 && outCh == 2 {
@@ -549,28 +548,40 @@ func (f *Frame) antialias(gr int, ch int) {
 
 func (f *Frame) hybridSynthesis(gr int, ch int) {
 	var rawout [36]float32
+	bt0 := int(f.sideInfo.BlockType[gr][ch])
+	mixed := f.sideInfo.WinSwitchFlag[gr][ch] == 1 && f.sideInfo.MixedBlockFlag[gr][ch] == 1
+	is := &f.mainData.Is[gr][ch]
+	store := &f.st.store[ch]
 	// Loop through all 32 subbands
 	for sb := 0; sb < 32; sb++ {
 		// Determine blocktype for this subband
-		bt := int(f.sideInfo.BlockType[gr][ch])
-		if (f.sideInfo.WinSwitchFlag[gr][ch] == 1) &&
-			(f.sideInfo.MixedBlockFlag[gr][ch] == 1) && (sb < 2) {
+		bt := bt0
+		if mixed && sb < 2 {
 			bt = 0
 		}
-		in := f.mainData.Is[gr][ch][sb*18 : sb*18+18]
+		in := (*[18]float32)(is[sb*18 : sb*18+18])
+		st := &store[sb]
 		// Atelier: a silent subband (above the encoder's low-pass, most
 		// often) transforms to zeros: only the overlap moves on.
-		if isZero18(in) {
-			copy(in, f.st.store[ch][sb][:])
-			f.st.store[ch][sb] = [18]float32{}
-			continue
+		if isZero18(in[:]) {
+			*in = *st
+			*st = [18]float32{}
+		} else {
+			// Do the inverse modified DCT and windowing
+			imdct.WinInto(&rawout, in[:], bt)
+			// Overlapp add with stored vector into main_data vector
+			for i := 0; i < 18; i++ {
+				in[i] = rawout[i] + st[i]
+				st[i] = rawout[i+18]
+			}
 		}
-		// Do the inverse modified DCT and windowing
-		imdct.WinInto(&rawout, in, bt)
-		// Overlapp add with stored vector into main_data vector
-		for i := 0; i < 18; i++ {
-			in[i] = rawout[i] + f.st.store[ch][sb][i]
-			f.st.store[ch][sb][i] = rawout[i+18]
+		// Atelier: the frequency inversion (odd lines of odd subbands
+		// negated) here, while the subband is in cache, not in a pass of
+		// its own.
+		if sb&1 != 0 {
+			for i := 1; i < 18; i += 2 {
+				in[i] = -in[i]
+			}
 		}
 	}
 }
@@ -582,14 +593,6 @@ func isZero18(in []float32) bool {
 		}
 	}
 	return true
-}
-
-func (f *Frame) frequencyInversion(gr int, ch int) {
-	for sb := 1; sb < 32; sb += 2 {
-		for i := 1; i < 18; i += 2 {
-			f.mainData.Is[gr][ch][sb*18+i] = -f.mainData.Is[gr][ch][sb*18+i]
-		}
-	}
 }
 
 var synthDtbl = [512]float32{

@@ -66,3 +66,51 @@ func TestLUTMatchesTreeWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestFastMatchesLUT: wherever the one-lookup table resolves a code, it gives
+// the values, signs and bit count of DecodeBig / DecodeQuad, and it resolves
+// the short codes (every pattern of a table whose codes all fit).
+func TestFastMatchesLUT(t *testing.T) {
+	for tab := 0; tab < 34; tab++ {
+		lut := &LUTs()[tab]
+		if lut.Empty() {
+			continue
+		}
+		hits := 0
+		for i := uint64(0); i < 1<<FastBits; i++ {
+			for _, low := range []uint64{0, 1<<(64-FastBits) - 1, 0x5555555555555555 >> FastBits} {
+				w := i<<(64-FastBits) | low
+				e := lut.Fast(w)
+				if e == 0 {
+					continue
+				}
+				hits++
+				if tab >= 32 {
+					q, n := FastQuad(e)
+					wq, wn, ok := lut.DecodeQuad(w)
+					if !ok || q != wq || n != wn {
+						t.Fatalf("table %d, bits %010b: fast %v (%d bits), DecodeQuad %v (%d bits, ok %v)", tab, i, q, n, wq, wn, ok)
+					}
+					continue
+				}
+				x, y, n := FastBig(e)
+				wx, wy, wn, ok := lut.DecodeBig(w)
+				if !ok || x != wx || y != wy || n != wn {
+					t.Fatalf("table %d, bits %010b: fast %d,%d (%d bits), DecodeBig %d,%d (%d bits, ok %v)", tab, i, x, y, n, wx, wy, wn, ok)
+				}
+			}
+		}
+		if hits == 0 {
+			t.Errorf("table %d: the one-lookup table resolves nothing", tab)
+		}
+	}
+	// Table 1 (4 codes of at most 3 bits, 2 signs) and the count1 table 33
+	// (4 bits, 4 signs) resolve every pattern in one lookup.
+	for _, tab := range []int{1, 32, 33} {
+		for i := uint64(0); i < 1<<FastBits; i++ {
+			if LUTs()[tab].Fast(i<<(64-FastBits)) == 0 {
+				t.Fatalf("table %d, bits %010b: not resolved in one lookup", tab, i)
+			}
+		}
+	}
+}

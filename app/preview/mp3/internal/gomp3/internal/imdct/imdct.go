@@ -83,8 +83,8 @@ func init() {
 // values and mirrors the rest: raw[17-p] = -raw[p] for p < 9 and
 // raw[53-p] = raw[p] for 18 ≤ p < 27).
 func WinInto(out *[36]float32, in []float32, blockType int) {
-	*out = [36]float32{}
 	if blockType == 2 {
+		*out = [36]float32{}
 		iwd := imdctWinData[blockType]
 		const N = 12
 		for i := 0; i < 3; i++ {
@@ -98,7 +98,7 @@ func WinInto(out *[36]float32, in []float32, blockType int) {
 		}
 		return
 	}
-	imdct36(out, (*[18]float32)(in[:18]), &imdctWinData[blockType&3])
+	imdct36(out, (*[18]float32)(in[:18]), &imdctWinData[blockType&3]) // writes all 36
 }
 
 // Atelier: the 36-point IMDCT of a long block is a DCT-IV of 18 points,
@@ -133,25 +133,22 @@ func init() {
 	}
 }
 
-// dct9 is X[a] = Σ s[k]·cos(a(2k+1)π/18), a = 0..8.
+// dct9 is X[a] = Σ s[k]·cos(a(2k+1)π/18), a = 0..8 (unrolled: Go does not
+// unroll loops, and these run twice per subband).
 func dct9(s *[9]float32, x *[9]float32) {
 	p0, p1, p2, p3 := s[0]+s[8], s[1]+s[7], s[2]+s[6], s[3]+s[5]
 	m0, m1, m2, m3 := s[0]-s[8], s[1]-s[7], s[2]-s[6], s[3]-s[5]
 	c := s[4]
-	for a := 0; a < 5; a++ {
-		t := &dct9Even[a]
-		v := p0*t[0] + p1*t[1] + p2*t[2] + p3*t[3]
-		if a&1 == 0 {
-			v += c
-		} else {
-			v -= c
-		}
-		x[2*a] = v
-	}
-	for a := 0; a < 4; a++ {
-		t := &dct9Odd[a]
-		x[2*a+1] = m0*t[0] + m1*t[1] + m2*t[2] + m3*t[3]
-	}
+	e, o := &dct9Even, &dct9Odd
+	x[0] = p0*e[0][0] + p1*e[0][1] + p2*e[0][2] + p3*e[0][3] + c
+	x[2] = p0*e[1][0] + p1*e[1][1] + p2*e[1][2] + p3*e[1][3] - c
+	x[4] = p0*e[2][0] + p1*e[2][1] + p2*e[2][2] + p3*e[2][3] + c
+	x[6] = p0*e[3][0] + p1*e[3][1] + p2*e[3][2] + p3*e[3][3] - c
+	x[8] = p0*e[4][0] + p1*e[4][1] + p2*e[4][2] + p3*e[4][3] + c
+	x[1] = m0*o[0][0] + m1*o[0][1] + m2*o[0][2] + m3*o[0][3]
+	x[3] = m0*o[1][0] + m1*o[1][1] + m2*o[1][2] + m3*o[1][3]
+	x[5] = m0*o[2][0] + m1*o[2][1] + m2*o[2][2] + m3*o[2][3]
+	x[7] = m0*o[3][0] + m1*o[3][1] + m2*o[3][2] + m3*o[3][3]
 }
 
 func imdct36(out *[36]float32, in *[18]float32, w *[36]float32) {
@@ -164,21 +161,27 @@ func imdct36(out *[36]float32, in *[18]float32, w *[36]float32) {
 	}
 	dct9(&e, &ye)
 	dct9(&o, &yo)
+	// C4[0] = Y[0]/2, C4[k] = Y[k] - C4[k-1], Y interleaving the even
+	// DCT (ye) and the odd one folded (yo[a] + yo[a+1]).
 	var y [18]float32
-	prev := ye[0] * 0.5
-	y[0] = prev
-	for a := 0; a < 9; a++ {
-		if a > 0 {
-			prev = ye[a] - prev
-			y[2*a] = prev
-		}
-		yodd := yo[a]
-		if a < 8 {
-			yodd += yo[a+1]
-		}
-		prev = yodd - prev
-		y[2*a+1] = prev
-	}
+	y[0] = ye[0] * 0.5
+	y[1] = yo[0] + yo[1] - y[0]
+	y[2] = ye[1] - y[1]
+	y[3] = yo[1] + yo[2] - y[2]
+	y[4] = ye[2] - y[3]
+	y[5] = yo[2] + yo[3] - y[4]
+	y[6] = ye[3] - y[5]
+	y[7] = yo[3] + yo[4] - y[6]
+	y[8] = ye[4] - y[7]
+	y[9] = yo[4] + yo[5] - y[8]
+	y[10] = ye[5] - y[9]
+	y[11] = yo[5] + yo[6] - y[10]
+	y[12] = ye[6] - y[11]
+	y[13] = yo[6] + yo[7] - y[12]
+	y[14] = ye[7] - y[13]
+	y[15] = yo[7] + yo[8] - y[14]
+	y[16] = ye[8] - y[15]
+	y[17] = yo[8] - y[16]
 	for p := 0; p < 9; p++ {
 		r := y[p+9]
 		out[p] = r * w[p]

@@ -90,15 +90,26 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 			clear(is[bounds[r]:bounds[r+1]])
 			continue
 		}
-		// w holds avail bits from pos; a pair takes at most 47.
+		// w holds avail bits from pos (zeros beyond); a pair takes at most 47.
 		w, avail := bits.Window(vec, pos), uint(64)
 		for is_pos := bounds[r]; is_pos < bounds[r+1]; is_pos += 2 {
-			if avail < 47 {
+			// The one-lookup table needs FastBits of w, DecodeBig 47:
+			// the window is refilled only when the code at hand needs it.
+			if avail < huffman.FastBits {
 				w, avail = bits.Window(vec, pos), 64
 			}
-			x, y, n, ok := lut.DecodeBig(w)
-			if !ok {
-				return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
+			var x, y int
+			var n uint
+			if e := lut.Fast(w); e != 0 {
+				x, y, n = huffman.FastBig(e) // signs included, one lookup
+			} else {
+				if avail < 47 {
+					w, avail = bits.Window(vec, pos), 64
+				}
+				var ok bool
+				if x, y, n, ok = lut.DecodeBig(w); !ok {
+					return fmt.Errorf("mp3: illegal Huffman code (table %d)", sideInfo.TableSelect[gr][ch][r])
+				}
 			}
 			pos += int(n)
 			w <<= n
@@ -120,24 +131,49 @@ func readHuffman(m *bits.Bits, header frameheader.FrameHeader, sideInfo *sideinf
 	// Read small values until is_pos = 576 or we run out of huffman data
 	lut := &luts[sideInfo.Count1TableSelect[gr][ch]+32]
 	is_pos := big
+	w, avail := bits.Window(vec, pos), uint(64)
 	for is_pos <= 572 && pos <= bit_pos_end {
-		q, n, ok := lut.DecodeQuad(bits.Window(vec, pos))
-		if !ok {
-			return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
+		// w holds avail bits from pos; a quadruple takes at most 10 (6 of code, 4 signs), the lookup FastBits.
+		if avail < huffman.FastBits {
+			w, avail = bits.Window(vec, pos), 64
 		}
-		pos += int(n)
-		if long {
+		// Every count1 code resolves in one lookup (TestFastMatchesLUT);
+		// DecodeQuad stays as the general path.
+		e := lut.Fast(w)
+		if e == 0 {
+			q, n, ok := lut.DecodeQuad(w)
+			if !ok {
+				return fmt.Errorf("mp3: illegal Huffman code (count1 table %d)", sideInfo.Count1TableSelect[gr][ch])
+			}
+			e = uint32(n)
 			for k, v := range q {
-				for is_pos+k >= bands[sfb+1] {
-					sfb++
+				e |= uint32(v&3) << (8 + 2*k)
+			}
+		}
+		n := uint(e & 63)
+		pos += int(n)
+		w <<= n
+		avail -= n
+		// The values, -1, 0 or 1, from their 2-bit fields.
+		v0, v1, v2, v3 := float32(int8(e>>2)>>6), float32(int8(e>>4)>>6), float32(int8(e>>6)>>6), float32(int8(e>>8)>>6)
+		q := (*[4]float32)(is[is_pos : is_pos+4])
+		if long {
+			for is_pos >= bands[sfb+1] {
+				sfb++
+			}
+			if is_pos+4 <= bands[sfb+1] { // the quadruple within one band
+				g := gains[sfb]
+				q[0], q[1], q[2], q[3] = v0*g, v1*g, v2*g, v3*g
+			} else {
+				for k, v := range [4]float32{v0, v1, v2, v3} {
+					for is_pos+k >= bands[sfb+1] {
+						sfb++
+					}
+					q[k] = v * gains[sfb]
 				}
-				is[is_pos+k] = float32(v) * gains[sfb]
 			}
 		} else {
-			is[is_pos] = float32(q[0])
-			is[is_pos+1] = float32(q[1])
-			is[is_pos+2] = float32(q[2])
-			is[is_pos+3] = float32(q[3])
+			q[0], q[1], q[2], q[3] = v0, v1, v2, v3
 		}
 		is_pos += 4
 	}
