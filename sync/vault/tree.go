@@ -160,7 +160,7 @@ type treeCache struct {
 
 const (
 	treeCacheMax        = 16384
-	treeCacheMaxEntries = 32768
+	treeCacheMaxEntries = 65536
 )
 
 func (c *treeCache) get(id string) *Tree {
