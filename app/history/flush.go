@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"atelier/localdb"
@@ -183,6 +184,9 @@ func (h *History) take(ctx context.Context, project string, items []item, extras
 		}
 	}
 	for _, e := range extras {
+		if !have && slices.ContainsFunc(put, func(f vault.LocalFile) bool { return f.Path == e.path }) {
+			continue // listed (not in ops): already put
+		}
 		addPut(e.path, item{e.path, pending{Op: e.op, From: e.from}}, [32]byte{}, true)
 	}
 	var need int64
