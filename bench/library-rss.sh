@@ -6,7 +6,7 @@
 # CPU time still for 10 s, or LIBRARY_RSS_WAIT seconds), then prints its RSS
 # (anonymous and file-backed), its peak, the Go heap after each of the last
 # collections (GODEBUG=gctrace) and a Library query's latency. The RSS is
-# read again LIBRARY_RSS_AFTER seconds (default 300) after indexing ended:
+# read again at least LIBRARY_RSS_AFTER seconds (default 300) after indexing ended:
 # the steady state of issue 16 (local history's first version is taken in
 # between).
 #
@@ -81,5 +81,5 @@ if [ "$left" -gt 0 ]; then
   echo "Waiting ${left} s more (${after} s after indexing)…" >&2
   sleep "$left"
 fi
-echo "RSS ${after} s after indexing: $(kb VmRSS) MB (anonymous $(kb RssAnon) MB, file-backed $(kb RssFile) MB), peak $(kb VmHWM) MB"
+echo "RSS $(($(date +%s) - tindexed)) s after indexing: $(kb VmRSS) MB (anonymous $(kb RssAnon) MB, file-backed $(kb RssFile) MB), peak $(kb VmHWM) MB"
 echo "Go heap after the last collections (MB before->after->live, goal): $(grep '^gc ' "$TMP/daemon.log" | tail -3 | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' | tr '\n' ' ')"
