@@ -13,6 +13,8 @@
 #   bench/library-rss.sh                     # this tree
 #   ATELIER_BIN=/path/atelier bench/library-rss.sh   # another build (a peer)
 #   GOMEMLIMIT=off bench/library-rss.sh      # without the daemon's soft limit
+#   LIBRARY_RSS_CPUPROFILE=F LIBRARY_RSS_MEMPROFILE=G bench/library-rss.sh
+#                                            # the daemon's profiles (written when it stops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,7 +48,7 @@ for d in range((n + 999) // 1000):
 EOF
 
 data="$TMP/data"
-GODEBUG=gctrace=1 "$bin" --data-dir "$data" daemon --log-level warn >"$TMP/daemon.log" 2>&1 &
+GODEBUG=gctrace=1 ATELIER_CPUPROFILE=${LIBRARY_RSS_CPUPROFILE:-} ATELIER_MEMPROFILE=${LIBRARY_RSS_MEMPROFILE:-} "$bin" --data-dir "$data" daemon --log-level warn >"$TMP/daemon.log" 2>&1 &
 daemon=$!
 sleep 3 # the CLI then talks to this daemon (a CLI run first would open the data dir itself)
 t0=$(date +%s)
