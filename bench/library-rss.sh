@@ -5,16 +5,22 @@
 # the project, waits until every file is indexed and the daemon is idle (its
 # CPU time still for 10 s, or LIBRARY_RSS_WAIT seconds), then prints its RSS
 # (anonymous and file-backed), its peak, the Go heap after each of the last
-# collections (GODEBUG=gctrace) and a Library query's latency.
+# collections (GODEBUG=gctrace) and a Library query's latency. The RSS is
+# read again at least LIBRARY_RSS_AFTER seconds (default 300) after indexing ended:
+# the steady state of issue 16 (local history's first version is taken in
+# between).
 #
 #   bench/library-rss.sh                     # this tree
 #   ATELIER_BIN=/path/atelier bench/library-rss.sh   # another build (a peer)
 #   GOMEMLIMIT=off bench/library-rss.sh      # without the daemon's soft limit
+#   LIBRARY_RSS_CPUPROFILE=F LIBRARY_RSS_MEMPROFILE=G bench/library-rss.sh
+#                                            # the daemon's profiles (written when it stops)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 files=${LIBRARY_RSS_FILES:-100000}
 wait_max=${LIBRARY_RSS_WAIT:-600}
+after=${LIBRARY_RSS_AFTER:-300}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/atelier-bench-rss.XXXXXX")
 daemon=
 cleanup() {
@@ -42,7 +48,7 @@ for d in range((n + 999) // 1000):
 EOF
 
 data="$TMP/data"
-GODEBUG=gctrace=1 "$bin" --data-dir "$data" daemon --log-level warn >"$TMP/daemon.log" 2>&1 &
+GODEBUG=gctrace=1 ATELIER_CPUPROFILE=${LIBRARY_RSS_CPUPROFILE:-} ATELIER_MEMPROFILE=${LIBRARY_RSS_MEMPROFILE:-} "$bin" --data-dir "$data" daemon --log-level warn >"$TMP/daemon.log" 2>&1 &
 daemon=$!
 sleep 3 # the CLI then talks to this daemon (a CLI run first would open the data dir itself)
 t0=$(date +%s)
@@ -53,6 +59,7 @@ until [ "$(total)" = "$files" ]; do
   sleep 2
 done
 echo "Indexed ${files} files in $(($(date +%s) - t0)) s; waiting for the daemon to idle…" >&2
+tindexed=$(date +%s)
 cpu() { awk '{ print $14 + $15 }' "/proc/$daemon/stat"; }
 t1=$(date +%s)
 last=$(cpu)
@@ -71,3 +78,10 @@ ms=$(grep -o '"ms": *[0-9.]*' <("$bin" --data-dir "$data" find --json --limit 50
 echo "RSS with ${files} files (idle after ${idle} s): $(kb VmRSS) MB (anonymous $(kb RssAnon) MB, file-backed $(kb RssFile) MB), peak $(kb VmHWM) MB; goal ≤ 150 MB"
 echo "Go heap after the last collections (MB before->after->live, goal): $(grep '^gc ' "$TMP/daemon.log" | tail -3 | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' | tr '\n' ' ')"
 echo "A query over ${files} files: engine ${ms} ms, CLI round trip $(((q1 - q0) / 1000000)) ms"
+left=$((tindexed + after - $(date +%s)))
+if [ "$left" -gt 0 ]; then
+  echo "Waiting ${left} s more (${after} s after indexing)…" >&2
+  sleep "$left"
+fi
+echo "RSS $(($(date +%s) - tindexed)) s after indexing: $(kb VmRSS) MB (anonymous $(kb RssAnon) MB, file-backed $(kb RssFile) MB), peak $(kb VmHWM) MB"
+echo "Go heap after the last collections (MB before->after->live, goal): $(grep '^gc ' "$TMP/daemon.log" | tail -3 | grep -o '[0-9]*->[0-9]*->[0-9]* MB, [0-9]* MB goal' | tr '\n' ' ')"

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"atelier/localdb"
@@ -102,10 +103,15 @@ func (h *History) take(ctx context.Context, project string, items []item, extras
 	if err != nil {
 		return SnapInfo{}, err
 	}
-	ops := map[string]item{} // path -> the change that put or deleted it
+	// ops: path -> the change that put or deleted it. A file of a first
+	// version's listing that no change names is not kept there (it is a
+	// plain creation): at 100,000 files the entries held ~20 MB.
+	ops := map[string]item{}
 	var put []vault.LocalFile
 	var del []string
-	addPut := func(p string, it item) {
+	// addPut puts p unless already done; sum is its content hash as last
+	// indexed (zero: unknown), valid for it.p's size and time.
+	addPut := func(p string, it item, sum [32]byte, record bool) {
 		if _, dup := ops[p]; dup {
 			return
 		}
@@ -129,24 +135,39 @@ func (h *History) take(ctx context.Context, project string, items []item, extras
 			f.Close()
 		}
 		lf := vault.LocalFile{Path: p, Size: fi.Size(), ModTime: fi.ModTime(), Mode: fi.Mode()}
-		if it.p.SHA256 != "" && it.p.Size == fi.Size() && it.p.ModTime.Equal(fi.ModTime()) {
-			lf.SHA256 = unhexSum(it.p.SHA256)
+		if sum != ([32]byte{}) && it.p.Size == fi.Size() && it.p.ModTime.Equal(fi.ModTime()) {
+			lf.SHA256 = sum
 		}
 		put = append(put, lf)
-		ops[p] = it
+		if record {
+			ops[p] = it
+		}
 	}
+	// listed[i]: items[i] names a file of the first version's listing,
+	// which takes it (as a creation) instead.
+	var listed []bool
 	if !have {
 		// The first version of a project: everything the index knows.
 		files, err := h.o.Files.Files(project)
 		if err != nil {
 			return SnapInfo{}, fmt.Errorf("local history of %s: list its files: %w", project, err)
 		}
+		// Pending changes come sorted by path (a scan); a caller's may not.
+		if !sort.SliceIsSorted(items, func(i, j int) bool { return items[i].path < items[j].path }) {
+			sort.SliceStable(items, func(i, j int) bool { return items[i].path < items[j].path })
+		}
+		listed = make([]bool, len(items))
 		for _, f := range files {
-			addPut(f.Path, item{f.Path, pending{Op: OpCreate, Size: f.Size, ModTime: f.ModTime, SHA256: hexSum(f.SHA256)}})
+			i := sort.Search(len(items), func(i int) bool { return items[i].path >= f.Path })
+			named := i < len(items) && items[i].path == f.Path
+			if named {
+				listed[i] = true
+			}
+			addPut(f.Path, item{f.Path, pending{Op: OpCreate, Size: f.Size, ModTime: f.ModTime}}, f.SHA256, named)
 		}
 	}
-	for _, it := range items {
-		if _, done := ops[it.path]; done && !have {
+	for i, it := range items {
+		if listed != nil && listed[i] {
 			continue
 		}
 		switch it.p.Op {
@@ -157,13 +178,16 @@ func (h *History) take(ctx context.Context, project string, items []item, extras
 			if it.p.From != "" && it.p.From != it.path {
 				del = append(del, it.p.From)
 			}
-			addPut(it.path, it)
+			addPut(it.path, it, unhexSum(it.p.SHA256), true)
 		default:
-			addPut(it.path, it)
+			addPut(it.path, it, unhexSum(it.p.SHA256), true)
 		}
 	}
 	for _, e := range extras {
-		addPut(e.path, item{e.path, pending{Op: e.op, From: e.from}})
+		if !have && slices.ContainsFunc(put, func(f vault.LocalFile) bool { return f.Path == e.path }) {
+			continue // listed (not in ops): already put
+		}
+		addPut(e.path, item{e.path, pending{Op: e.op, From: e.from}}, [32]byte{}, true)
 	}
 	var need int64
 	for _, f := range put {
@@ -233,8 +257,6 @@ func clearPendingTx(tx *localdb.Tx, project string, items []item) error {
 func (h *History) index(project string, res vault.CommitResult, ops map[string]item, items []item) (SnapInfo, error) {
 	head := res.Head
 	info := SnapInfo{Project: project, Seq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Files: head.Files, Bytes: head.Bytes, Changed: []string{}}
-	var steps []func(tx *localdb.Tx) error
-	stored := map[string]bool{}
 	note := func(p string) {
 		if len(info.Changed) < 100 {
 			info.Changed = append(info.Changed, p)
@@ -242,21 +264,18 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 			info.More++
 		}
 	}
-	// The newest recorded version of each path, read before the writes:
-	// an iterator in a transaction sorts the transaction's pending writes,
-	// so looking each path up among a batch's writes made a first version
-	// of 100,000 files quadratic. Paths a rename moves versions to or from
-	// are looked up in the transaction itself.
+	// Paths a rename moves versions to or from are looked up in the
+	// transaction itself; every other path's newest recorded version is
+	// read before its batch's writes (an iterator in a transaction sorts
+	// the transaction's pending writes, so looking each path up among a
+	// batch's writes made a first version of 100,000 files quadratic).
 	live := map[string]bool{}
 	for _, it := range ops {
 		if it.p.Op == OpRename && it.p.From != "" && it.p.From != it.path {
 			live[it.path], live[it.p.From] = true, true
 		}
 	}
-	prevs, err := h.latestVersions(project, res, ops, live)
-	if err != nil {
-		return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
-	}
+	var prevs map[string]Version // the current batch's paths
 	latest := func(tx *localdb.Tx, p string) (Version, bool, error) {
 		if live[p] {
 			return latestVersion(tx, project, p)
@@ -267,9 +286,7 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 	// The version index is the truth of what was recorded: a file gets a
 	// version when its content differs from its newest recorded version
 	// (the vault's previous snapshot may be one a crash left unrecorded).
-	for _, f := range res.Files {
-		f := f
-		stored[f.Path] = true
+	storeStep := func(tx *localdb.Tx, f *vault.File) error {
 		it := ops[f.Path]
 		_, existed := res.Replaced[f.Path]
 		op := it.p.Op
@@ -279,36 +296,29 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 				op = OpModify
 			}
 		}
-		v := Version{Project: project, Path: f.Path, SnapPath: f.Path, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Size: f.Size, ModTime: f.ModTime, SHA256: f.SHA256, Op: op, From: it.p.From}
-		steps = append(steps, func(tx *localdb.Tx) error {
-			if op == OpRename && it.p.From != "" && it.p.From != f.Path {
-				if err := moveVersions(tx, project, it.p.From, f.Path); err != nil {
-					return err
-				}
-			}
-			prev, ok, err := latest(tx, f.Path)
-			if err != nil {
+		if op == OpRename && it.p.From != "" && it.p.From != f.Path {
+			if err := moveVersions(tx, project, it.p.From, f.Path); err != nil {
 				return err
 			}
-			if ok && prev.Op != OpDelete && prev.SHA256 == f.SHA256 && op != OpRename && op != OpRestore {
-				return nil // touched, same content: not a new version
-			}
-			if ok && prev.Op != OpDelete && v.Op == OpCreate {
-				v.Op = OpModify
-			}
-			note(f.Path)
-			if err := delT.Delete(tx, pkey(project, f.Path)); err != nil {
-				return err
-			}
-			return putVersion(tx, v)
-		})
-	}
-	renamedAway := map[string]bool{}
-	for _, it := range ops {
-		if it.p.Op == OpRename && stored[it.path] {
-			renamedAway[it.p.From] = true
 		}
+		prev, ok, err := latest(tx, f.Path)
+		if err != nil {
+			return err
+		}
+		if ok && prev.Op != OpDelete && prev.SHA256 == f.SHA256 && op != OpRename && op != OpRestore {
+			return nil // touched, same content: not a new version
+		}
+		if ok && prev.Op != OpDelete && op == OpCreate {
+			op = OpModify
+		}
+		note(f.Path)
+		if err := delT.Delete(tx, pkey(project, f.Path)); err != nil {
+			return err
+		}
+		return putVersion(tx, Version{Project: project, Path: f.Path, SnapPath: f.Path, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Size: f.Size, ModTime: f.ModTime, SHA256: f.SHA256, Op: op, From: it.p.From})
 	}
+	// Paths gone in this version: replaced or deleted, not stored again,
+	// not renamed away to a stored path.
 	gone := map[string]bool{}
 	for p := range res.Replaced {
 		gone[p] = true
@@ -318,27 +328,54 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 			gone[p] = true
 		}
 	}
-	for p := range gone {
-		if stored[p] || renamedAway[p] {
-			continue
+	if len(gone) > 0 {
+		for i := range res.Files {
+			delete(gone, res.Files[i].Path)
 		}
-		p := p
-		steps = append(steps, func(tx *localdb.Tx) error {
-			prev, ok, err := latest(tx, p)
-			if err != nil || !ok || prev.Op == OpDelete {
-				return err // never recorded, or already deleted
+		renamedTo := map[string]string{} // rename target -> source
+		for _, it := range ops {
+			if it.p.Op == OpRename {
+				renamedTo[it.path] = it.p.From
 			}
-			note(p)
-			// Its last content is where its newest version is read.
-			d := Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: prev.ReadSeq, LastSnapshot: prev.Snapshot, Size: prev.Size, SHA256: prev.SHA256}
-			v := Version{Project: project, Path: p, SnapPath: p, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Op: OpDelete}
-			if err := putVersion(tx, v); err != nil {
-				return err
+		}
+		for i := range res.Files {
+			if from, ok := renamedTo[res.Files[i].Path]; ok {
+				delete(gone, from)
 			}
-			return delT.Put(tx, pkey(project, p), d)
-		})
+		}
 	}
-	sort.Strings(info.Changed)
+	goneList := make([]string, 0, len(gone))
+	for p := range gone {
+		goneList = append(goneList, p)
+	}
+	sort.Strings(goneList)
+	goneStep := func(tx *localdb.Tx, p string) error {
+		prev, ok, err := latest(tx, p)
+		if err != nil || !ok || prev.Op == OpDelete {
+			return err // never recorded, or already deleted
+		}
+		note(p)
+		// Its last content is where its newest version is read.
+		d := Deleted{Project: project, Path: p, Time: head.Time, Seq: head.Seq, LastSeq: prev.ReadSeq, LastSnapshot: prev.Snapshot, Size: prev.Size, SHA256: prev.SHA256}
+		v := Version{Project: project, Path: p, SnapPath: p, Seq: head.Seq, ReadSeq: head.Seq, Snapshot: head.Snapshot, Time: head.Time, Op: OpDelete}
+		if err := putVersion(tx, v); err != nil {
+			return err
+		}
+		return delT.Put(tx, pkey(project, p), d)
+	}
+	nf := len(res.Files)
+	pathOf := func(i int) string {
+		if i < nf {
+			return res.Files[i].Path
+		}
+		return goneList[i-nf]
+	}
+	step := func(tx *localdb.Tx, i int) error {
+		if i < nf {
+			return storeStep(tx, &res.Files[i])
+		}
+		return goneStep(tx, goneList[i-nf])
+	}
 	// A first version of a large project waits on one pending change per
 	// file: more than one transaction holds. The last step's transaction
 	// clears the first of them; the rest follow in transactions that fit.
@@ -346,13 +383,39 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 	// content is that of the versions just recorded).
 	first := items[:min(len(items), pendingClearBatch)]
 	final := func(tx *localdb.Tx) error {
+		sort.Strings(info.Changed)
 		if err := snapT.Put(tx, skey(project, head.Seq), info); err != nil {
 			return err
 		}
 		return clearPendingTx(tx, project, first)
 	}
-	if err := h.batched(steps, final); err != nil {
-		return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
+	// Steps run in batches: each batch reads its paths' newest versions,
+	// then writes in one transaction; the version is recorded (final) in
+	// the last one. Nothing but the batch is held per file.
+	n := nf + len(goneList)
+	for start := 0; ; start += indexBatch {
+		end := min(start+indexBatch, n)
+		var err error
+		if prevs, err = h.latestVersions(project, start, end, pathOf, live); err != nil {
+			return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
+		}
+		err = h.o.DB.Update(func(tx *localdb.Tx) error {
+			for i := start; i < end; i++ {
+				if err := step(tx, i); err != nil {
+					return err
+				}
+			}
+			if end == n {
+				return final(tx)
+			}
+			return nil
+		})
+		if err != nil {
+			return SnapInfo{}, fmt.Errorf("local history of %s: record version %d: %w", project, head.Seq, err)
+		}
+		if end == n {
+			break
+		}
 	}
 	for rest := items[len(first):]; len(rest) > 0; {
 		chunk := rest[:min(len(rest), pendingClearBatch)]
@@ -368,77 +431,30 @@ func (h *History) index(project string, res vault.CommitResult, ops map[string]i
 // (Badger refuses a transaction of 100,000 deletes: "Txn is too big").
 const pendingClearBatch = 1000
 
-// batched runs steps in as few transactions as fit (a first version of a
-// large project has one step per file), then final in the last one.
-func (h *History) batched(steps []func(tx *localdb.Tx) error, final func(tx *localdb.Tx) error) error {
-	const per = 1000
-	for len(steps) > per {
-		chunk := steps[:per]
-		if err := h.o.DB.Update(func(tx *localdb.Tx) error {
-			for _, s := range chunk {
-				if err := s(tx); err != nil {
-					return err
-				}
+// indexBatch is how many files one transaction of the version index records.
+const indexBatch = 1000
+
+// latestVersions reads the newest recorded version of the paths
+// pathOf(start..end-1) (but those in skip) in one read transaction.
+func (h *History) latestVersions(project string, start, end int, pathOf func(int) string, skip map[string]bool) (map[string]Version, error) {
+	out := make(map[string]Version)
+	err := h.o.DB.View(func(tx *localdb.Tx) error {
+		for i := start; i < end; i++ {
+			p := pathOf(i)
+			if skip[p] {
+				continue
 			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		steps = steps[per:]
-	}
-	return h.o.DB.Update(func(tx *localdb.Tx) error {
-		for _, s := range steps {
-			if err := s(tx); err != nil {
+			v, ok, err := latestVersion(tx, project, p)
+			if err != nil {
 				return err
 			}
-		}
-		return final(tx)
-	})
-}
-
-// latestVersions reads the newest recorded version of every path a
-// commit stored or removed (but those in skip), in read transactions of a
-// few thousand lookups each.
-func (h *History) latestVersions(project string, res vault.CommitResult, ops map[string]item, skip map[string]bool) (map[string]Version, error) {
-	paths := make([]string, 0, len(res.Files)+len(res.Replaced))
-	for _, f := range res.Files {
-		paths = append(paths, f.Path)
-	}
-	for p := range res.Replaced {
-		paths = append(paths, p)
-	}
-	for p, it := range ops {
-		if it.p.Op == OpDelete {
-			paths = append(paths, p)
-		}
-	}
-	out := make(map[string]Version, len(paths))
-	for len(paths) > 0 {
-		n := min(len(paths), 5000)
-		err := h.o.DB.View(func(tx *localdb.Tx) error {
-			for _, p := range paths[:n] {
-				if skip[p] {
-					continue
-				}
-				if _, done := out[p]; done {
-					continue
-				}
-				v, ok, err := latestVersion(tx, project, p)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out[p] = v
-				}
+			if ok {
+				out[p] = v
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
-		paths = paths[n:]
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // latestVersion is the newest recorded version of p.
