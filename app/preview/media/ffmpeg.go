@@ -140,7 +140,14 @@ func runWith(ctx context.Context, lim Limits, tool string, args []string, file s
 	if err != nil {
 		return "", err
 	}
+	name := filepath.Base(file)
+	timedOut := func() error {
+		return timeoutError{fmt.Sprintf("%s took longer than %s on %s and was stopped: the file may be damaged", tool, lim.Timeout, name)}
+	}
 	if err := cmd.Start(); err != nil {
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", timedOut() // the time-out ran out before the tool started
+		}
 		return "", fmt.Errorf("start %s: %w", tool, err)
 	}
 	lower(cmd.Process.Pid, lim.Nice)
@@ -151,14 +158,13 @@ func runWith(ctx context.Context, lim Limits, tool string, args []string, file s
 	// Drain what is left so the process is not blocked on a full pipe.
 	_, _ = io.Copy(io.Discard, io.LimitReader(out, 1<<20))
 	werr := cmd.Wait()
-	name := filepath.Base(file)
 	switch {
 	case parent.Err() != nil:
 		return "", parent.Err()
 	case errors.Is(rerr, ErrStop):
 		return firstLines(stderr.String(), 2), nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "", timeoutError{fmt.Sprintf("%s took longer than %s on %s and was stopped: the file may be damaged", tool, lim.Timeout, name)}
+		return "", timedOut()
 	case rerr != nil:
 		return "", rerr
 	case werr != nil:
