@@ -36,7 +36,7 @@ var clientSources = []struct {
 	{"../frontend/e2e", []string{".mjs", ".js", ".ts"}},
 	{"../e2e", []string{".go"}},
 	{"../main.go", []string{".go"}}, // the desktop's second instance focuses the first
-	{"desktop", []string{".go"}}, // the desktop's tray status and quit notice
+	{"desktop", []string{".go"}},    // the desktop's tray status and quit notice
 	{".", []string{"_test.go"}},
 }
 

@@ -545,9 +545,6 @@ func TestPlayVersionWithRanges(t *testing.T) {
 // ("Txn is too big": with localdb's 8 MiB memtables a transaction holds about
 // 13,000 entries): it is recorded anyway and nothing stays pending.
 func TestFirstVersionOfALargeProject(t *testing.T) {
-	if testing.Short() {
-		t.Skip("20,000 files")
-	}
 	e := newEnv(t)
 	const n = 20000
 	for i := range n {

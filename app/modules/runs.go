@@ -162,4 +162,3 @@ func (s *Service) RunReveal(ctx context.Context, output string) error {
 	go func() { cmd.Wait(); cancel() }()
 	return nil
 }
-

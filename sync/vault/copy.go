@@ -66,7 +66,7 @@ type copier struct {
 	u        *uploader
 	tr       *tracker
 	res      *CopyResult
-	parent   *Snapshot // the destination's newest snapshot (nil: none)
+	parent   *Snapshot         // the destination's newest snapshot (nil: none)
 	xchunk   map[string][]byte // new xchunk/ entries
 	xtree    map[string][]byte // new xtree/ entries
 	files    int
