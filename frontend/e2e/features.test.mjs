@@ -9,24 +9,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
 let daemon, browser, page, url, work, project
 
-// api calls a service method from the page, as the frontend does (the
-// token is in the UI's HttpOnly cookie, sent with same-origin requests).
-async function api(method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      const b = await r.json()
-      if (b.error) throw new Error(b.error)
-      return b.result
-    },
-    [method, args],
-  )
-}
+const api = (method, ...args) => callAPI(page, method, ...args)
 
 before(async () => {
   assert.ok(bin, 'ATELIER_BIN must point to the built atelier CLI')

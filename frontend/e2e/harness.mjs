@@ -46,3 +46,19 @@ export async function eventually(fn, what, timeoutMs = 10000) {
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/**
+ * callAPI calls a service method from the page, as the frontend does (the
+ * token is in the UI's HttpOnly cookie, sent with same-origin requests).
+ */
+export function callAPI(page, method, ...args) {
+  return page.evaluate(
+    async ([m, a]) => {
+      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
+      const b = await r.json()
+      if (b.error) throw new Error(b.error)
+      return b.result
+    },
+    [method, args],
+  )
+}

@@ -10,22 +10,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
 let daemon, browser, page, url, work, project, id
 
-async function api(method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      const b = await r.json()
-      if (b.error) throw new Error(b.error)
-      return b.result
-    },
-    [method, args],
-  )
-}
+const api = (method, ...args) => callAPI(page, method, ...args)
 
 /** change rewrites a stretch of samples in the middle of a WAV (its header stays valid). */
 function change(file, value) {

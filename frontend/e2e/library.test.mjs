@@ -11,23 +11,13 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
 
 const files = Number(process.env.LIBRARY_E2E_FILES || 100000)
 const maxRows = 300 // "a few hundred": the rows on screen plus the overscan
 let daemon, browser, page, url, work, project
 
-async function api(method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      const b = await r.json()
-      if (b.error) throw new Error(b.error)
-      return b.result
-    },
-    [method, args],
-  )
-}
+const api = (method, ...args) => callAPI(page, method, ...args)
 
 const rowsInDOM = () => page.locator('.vlist [data-index]').count()
 

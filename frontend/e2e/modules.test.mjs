@@ -10,22 +10,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { bin, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
 let daemon, browser, page, url, work, home, project
 
-async function api(method, ...args) {
-  return page.evaluate(
-    async ([m, a]) => {
-      const r = await fetch(`/v1/call/${m}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(a) })
-      const b = await r.json()
-      if (b.error) throw new Error(b.error)
-      return b.result
-    },
-    [method, args],
-  )
-}
+const api = (method, ...args) => callAPI(page, method, ...args)
 
 // spinModule builds, signs with the demo's studio key and installs a module
 // that loops forever (no data dir daemon yet: the CLI opens the engine).
