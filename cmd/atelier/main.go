@@ -161,6 +161,7 @@ func newRootCommand(gopts *globalOptions, extra ...*cobra.Command) *cobra.Comman
 		newAuditCommand(gopts),
 		// the engine and its data
 		newDaemonCommand(gopts),
+		newSettingsCommand(gopts),
 		newDBCommand(gopts),
 		newDemoCommand(gopts),
 	)
