@@ -11,9 +11,11 @@ import (
 
 // powerPause holds heavy background work (sync's transfers, the render
 // queue) while the machine runs on battery, when the creator asked for it
-// in Settings. It reads the power source every PowerPoll while the setting
-// is on and not at all while it is off. Sync and the Library keep this hold
-// apart from the creator's own pause: neither sets nor clears the other.
+// in Settings. While the setting is on it reads the power source when the
+// kernel announces a power supply change, and every PowerPoll (ten times
+// that when the announcements arrive); while it is off, not at all. Sync
+// and the Library keep this hold apart from the creator's own pause:
+// neither sets nor clears the other.
 type powerPause struct {
 	dir  string
 	poll time.Duration
@@ -63,6 +65,13 @@ func (p *powerPause) onBattery() bool {
 }
 
 func (p *powerPause) loop(ctx context.Context, e *Engine) {
+	// While the setting is on, the kernel's uevents say when a charger is
+	// plugged in or out; polling stays as a safety net (and is all there is
+	// where the uevent socket cannot be opened, or for a test's folder).
+	var changes <-chan struct{}
+	watchFailed := false
+	stopWatch := func() {}
+	defer func() { stopWatch() }()
 	for {
 		want := false
 		if st, err := e.Settings.stored(); err == nil {
@@ -77,10 +86,29 @@ func (p *powerPause) loop(ctx context.Context, e *Engine) {
 			hold = on
 		}
 		p.set(e, hold)
+		switch {
+		case want && changes == nil && !watchFailed && p.dir == power.SysfsDir:
+			wctx, cancel := context.WithCancel(ctx)
+			c, err := power.Changes(wctx)
+			if err != nil {
+				cancel()
+				watchFailed = true
+				e.Log.Debug("power: polling the power source", "every", p.poll, "err", err)
+				break
+			}
+			changes, stopWatch = c, cancel
+		case !want && changes != nil:
+			stopWatch()
+			changes, stopWatch = nil, func() {}
+		}
 		var t *time.Timer
 		var tick <-chan time.Time
 		if want {
-			t = time.NewTimer(p.poll)
+			every := p.poll
+			if changes != nil {
+				every = 10 * p.poll
+			}
+			t = time.NewTimer(every)
 			tick = t.C
 		}
 		select {
@@ -88,6 +116,11 @@ func (p *powerPause) loop(ctx context.Context, e *Engine) {
 			return
 		case <-p.kick:
 		case <-tick:
+		case _, ok := <-changes:
+			if !ok { // the socket failed: poll from now on
+				stopWatch()
+				changes, stopWatch, watchFailed = nil, func() {}, true
+			}
 		}
 		if t != nil {
 			t.Stop()
