@@ -6,27 +6,20 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, openApp } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
-let daemon, browser, page, url, work
+let app, page, url, work
 
 
 before(async () => {
   assert.ok(bin, 'ATELIER_BIN must point to the built atelier CLI')
   work = mkdtempSync(join(tmpdir(), 'atelier-e2e-'))
-  const started = await startDaemon(join(work, 'data'))
-  daemon = started.p
-  url = started.url
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
-  await page.goto(url + '&onboarding=skip')
+  app = await openApp(join(work, 'data'), { query: '&onboarding=skip' })
+  ;({ page, url } = app)
 })
 
-after(async () => {
-  await browser?.close()
-  daemon?.kill('SIGTERM')
-})
+after(() => app?.close())
 
 test('adds a project through the Projects view and indexes it', async () => {
   const proj = join(work, 'Field Recordings')

@@ -9,10 +9,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, openApp } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
-let daemon, browser, page, url, work, project
+let app, page, url, work, project
 
 const api = (method, ...args) => callAPI(page, method, ...args)
 
@@ -22,18 +22,11 @@ before(async () => {
   // Real media: the demo generator writes WAVs (and an MP3 with lame), a PNG and a JPEG.
   execFileSync(bin, ['demo', join(work, 'demo')], { env: { ...process.env, ATELIER_HOME: join(work, 'demo-home') } })
   project = join(work, 'demo', 'project', 'Night Drive EP')
-  const started = await startDaemon(join(work, 'data'))
-  daemon = started.p
-  url = started.url
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
-  await page.goto(url)
+  app = await openApp(join(work, 'data'))
+  ;({ page, url } = app)
 })
 
-after(async () => {
-  await browser?.close()
-  daemon?.kill('SIGTERM')
-})
+after(() => app?.close())
 
 test('onboarding: explains, asks each consent with nothing pre-ticked, adds the first project', async () => {
   await page.getByRole('heading', { name: 'Welcome to Atelier' }).waitFor({ timeout: 20000 })

@@ -62,3 +62,26 @@ export function callAPI(page, method, ...args) {
     [method, args],
   )
 }
+
+/**
+ * openApp starts `atelier daemon --ui` on dataDir and opens its UI in a new
+ * chromium page (page errors are logged). It resolves to
+ * { daemon, url, browser, page, close }; `after(() => app?.close())`.
+ */
+export async function openApp(dataDir, { height = 850, query = '' } = {}) {
+  const started = await startDaemon(dataDir)
+  const browser = await launchBrowser()
+  const page = await browser.newPage({ viewport: { width: 1300, height } })
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message, e.stack))
+  await page.goto(started.url + query)
+  return {
+    daemon: started.p,
+    url: started.url,
+    browser,
+    page,
+    async close() {
+      await browser.close()
+      started.p.kill('SIGTERM')
+    },
+  }
+}

@@ -10,10 +10,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, openApp } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
-let daemon, browser, page, url, work, project, id
+let app, page, url, work, project, id
 
 const api = (method, ...args) => callAPI(page, method, ...args)
 
@@ -30,13 +30,8 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'atelier-history-'))
   execFileSync(bin, ['demo', join(work, 'demo')], { env: { ...process.env, ATELIER_HOME: join(work, 'demo-home') } })
   project = join(work, 'demo', 'project', 'Night Drive EP')
-  const started = await startDaemon(join(work, 'data'))
-  daemon = started.p
-  url = started.url
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
-  page.on('pageerror', (e) => console.log('PAGEERROR', e.message))
-  await page.goto(url)
+  app = await openApp(join(work, 'data'))
+  ;({ page, url } = app)
   await page.getByRole('heading', { name: 'Welcome to Atelier' }).waitFor({ timeout: 20000 })
   await page.getByRole('button', { name: 'Continue' }).click()
   await page.getByRole('button', { name: 'Save my choices' }).click()
@@ -46,10 +41,7 @@ before(async () => {
   id = (await api('Projects.List'))[0].id
 })
 
-after(async () => {
-  await browser?.close()
-  daemon?.kill('SIGTERM')
-})
+after(() => app?.close())
 
 const name = '02 Night Drive.wav'
 const versionRows = () => page.locator('section.versions li')

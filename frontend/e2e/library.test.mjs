@@ -11,11 +11,11 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, openApp } from './harness.mjs'
 
 const files = Number(process.env.LIBRARY_E2E_FILES || 100000)
 const maxRows = 300 // "a few hundred": the rows on screen plus the overscan
-let daemon, browser, page, url, work, project
+let app, page, url, work, project
 
 const api = (method, ...args) => callAPI(page, method, ...args)
 
@@ -32,19 +32,11 @@ before(async () => {
       writeFileSync(join(dir, `take-${String(i).padStart(6, '0')}.${i % 10 === 0 ? 'md' : 'txt'}`), `take ${i}\n`)
     }
   }
-  const started = await startDaemon(join(work, 'data'))
-  daemon = started.p
-  url = started.url
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1300, height: 850 } })
-  page.on('pageerror', (e) => console.log('PAGEERROR', e.message, e.stack))
-  await page.goto(url)
+  app = await openApp(join(work, 'data'))
+  ;({ page, url } = app)
 })
 
-after(async () => {
-  await browser?.close()
-  daemon?.kill('SIGTERM')
-})
+after(() => app?.close())
 
 test(`library: ${files} files open, scroll to the end, filter and rate with a bounded DOM`, { timeout: 15 * 60 * 1000 }, async () => {
   // the first project, through onboarding
@@ -149,7 +141,7 @@ test(`library: ${files} files open, scroll to the end, filter and rate with a bo
   await page.locator(`.vlist [data-index="${files}"] .lib-tile[data-path]`).waitFor({ timeout: 30000 }) // the last of files + take-000040-b.md
   assert.ok((await rowsInDOM()) <= maxRows, `after scrolling the grid holds ${await rowsInDOM()} cells`)
 
-  const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8')
+  const status = readFileSync(`/proc/${app.daemon.pid}/status`, 'utf8')
   const kb = (k) => Number((status.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0)
   console.log(`LIBRARY-BENCH files=${files} firstPaintMs=${firstPaint} lastRowMs=${toLast} daemonRssMB=${Math.round(kb('VmRSS') / 1024)} daemonPeakRssMB=${Math.round(kb('VmHWM') / 1024)}`)
 })

@@ -10,10 +10,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { bin, callAPI, eventually, launchBrowser, startDaemon } from './harness.mjs'
+import { bin, callAPI, eventually, openApp } from './harness.mjs'
 
 const artifacts = process.env.ATELIER_ARTIFACTS || tmpdir()
-let daemon, browser, page, url, work, home, project
+let app, page, url, work, home, project
 
 const api = (method, ...args) => callAPI(page, method, ...args)
 
@@ -48,19 +48,11 @@ before(async () => {
   execFileSync(bin, ['demo', '--modules', join(dirname(bin), 'modules'), ws], { env: { ...process.env } })
   project = join(ws, 'project', 'Night Drive EP')
   spinModule()
-  const started = await startDaemon(home)
-  daemon = started.p
-  url = started.url
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1300, height: 900 } })
-  page.on('pageerror', (e) => console.log('PAGEERROR', e.message))
-  await page.goto(url)
+  app = await openApp(home, { height: 900 })
+  ;({ page, url } = app)
 })
 
-after(async () => {
-  await browser?.close()
-  daemon?.kill('SIGTERM')
-})
+after(() => app?.close())
 
 function view(name) {
   const u = new URL(url)
