@@ -50,22 +50,30 @@ func modulesSignedSkeleton(t *testing.T, priv *ecdsa.PrivateKey, kind, name, ver
 	return modulesPackSign(t, priv, src, m)
 }
 
+// modulesStudio is an engine whose keyring holds the studio's signing key,
+// trusted for @studio/*, and that key's ID.
+func modulesStudio(t *testing.T) (e *Engine, priv *ecdsa.PrivateKey, keyID string) {
+	t.Helper()
+	e = modulesEngine(t)
+	priv, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	ki, err := e.Modules.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Modules.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	return e, priv, ki.ID
+}
+
 // An installed, signed action runs on a project in the sandbox with the
 // permissions approved at install; the run is in the audit log; an update
 // that asks for more waits for approval (the old version keeps running with
 // its old grant); a revoked key stops it; a template makes a project.
 func TestModulesRunAndTemplate(t *testing.T) {
-	e := modulesEngine(t)
+	e, priv, keyID := modulesStudio(t)
 	s := e.Modules
-	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
-		t.Fatal(err)
-	}
 	if r, err := s.Install(modulesSignedSkeleton(t, priv, manifest.KindAction, "@studio/count", "1.0.0"), true); err != nil || r.Status != "installed" {
 		t.Fatalf("install: %+v %v", r, err)
 	}
@@ -91,7 +99,7 @@ func TestModulesRunAndTemplate(t *testing.T) {
 		t.Fatalf("run on a selection: %+v %v", res, err)
 	}
 	audit, _ := s.Audit(10)
-	if audit[0].Action != "run" || audit[0].Subject != "@studio/count" || audit[0].Outcome != "ok" || !strings.Contains(audit[0].Detail, "wrote 1 file(s): summary.txt") || audit[0].KeyID != ki.ID {
+	if audit[0].Action != "run" || audit[0].Subject != "@studio/count" || audit[0].Outcome != "ok" || !strings.Contains(audit[0].Detail, "wrote 1 file(s): summary.txt") || audit[0].KeyID != keyID {
 		t.Fatalf("audit %+v", audit[0])
 	}
 
@@ -139,17 +147,8 @@ func TestModulesRunAndTemplate(t *testing.T) {
 // A run the creator cancels stops at once, even in a busy loop, and says so;
 // RunFile shows the files a run wrote and nothing outside the runs folder.
 func TestModulesRunCancelAndFiles(t *testing.T) {
-	e := modulesEngine(t)
+	e, priv, _ := modulesStudio(t)
 	s := e.Modules
-	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
-		t.Fatal(err)
-	}
 	src := t.TempDir()
 	files, _ := sandbox.Skeleton(manifest.KindAction, "@studio/spin", "1.0.0", "MIT", "A")
 	for p, b := range files {
@@ -220,17 +219,8 @@ func TestModulesRunCancelAndFiles(t *testing.T) {
 // A preset installs into the folder the creator picks once for its
 // folder:LABEL permission; the folder is remembered.
 func TestModulesPresetFolder(t *testing.T) {
-	e := modulesEngine(t)
+	e, priv, _ := modulesStudio(t)
 	s := e.Modules
-	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	ki, err := s.KeysImport("studio", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "a long passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Trust("studio", ki.PublicPEM, []string{"@studio/*"}, "", ""); err != nil {
-		t.Fatal(err)
-	}
 	if r, err := s.Install(modulesSignedSkeleton(t, priv, manifest.KindPreset, "@studio/synth-presets", "1.0.0"), true); err != nil || r.Status != "installed" {
 		t.Fatalf("install: %+v %v", r, err)
 	}
