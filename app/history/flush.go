@@ -28,57 +28,23 @@ func (h *History) Flush(ctx context.Context, force bool) error {
 }
 
 // flush is Flush, and says whether changes were left waiting (not settled).
+// Only the pending changes of the projects due are read.
 func (h *History) flush(ctx context.Context, force bool) (left bool, err error) {
-	now := h.o.Now()
-	byProject := map[string][]item{}
-	err = h.o.DB.View(func(tx *localdb.Tx) error {
-		return pendingT.Scan(tx, "", func(k string, p pending) error {
-			parts := splitKey(k)
-			if len(parts) != 2 {
-				return nil
-			}
-			byProject[parts[0]] = append(byProject[parts[0]], item{parts[1], p})
-			return nil
-		})
-	})
-	if err != nil {
-		return true, err
-	}
-	projects := make([]string, 0, len(byProject))
-	for p, items := range byProject {
-		ready := force
-		if !ready {
-			// A project's changes are taken together once the newest
-			// settled: a save touching several files is one version.
-			// Under constant edits, a version at least every 20 settles.
-			newest, oldest := items[0].p.At, items[0].p.At
-			for _, it := range items {
-				if it.p.At.After(newest) {
-					newest = it.p.At
-				}
-				if it.p.At.Before(oldest) {
-					oldest = it.p.At
-				}
-			}
-			ready = now.Sub(newest) >= h.o.Settle || now.Sub(oldest) >= 20*h.o.Settle
-		}
-		if ready {
-			projects = append(projects, p)
-		}
-	}
+	projects, pending := h.dueProjects(h.o.Now(), force)
 	sort.Strings(projects)
 	var errs []error
 	for _, p := range projects {
-		if _, err := h.take(ctx, p, byProject[p], nil); err != nil {
+		if _, err := h.takePending(ctx, p, nil, false); err != nil {
+			h.failed(p)
 			errs = append(errs, err)
 		}
 	}
-	return len(projects) < len(byProject), errors.Join(errs...)
+	return len(projects) < pending, errors.Join(errs...)
 }
 
 // FlushProject takes a version of project now from whatever is waiting.
 func (h *History) FlushProject(ctx context.Context, project string) (SnapInfo, error) {
-	return h.takeWithPending(ctx, project, nil)
+	return h.takePending(ctx, project, nil, true)
 }
 
 // extra is a path take adds to a version outside the pending changes (a

@@ -123,11 +123,11 @@ type History struct {
 	paused map[string]error
 	pmu    sync.Mutex
 	taking atomic.Pointer[string] // the project whose version is being taken
-	// idle: nothing was pending at Run's last look and nothing was
-	// considered since, so Run does not scan the pending changes (after a
-	// large version that scan walks 100,000 deleted keys: most of an idle
-	// engine's CPU).
-	idle atomic.Bool
+
+	dmu  sync.Mutex      // guards due and gen (due.go)
+	due  map[string]*due // projects with pending changes
+	gen  uint64
+	wake chan struct{} // a change was considered (Run)
 }
 
 // Taking is the project whose version is being taken now ("" when none).
@@ -188,7 +188,11 @@ func Open(ctx context.Context, o Options) (*History, error) {
 		st.Close()
 		return nil, fmt.Errorf("open the history vault in %s: %w", o.Dir, err)
 	}
-	h := &History{o: o, v: v, st: st, log: o.Log, paused: map[string]error{}}
+	h := &History{o: o, v: v, st: st, log: o.Log, paused: map[string]error{}, wake: make(chan struct{}, 1)}
+	if err := h.loadDue(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("local history: read the changes waiting to settle: %w", err)
+	}
 	if err := h.finishPrune(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -245,8 +249,7 @@ func (h *History) Consider(c Change) error {
 		return nil
 	}
 	now := h.o.Now()
-	defer h.idle.Store(false) // Run looks at the pending changes again
-	return h.o.DB.Update(func(tx *localdb.Tx) error {
+	err = h.o.DB.Update(func(tx *localdb.Tx) error {
 		k := pkey(c.Project, c.Path)
 		p, ok, err := pendingT.Get(tx, k)
 		if err != nil {
@@ -265,29 +268,10 @@ func (h *History) Consider(c Change) error {
 		}
 		return pendingT.Put(tx, k, n)
 	})
-}
-
-// Run takes versions as files settle, until ctx ends.
-func (h *History) Run(ctx context.Context) {
-	t := time.NewTicker(max(h.o.Settle/3, 200*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if h.idle.Swap(true) {
-				continue
-			}
-			left, err := h.flush(ctx, false)
-			if err != nil && !errors.Is(err, ErrPaused) && ctx.Err() == nil {
-				h.log.Warn("local history: taking versions failed; will try again", "err", err)
-			}
-			if left || err != nil {
-				h.idle.Store(false)
-			}
-		}
+	if err == nil {
+		h.noted(c.Project, now)
 	}
+	return err
 }
 
 // paused reports the error that pauses project ("" when running).

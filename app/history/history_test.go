@@ -658,3 +658,52 @@ func TestRunWakesForChangesAfterIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTakesChangesPendingAtOpen: changes considered before a restart
+// (not yet settled) are taken by the next run's Run, which learns of them
+// when history opens, not from a change considered afterwards.
+func TestRunTakesChangesPendingAtOpen(t *testing.T) {
+	root := t.TempDir()
+	dbDir, dir := t.TempDir(), t.TempDir()
+	open := func() (*localdb.DB, *history.History) {
+		db, err := localdb.Open(dbDir, localdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := history.Open(ctx, history.Options{Dir: dir, DB: db, Files: folders{"song": root, "demo": root}, KDF: cheapKDF(), MinFree: 1, Settle: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, h
+	}
+	db, h := open()
+	for _, project := range []string{"song", "demo"} {
+		os.WriteFile(filepath.Join(root, "mix.wav"), []byte("take 1"), 0o644)
+		fi, _ := os.Stat(filepath.Join(root, "mix.wav"))
+		if err := h.Consider(history.Change{Project: project, Op: history.OpModify, Path: "mix.wav", Size: fi.Size(), ModTime: fi.ModTime(), SHA256: sha256.Sum256([]byte("take 1"))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Close()
+	db.Close()
+
+	db, h = open()
+	defer db.Close()
+	defer h.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { h.Run(runCtx); close(ran) }()
+	defer func() { stop(); <-ran }()
+	deadline := time.Now().Add(15 * time.Second)
+	for _, project := range []string{"song", "demo"} {
+		for {
+			if vs, _ := h.Versions(project, "mix.wav"); len(vs) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no version of a change pending at open after 15 s", project)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}

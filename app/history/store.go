@@ -174,7 +174,7 @@ func (h *History) Settings(project string) (Settings, error) {
 // SetSettings stores a project's history settings; turning history off
 // drops the changes waiting to settle (versions taken stay).
 func (h *History) SetSettings(project string, s Settings) error {
-	return h.o.DB.Update(func(tx *localdb.Tx) error {
+	err := h.o.DB.Update(func(tx *localdb.Tx) error {
 		if s.Off {
 			var dels []string
 			pendingT.Keys(tx, project+"\x00", func(k string) error { dels = append(dels, k); return nil })
@@ -186,4 +186,8 @@ func (h *History) SetSettings(project string, s Settings) error {
 		}
 		return setT.Put(tx, project, s)
 	})
+	if err == nil && s.Off {
+		h.forget(project)
+	}
+	return err
 }

@@ -362,7 +362,7 @@ func (h *History) restore(ctx context.Context, project, p, at, as string) (Resto
 	for _, j := range jobs {
 		ex = append(ex, extra{path: j.path, op: OpModify})
 	}
-	before, err := h.takeWithPending(ctx, project, ex)
+	before, err := h.takePending(ctx, project, ex, true)
 	if err != nil {
 		return res, fmt.Errorf("restore stopped before writing anything: the current content could not be kept as a version first: %w", err)
 	}
@@ -394,9 +394,11 @@ func (h *History) restore(ctx context.Context, project, p, at, as string) (Resto
 	return res, nil
 }
 
-// takeWithPending takes a version of project now: the changes waiting
-// plus extras.
-func (h *History) takeWithPending(ctx context.Context, project string, ex []extra) (SnapInfo, error) {
+// takePending takes a version of project now: the changes waiting (and
+// ex). Without always, nothing waiting takes nothing (Run's passes): the
+// changes it was due for were taken meanwhile.
+func (h *History) takePending(ctx context.Context, project string, ex []extra, always bool) (SnapInfo, error) {
+	gen, since := h.dueGen(project)
 	var items []item
 	err := h.o.DB.View(func(tx *localdb.Tx) error {
 		return pendingT.Scan(tx, project+"\x00", func(k string, p pending) error {
@@ -407,7 +409,15 @@ func (h *History) takeWithPending(ctx context.Context, project string, ex []extr
 	if err != nil {
 		return SnapInfo{}, err
 	}
-	return h.take(ctx, project, items, ex)
+	if len(items) == 0 && len(ex) == 0 && !always {
+		h.settled(project, gen, since)
+		return SnapInfo{}, nil
+	}
+	info, err := h.take(ctx, project, items, ex)
+	if err == nil {
+		h.settled(project, gen, since)
+	}
+	return info, err
 }
 
 // Milestone names the point "at" of project (kept until removed).

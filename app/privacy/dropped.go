@@ -12,6 +12,7 @@ func (s *Store) countDrop(purpose, reason string) {
 	s.mu.Lock()
 	s.dropped[purpose+"\x00"+reason]++
 	s.mu.Unlock()
+	s.nudge()
 }
 
 var droppedT = localdb.NewTable[int64](droppedTable)

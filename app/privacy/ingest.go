@@ -51,22 +51,36 @@ func (s *Store) RecordAt(t time.Time, name string, fields map[string]any) error 
 	if !s.granted[d.pidx].Load() {
 		s.dropped[d.Purpose+"\x00not granted"]++
 		s.mu.Unlock()
+		s.nudge()
 		return ErrNotGranted
 	}
 	s.buf = append(s.buf, p)
 	n := len(s.buf)
 	s.mu.Unlock()
-	if n >= s.cfg.FlushSize {
-		if s.running.Load() && n < 8*s.cfg.FlushSize {
-			select {
-			case s.kick <- struct{}{}:
-			default:
-			}
-		} else if err := s.Flush(); err != nil {
+	switch {
+	case n >= s.cfg.FlushSize && !(s.running.Load() && n < 8*s.cfg.FlushSize):
+		if err := s.Flush(); err != nil {
 			s.log.Warn("write usage events", "err", err)
 		}
+	case n == 1 || n >= s.cfg.FlushSize:
+		s.nudge() // Run writes it after FlushEvery (at once when full)
 	}
 	return nil
+}
+
+// nudge tells Run something waits to be written.
+func (s *Store) nudge() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// full reports whether the buffer holds FlushSize events.
+func (s *Store) full() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.buf) >= s.cfg.FlushSize
 }
 
 // dropBufferedLocked discards buffered events of purpose (s.mu held).
@@ -83,16 +97,18 @@ func (s *Store) dropBufferedLocked(purpose string) {
 	s.buf = keep
 	if n > 0 {
 		s.dropped[purpose+"\x00withdrawn before written"] += n
+		s.nudge()
 	}
 }
 
-// Run flushes buffered events every FlushEvery (and when the buffer fills)
-// until ctx ends, then flushes once more.
+// Run writes buffered events FlushEvery after the first of them arrived
+// (at once when the buffer fills) until ctx ends, then flushes once more.
+// With nothing arriving it sleeps: an idle engine does not wake for it.
 func (s *Store) Run(ctx context.Context) {
 	s.running.Store(true)
 	defer s.running.Store(false)
-	t := time.NewTicker(s.cfg.FlushEvery)
-	defer t.Stop()
+	t := time.NewTimer(s.cfg.FlushEvery)
+	t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -100,9 +116,20 @@ func (s *Store) Run(ctx context.Context) {
 				s.log.Warn("write usage events", "err", err)
 			}
 			return
-		case <-t.C:
 		case <-s.kick:
 		}
+		t.Reset(s.cfg.FlushEvery)
+	wait:
+		for !s.full() {
+			select {
+			case <-ctx.Done():
+				break wait // flushed on the way out
+			case <-t.C:
+				break wait
+			case <-s.kick:
+			}
+		}
+		t.Stop()
 		if err := s.Flush(); err != nil {
 			s.log.Warn("write usage events", "err", err)
 		}

@@ -101,3 +101,40 @@ func TestRecordDroppedWhenNotGranted(t *testing.T) {
 		t.Fatalf("raw events %d", n)
 	}
 }
+
+// TestRunWritesAfterAnEventArrives: Run sleeps while nothing arrives and
+// writes an event (and a dropped count) FlushEvery after it arrived, with
+// no Flush called; again for a second event after an idle spell.
+func TestRunWritesAfterAnEventArrives(t *testing.T) {
+	db, err := localdb.Open("", localdb.Options{InMemory: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := Open(db, Config{AppVersion: "test", Logger: quiet, FlushEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { st.Run(ctx); close(ran) }()
+	defer func() { stop(); <-ran }()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not written 10 s after it arrived", what)
+			}
+		}
+	}
+	st.Record("preview.rendered", map[string]any{"kind": "audio"}) // not granted: a dropped count
+	waitFor("a dropped count", func() bool { d, _ := st.Dropped(); return d[AnalyticsLocal] == 1 })
+	st.Decide(ctx, Decision{Purpose: AnalyticsLocal, Kind: DecisionGrant})
+	for i := 1; i <= 2; i++ {
+		time.Sleep(100 * time.Millisecond) // idle
+		if err := st.Record("preview.rendered", map[string]any{"kind": "audio"}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("an event", func() bool { n, _ := st.RawKeyCount(evPrefix); return n == i })
+	}
+}
