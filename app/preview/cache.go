@@ -23,8 +23,9 @@ import (
 
 // RendererVersion changes whenever rendered output changes; previews of other
 // versions are stale and collected. 2: AIFF, Ogg, Opus, M4A... and video
-// render (version 1 stored them as failed).
-const RendererVersion = 2
+// render (version 1 stored them as failed). 3: audio previews carry the
+// thumbnails of their embedded cover art (version 2 rendered them without).
+const RendererVersion = 3
 
 // Kind of preview.
 type Kind string

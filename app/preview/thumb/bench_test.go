@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"os"
 	"testing"
 
 	"atelier/app/preview/thumb/internal/jpegscale"
@@ -64,3 +65,25 @@ func benchDecode(b *testing.B, decode func(io.Reader) (image.Image, error)) {
 func BenchmarkDecode24MPFull(b *testing.B)    { benchDecode(b, jpegscale.Decode) }
 func BenchmarkDecode24MPQuarter(b *testing.B) { benchDecode(b, jpegscale.DecodeQuarter) }
 func BenchmarkDecode24MPEighth(b *testing.B)  { benchDecode(b, jpegscale.DecodeEighth) }
+
+// BenchmarkMakeFile is `atelier preview photo.jpg` (one Large thumbnail) of
+// $ATELIER_BENCH_JPEG (bench/preview.sh's photos), or of a generated 24 MP
+// photo.
+func BenchmarkMakeFile(b *testing.B) {
+	var data []byte
+	if p := os.Getenv("ATELIER_BENCH_JPEG"); p != "" {
+		var err error
+		if data, err = os.ReadFile(p); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		data = benchPhoto(b, 6000, 4000)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Make(data, []int{Large}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,12 +1,15 @@
 package jpegscale
 
-import "io"
+import (
+	"encoding/binary"
+	"io"
+)
 
 // Atelier: a faster entropy decoder for sequential (baseline and extended)
 // scans. Bits come into a 64-bit accumulator several bytes at a time,
 // stopping at a marker (never reading past it, so nothing is unread
 // afterwards; past a marker or the end of the data, zero bits are supplied,
-// as libjpeg does, up to maxPad bytes: then the data is truncated); Huffman codes of up to 9 bits resolve in one lookup
+// as libjpeg does, up to maxPad bytes: then the data is truncated); Huffman codes of up to fastBits (11) bits, and AC codes with their value bits when together that short, resolve in one lookup
 // (huffman.fast); at 1/8 scale the AC coefficients are skipped without being
 // materialised, only their run lengths and sizes are read.
 
@@ -26,6 +29,18 @@ const maxPad = 64
 // refill tops the accumulator up to more than 56 bits.
 func (d *decoder) refill() {
 	f := &d.fb
+	if !f.eod && d.bytes.i+8 <= d.bytes.j {
+		// The next 8 bytes hold no 0xff (neither a stuffed byte nor a
+		// marker): take as many as fit in one go.
+		w := binary.BigEndian.Uint64(d.bytes.buf[d.bytes.i:])
+		if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			k := (63 - f.n) >> 3
+			f.a = f.a<<(8*k) | w>>(64-8*k)
+			f.n += 8 * k
+			d.bytes.i += int(k)
+			return
+		}
+	}
 	for f.n <= 56 {
 		if f.eod {
 			f.a <<= 8
