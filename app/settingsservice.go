@@ -106,12 +106,8 @@ func (s *SettingsService) SetStartAtLogin(on bool) error {
 		}
 		return nil
 	}
-	exe := "atelier-desktop"
-	if self, err := os.Executable(); err == nil && strings.HasSuffix(self, "atelier-desktop") {
-		exe = self
-	}
 	entry := "[Desktop Entry]\nType=Application\nName=Atelier\nComment=Watch your project folders in the background\n" +
-		"Exec=" + exe + " --hidden\nIcon=atelier\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
+		"Exec=" + desktopExecArg(launcherPath()) + " --hidden\nIcon=atelier\nTerminal=false\nX-GNOME-Autostart-enabled=true\n"
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
@@ -134,6 +130,35 @@ func (s *SettingsService) ClearPreviews() (int64, error) {
 		return n, err
 	}
 	return n, nil
+}
+
+// launcherPath is the atelier-desktop launcher the autostart entry runs:
+// this program when it is the launcher, the launcher beside the window
+// program (a build's build/bin), else the one on PATH (the package's
+// /usr/bin; its window program lives in /usr/lib/atelier).
+func launcherPath() string {
+	self, err := os.Executable()
+	if err != nil {
+		return "atelier-desktop"
+	}
+	if filepath.Base(self) == "atelier-desktop" {
+		return self
+	}
+	beside := filepath.Join(filepath.Dir(self), "atelier-desktop")
+	if fi, err := os.Stat(beside); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return beside
+	}
+	return "atelier-desktop"
+}
+
+// desktopExecArg quotes a path for a desktop entry's Exec key where it
+// needs it (the Desktop Entry spec's quoting: "…" with \ before " ` $ \).
+func desktopExecArg(p string) string {
+	if !strings.ContainsAny(p, " \t\n\"'\\><~|&;$*?#()`") {
+		return p
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", `$`, `\$`)
+	return `"` + r.Replace(p) + `"`
 }
 
 func autostartPath() string {
