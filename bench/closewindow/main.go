@@ -8,6 +8,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"strconv"
 
@@ -32,6 +34,8 @@ func main() {
 }
 
 func closeWindow(win xproto.Window) error {
+	// xgb logs that Xvfb has no ~/.Xauthority before it connects without.
+	xgb.Logger = log.New(io.Discard, "", 0)
 	x, err := xgb.NewConn()
 	if err != nil {
 		return fmt.Errorf("connect to the X server %q: %w", os.Getenv("DISPLAY"), err)
