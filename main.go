@@ -3,6 +3,11 @@
 // shows the icon, so the engine goes on; quitting is explicit. When an engine
 // already owns the data dir (`atelier daemon`), the window attaches to it
 // over the local API instead of opening its own.
+//
+// It is built as atelier-desktop-window and started by atelier-desktop
+// (cmd/atelier-desktop), a launcher without GTK and WebKit that brings an
+// already running window forward instead; started directly, it does that
+// itself too (desktop.Claim).
 package main
 
 import (

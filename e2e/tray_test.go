@@ -557,6 +557,11 @@ func TestDesktopSecondLaunchShowsHiddenWindow(t *testing.T) {
 	if strings.Contains(second.logs.String(), "window: starting") {
 		t.Error("the second launch opened a window of its own")
 	}
+	// The launcher (cmd/atelier-desktop) brought it forward without
+	// loading the window program, GTK and WebKit.
+	if strings.Contains(second.logs.String(), `msg="window: main"`) {
+		t.Error("the second launch started the window program only to bring the window forward")
+	}
 	if first.exited() {
 		t.Fatal("the first app quit when the second launch came")
 	}
