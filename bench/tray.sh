@@ -7,8 +7,11 @@
 # sets the idle window, which starts once local history took its first
 # version of the files; ATELIER_PPROF=127.0.0.1:PORT also saves a CPU profile
 # of its first 60 s (PROFILE_OUT). The launches print the app's own steps
-# (window starting, page loaded). The desktop binary comes from `make desktop`
-# (DESK=path picks another build, to compare two). LAUNCH_ONLY=1 measures the
+# (main, window starting, page loaded, first call; brought forward), timed
+# from the process's exec. The desktop app comes from `make desktop`: the
+# launcher build/bin/atelier-desktop, which execs atelier-desktop-window
+# beside it (DESK=path picks another build, to compare two; PEER=path
+# launches that one too, in the same rounds). LAUNCH_ONLY=1 measures the
 # launches only, on a small project (LAUNCH_FILES files, default 1,000), with
 # LAUNCHES runs (default 3) and the CPU time each launch used. It measures
 # two launches: a cold one (no desktop app runs, `atelier daemon` does), and
