@@ -331,6 +331,9 @@ func (a *desktopApp) run() error {
 	if a.eng != nil {
 		bridgeCtx = a.eng.Context()
 	}
+	// GTK and WebKit start without GL (desktop.QuickStart); the variables go
+	// once the page has loaded.
+	quickStarted := desktop.QuickStart()
 	return wails.Run(&options.App{
 		Title:       "Atelier",
 		Width:       1200,
@@ -352,6 +355,7 @@ func (a *desktopApp) run() error {
 		OnStartup:        a.startup,
 		OnDomReady: func(ctx context.Context) {
 			a.lg.Info("window: page loaded", "sinceLaunch", sinceLaunch())
+			quickStarted()
 			go a.life.Started(a.stopCtx, a.hidden, 10*time.Second)
 		},
 		OnBeforeClose: a.life.BeforeClose,
