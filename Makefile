@@ -39,7 +39,8 @@ cli:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/atelier ./cmd/atelier
 
 desktop: frontend
-	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -ldflags "$(LDFLAGS)" -o atelier-desktop
+	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -ldflags "$(LDFLAGS)" -o atelier-desktop-window
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/atelier-desktop ./cmd/atelier-desktop
 
 ## modules: build the studio's first-party modules for wasip1 into build/bin/modules
 modules:

@@ -3,6 +3,11 @@
 // shows the icon, so the engine goes on; quitting is explicit. When an engine
 // already owns the data dir (`atelier daemon`), the window attaches to it
 // over the local API instead of opening its own.
+//
+// It is built as atelier-desktop-window and started by atelier-desktop
+// (cmd/atelier-desktop), a launcher without GTK and WebKit that brings an
+// already running window forward instead; started directly, it does that
+// itself too (desktop.Claim).
 package main
 
 import (
@@ -167,9 +172,17 @@ func (a *desktopApp) localMethods() map[string]desktop.LocalMethod {
 	}
 }
 
-// launched is when the process started: the launch's steps are logged
-// with the time since (the time to a usable window is a benchmark).
-var launched = time.Now()
+// launched is when the process started (its exec, where /proc says; else
+// Go's start): the launch's steps are logged with the time since (the time
+// to a usable window is a benchmark, bench/tray.sh).
+var launched = func() time.Time {
+	if t, err := desktop.ProcessStarted(); err == nil {
+		return t
+	}
+	return time.Now()
+}()
+
+func sinceLaunch() time.Duration { return time.Since(launched).Round(time.Millisecond) }
 
 func main() {
 	dataDir := flag.String("data-dir", "", "data directory (default: $ATELIER_HOME or the user config dir)")
@@ -178,6 +191,9 @@ func main() {
 	flag.Parse()
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(lg)
+	// The time to here is the dynamic loader mapping GTK and WebKit and Go's
+	// start-up: a second launch, which only brings a window forward, pays it too.
+	lg.Info("window: main", "sinceLaunch", sinceLaunch())
 	servePprof(lg, os.Getenv("ATELIER_PPROF"))
 
 	dirs, err := app.DefaultDirs()
@@ -190,14 +206,21 @@ func main() {
 	// One window per data dir: a second launch shows the first one's window.
 	release, err := desktop.Claim(dirs.Data)
 	if errors.Is(err, desktop.ErrOtherWindow) {
-		if !*hidden {
-			if c, derr := api.Dial(app.SocketPath(dirs)); derr == nil {
-				// An attached window hears of it through its engine's events,
-				// so an error from a windowless engine is fine here.
-				c.Call(context.Background(), "Window.Focus", nil)
-			}
+		if *hidden {
+			lg.Info("Atelier is already open on this data directory", "data", dirs.Data)
+			return
 		}
-		lg.Info("Atelier is already open on this data directory; brought its window forward", "data", dirs.Data)
+		c, derr := api.Dial(app.SocketPath(dirs))
+		if derr != nil {
+			// Its engine is still starting, or it is going away: a window
+			// that was not started hidden shows itself once it is up.
+			lg.Warn("Atelier is already open on this data directory, but its engine does not answer yet; try again in a moment", "data", dirs.Data, "err", derr)
+			return
+		}
+		// An attached window hears of it through its engine's events, so
+		// an error from a windowless engine is fine here.
+		c.Call(context.Background(), "Window.Focus", nil)
+		lg.Info("window: brought forward", "data", dirs.Data, "sinceLaunch", sinceLaunch())
 		return
 	}
 	if err != nil {
@@ -281,7 +304,7 @@ func (a *desktopApp) open() error {
 
 func (a *desktopApp) attach(c *api.Client) {
 	a.client, a.caller = c, c
-	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "sinceLaunch", time.Since(launched).Round(time.Millisecond))
+	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "sinceLaunch", sinceLaunch())
 }
 
 // busy names the work a quit would cut short; an attached window's quit
@@ -303,10 +326,14 @@ func (a *desktopApp) run() error {
 		call = desktop.Remote(a.client, a.localMethods())
 		files = desktop.FilesProxy(app.SocketPath(a.dirs))
 	}
+	call = a.firstCall(call)
 	bridgeCtx := a.stopCtx
 	if a.eng != nil {
 		bridgeCtx = a.eng.Context()
 	}
+	// GTK and WebKit start without GL (desktop.QuickStart); the variables go
+	// once the page has loaded.
+	quickStarted := desktop.QuickStart()
 	return wails.Run(&options.App{
 		Title:       "Atelier",
 		Width:       1200,
@@ -327,7 +354,8 @@ func (a *desktopApp) run() error {
 		BackgroundColour: &options.RGBA{R: 246, G: 245, B: 242, A: 255},
 		OnStartup:        a.startup,
 		OnDomReady: func(ctx context.Context) {
-			a.lg.Info("window: page loaded", "sinceLaunch", time.Since(launched).Round(time.Millisecond))
+			a.lg.Info("window: page loaded", "sinceLaunch", sinceLaunch())
+			quickStarted()
 			go a.life.Started(a.stopCtx, a.hidden, 10*time.Second)
 		},
 		OnBeforeClose: a.life.BeforeClose,
@@ -337,8 +365,26 @@ func (a *desktopApp) run() error {
 	})
 }
 
+// firstCall logs when the page's script first calls the engine and when
+// that first answer is back: two of a launch's steps.
+func (a *desktopApp) firstCall(call desktop.CallFunc) desktop.CallFunc {
+	var once sync.Once
+	return func(ctx context.Context, method string, args []json.RawMessage) (any, error) {
+		first := false
+		once.Do(func() {
+			first = true
+			a.lg.Info("window: first call", "method", method, "sinceLaunch", sinceLaunch())
+		})
+		res, err := call(ctx, method, args)
+		if first {
+			a.lg.Info("window: first answer", "method", method, "sinceLaunch", sinceLaunch())
+		}
+		return res, err
+	}
+}
+
 func (a *desktopApp) startup(ctx context.Context) {
-	a.lg.Info("window: starting", "sinceLaunch", time.Since(launched).Round(time.Millisecond))
+	a.lg.Info("window: starting", "sinceLaunch", sinceLaunch())
 	a.mu.Lock()
 	a.ctx = ctx
 	a.mu.Unlock()

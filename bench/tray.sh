@@ -7,10 +7,16 @@
 # sets the idle window, which starts once local history took its first
 # version of the files; ATELIER_PPROF=127.0.0.1:PORT also saves a CPU profile
 # of its first 60 s (PROFILE_OUT). The launches print the app's own steps
-# (window starting, page loaded). The desktop binary comes from `make desktop`
-# (DESK=path picks another build, to compare two). LAUNCH_ONLY=1 measures the
+# (main, window starting, page loaded, first call; brought forward), timed
+# from the process's exec. The desktop app comes from `make desktop`: the
+# launcher build/bin/atelier-desktop, which execs atelier-desktop-window
+# beside it (DESK=path picks another build, to compare two; PEER=path
+# launches that one too, in the same rounds). LAUNCH_ONLY=1 measures the
 # launches only, on a small project (LAUNCH_FILES files, default 1,000), with
-# LAUNCHES runs (default 3) and the CPU time each launch used.
+# LAUNCHES runs (default 3) and the CPU time each launch used. It measures
+# two launches: a cold one (no desktop app runs, `atelier daemon` does), and
+# one while the app already runs hidden in the tray (start at login), which
+# only brings that window forward; it prints both figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${TRAY_BENCH_INNER:-}" ]; then
@@ -28,6 +34,7 @@ trap cleanup EXIT
 go build -o "$TMP/atelier" ./cmd/atelier
 go build -o "$TMP/foundation" ./bench/foundation
 go build -o "$TMP/traywatch" ./bench/traywatch
+go build -o "$TMP/closewindow" ./bench/closewindow
 A="$TMP/atelier"
 DESK=${DESK:-build/bin/atelier-desktop}
 IDLE=${IDLE_SECONDS:-300}
@@ -124,12 +131,71 @@ for i in $(seq "${LAUNCHES:-3}"); do
 done
 best=$(printf '%s\n' "${launches[@]}" | sort -n | head -1)
 bestcpu=$(printf '%s\n' "${cpus[@]}" | sort -n | head -1)
+
+# 3. Launch while the app already runs hidden (start at login) on the
+# daemon: the second launch brings the hidden window forward and leaves.
+# forward BIN: start BIN hidden, then LAUNCHES times launch BIN again, wait
+# for the window, and close it into the tray again; prints one line a round,
+# "wall-ms cpu-ms steps" (the CPU of the second launch and of the hidden
+# app and its WebKit processes while the window came forward).
+forward() {
+  local h s e f h0 h1 u sy win
+  "$1" --data-dir "$TMP/d" --hidden > "$TMP/hidden.log" 2>&1 & h=$!; pids+=($h)
+  for _ in $(seq 3000); do xdotool search --name "— Atelier" >/dev/null 2>&1 && break; sleep 0.05; done
+  xdotool search --name "— Atelier" >/dev/null 2>&1 || { echo "bench: the hidden app's page did not load within 150 s" >&2; cat "$TMP/hidden.log" >&2; exit 1; }
+  sleep 2
+  visible && { echo "bench: the app started with --hidden showed its window" >&2; exit 1; }
+  for _ in $(seq "${LAUNCHES:-3}"); do
+    h0=$(ticks $h)
+    s=$(date +%s%N)
+    /usr/bin/time -f '%U %S' -o "$TMP/forward.time" "$1" --data-dir "$TMP/d" > "$TMP/forward.log" 2>&1 & f=$!
+    for _ in $(seq 3000); do visible && break; sleep 0.01; done
+    e=$(date +%s%N)
+    h1=$(ticks $h)
+    visible || { echo "bench: the hidden window did not come forward within 30 s" >&2; cat "$TMP/forward.log" "$TMP/hidden.log" >&2; exit 1; }
+    wait $f || { echo "bench: the second launch failed" >&2; cat "$TMP/forward.log" >&2; exit 1; }
+    read -r u sy < <(tail -1 "$TMP/forward.time")
+    echo "$(((e - s) / 1000000)) $(echo "($u + $sy) * 1000 + ($h1 - $h0) * 1000 / $tick" | bc | cut -d. -f1)" \
+      $(grep -o 'msg="window: [a-z ]*".*sinceLaunch=[0-9.a-zµ]*' "$TMP/forward.log" | sed 's/msg="window: \([a-z ]*\)".*sinceLaunch=/\1 /' | paste -sd, -)
+    win=$(xdotool search --onlyvisible --name "— Atelier" | head -1)
+    "$TMP/closewindow" "$win"
+    for _ in $(seq 100); do visible || break; sleep 0.05; done
+    visible && { echo "bench: closing the window did not hide it" >&2; exit 1; }
+    sleep 1
+  done
+  kill -TERM $h; wait $h || true
+}
+fwd=()
+fwdcpus=()
+fpeer=()
+fpeercpus=()
+if [ -n "${PEER:-}" ]; then
+  forward "$PEER" > "$TMP/forward.out"
+  while read -r w c steps; do
+    fpeer+=("$w"); fpeercpus+=("$c")
+    echo "hidden app running, peer $PEER: $w ms to the window, $c ms CPU; steps: $steps"
+  done < "$TMP/forward.out"
+fi
+forward "$DESK" > "$TMP/forward.out"
+while read -r w c steps; do
+  fwd+=("$w"); fwdcpus+=("$c")
+  echo "hidden app running, $DESK: $w ms to the window, $c ms CPU; steps: $steps"
+done < <(forward "$DESK")
+fbest=$(printf '%s\n' "${fwd[@]}" | sort -n | head -1)
+fbestcpu=$(printf '%s\n' "${fwdcpus[@]}" | sort -n | head -1)
+
 if [ -n "${LAUNCH_ONLY:-}" ]; then
   printf '%-62s %d ms (runs: %s); CPU %d ms (runs: %s); load %s\n' "launch to visible window, daemon running ($DESK)" \
     "$best" "${launches[*]}" "$bestcpu" "${cpus[*]}" "$(cut -d' ' -f1-3 /proc/loadavg)"
   if [ -n "${PEER:-}" ]; then
     printf '%-62s %d ms (runs: %s); CPU %d ms (runs: %s)\n' "  its peer ($PEER)" \
       "$(printf '%s\n' "${peer[@]}" | sort -n | head -1)" "${peer[*]}" "$(printf '%s\n' "${peercpus[@]}" | sort -n | head -1)" "${peercpus[*]}"
+  fi
+  printf '%-62s %d ms (runs: %s); CPU %d ms (runs: %s); load %s\n' "launch to visible window, app hidden in the tray ($DESK)" \
+    "$fbest" "${fwd[*]}" "$fbestcpu" "${fwdcpus[*]}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ -n "${PEER:-}" ]; then
+    printf '%-62s %d ms (runs: %s); CPU %d ms (runs: %s)\n' "  its peer ($PEER)" \
+      "$(printf '%s\n' "${fpeer[@]}" | sort -n | head -1)" "${fpeer[*]}" "$(printf '%s\n' "${fpeercpus[@]}" | sort -n | head -1)" "${fpeercpus[*]}"
   fi
   exit 0
 fi
@@ -140,3 +206,4 @@ printf '%-62s %.2f%% of a core (%.2f s CPU; app %.2f%%, WebKit %.2f%%)\n' "idle 
   "$(echo "($own1 - $own0) / $tick / $IDLE * 100" | bc -l)" "$(echo "(($c1 - $c0) - ($own1 - $own0)) / $tick / $IDLE * 100" | bc -l)"
 printf '%-62s %d MiB (app %d MiB + WebKit)\n' "RSS, hidden (goal <= 120 MB)" "$((rss / 1024))" "$((own / 1024))"
 printf '%-62s %d ms (runs: %s; CPU %d ms)\n' "launch to visible window, daemon running (goal <= 1 s)" "$best" "${launches[*]}" "$bestcpu"
+printf '%-62s %d ms (runs: %s; CPU %d ms)\n' "launch to visible window, app hidden in the tray (goal <= 1 s)" "$fbest" "${fwd[*]}" "$fbestcpu"

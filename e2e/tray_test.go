@@ -513,3 +513,66 @@ func TestDesktopPausesOnBattery(t *testing.T) {
 	setting() // read the power source now, not at the next 30 s poll
 	eventually(t, 30*time.Second, "the tray to be up to date once plugged in", func() bool { return tooltip(w, it) == "Atelier: up to date" })
 }
+
+// TestDesktopSecondLaunchShowsHiddenWindow: with the app running hidden in
+// the tray on its own engine, a second launch brings that same window
+// forward and leaves (one window, one engine, the first process goes on),
+// while a second `--hidden` launch (start at login again) shows nothing.
+// The time the second launch takes is a benchmark (bench/tray.sh).
+func TestDesktopSecondLaunchShowsHiddenWindow(t *testing.T) {
+	if os.Getenv("DISPLAY") == "" {
+		t.Fatal("DISPLAY is not set: run under scripts/with-xvfb.sh (make test-window does)")
+	}
+	defer failShot(t, "desktop-second-launch-failure.png")
+	env, w := trayBus(t, true)
+	data := filepath.Join(t.TempDir(), "data")
+	first := start(t, "atelier-desktop", env, "--data-dir", data, "--skip-onboarding", "--hidden")
+	waitItem(t, w)
+	eventually(t, 90*time.Second, "the hidden window's page to load", func() bool { return atelierWindow(false) != "" })
+	win := atelierWindow(false)
+	time.Sleep(time.Second)
+	if atelierWindow(true) != "" {
+		t.Fatal("the app started with --hidden showed its window")
+	}
+
+	again := start(t, "atelier-desktop", env, "--data-dir", data, "--hidden")
+	again.waitExit(t, 30*time.Second, "a second hidden launch")
+	time.Sleep(time.Second)
+	if atelierWindow(true) != "" {
+		t.Error("a second --hidden launch showed the window")
+	}
+
+	second := start(t, "atelier-desktop", env, "--data-dir", data)
+	second.waitExit(t, 30*time.Second, "a second launch")
+	eventually(t, 10*time.Second, "the second launch to show the hidden window", func() bool { return atelierWindow(true) != "" })
+	if got := atelierWindow(true); got != win {
+		t.Errorf("the second launch showed window %s, not the hidden one (%s)", got, win)
+	}
+	if all := strings.Fields(xdotool("search", "--name", "— Atelier")); len(all) != 1 {
+		t.Errorf("%d Atelier windows after the second launch, want 1: %v", len(all), all)
+	}
+	if !strings.Contains(second.logs.String(), `msg="window: brought forward"`) {
+		t.Errorf("the second launch did not say it brought the window forward:\n%s", second.logs.String())
+	}
+	if strings.Contains(second.logs.String(), "window: starting") {
+		t.Error("the second launch opened a window of its own")
+	}
+	// The launcher (cmd/atelier-desktop) brought it forward without
+	// loading the window program, GTK and WebKit.
+	if strings.Contains(second.logs.String(), `msg="window: main"`) {
+		t.Error("the second launch started the window program only to bring the window forward")
+	}
+	if first.exited() {
+		t.Fatal("the first app quit when the second launch came")
+	}
+	if st := status(t, data); st["running"] != true {
+		t.Errorf("the first app's engine no longer answers: %v", st)
+	}
+
+	// Closed into the tray again, a third launch brings it back again.
+	closeWindow(t, win)
+	eventually(t, 10*time.Second, "the window to hide", func() bool { return atelierWindow(true) == "" })
+	third := start(t, "atelier-desktop", env, "--data-dir", data)
+	third.waitExit(t, 30*time.Second, "a third launch")
+	eventually(t, 10*time.Second, "the third launch to show the window", func() bool { return atelierWindow(true) == win })
+}

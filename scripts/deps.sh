@@ -12,7 +12,7 @@ if [ "$mode" = run ]; then
   pkgs+=(gstreamer1.0-plugins-good xvfb ffmpeg)
 fi
 if [ "$mode" = test ]; then
-  pkgs+=(xvfb xauth x11-utils xdotool imagemagick chromium sox libsox-fmt-mp3 lame ffmpeg mpg123 flac rclone restic gstreamer1.0-plugins-good dbus-daemon dbus-x11 fonts-dejavu-core bc desktop-file-utils libgtk-3-bin systemd libimage-exiftool-perl)
+  pkgs+=(xvfb xauth x11-utils xdotool imagemagick chromium sox libsox-fmt-mp3 lame ffmpeg mpg123 flac rclone restic gstreamer1.0-plugins-good dbus-daemon dbus-x11 fonts-dejavu-core bc desktop-file-utils libgtk-3-bin systemd libimage-exiftool-perl time)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

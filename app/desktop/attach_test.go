@@ -207,14 +207,23 @@ func TestAttachedWindowUsesTheRunningEngine(t *testing.T) {
 
 func TestClaimOneWindowPerDataDir(t *testing.T) {
 	dir := t.TempDir()
+	if desktop.Held(dir) {
+		t.Error("Held before any claim")
+	}
 	release, err := desktop.Claim(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !desktop.Held(dir) {
+		t.Error("not Held while claimed")
 	}
 	if _, err := desktop.Claim(dir); !errors.Is(err, desktop.ErrOtherWindow) {
 		t.Errorf("second claim: %v, want ErrOtherWindow", err)
 	}
 	release()
+	if desktop.Held(dir) {
+		t.Error("Held after the release")
+	}
 	release2, err := desktop.Claim(dir)
 	if err != nil {
 		t.Errorf("claim after release: %v", err)

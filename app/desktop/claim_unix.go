@@ -32,3 +32,15 @@ func Claim(dataDir string) (release func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// Held reports whether a desktop app holds the data dir's desktop lock now
+// (a quick look for a launcher: the answer may change right after; Claim
+// decides).
+func Held(dataDir string) bool {
+	f, err := os.OpenFile(filepath.Join(dataDir, "desktop.lock"), os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB), syscall.EWOULDBLOCK)
+}

@@ -1,0 +1,141 @@
+// Command atelier-desktop starts Atelier's desktop window, or, when one
+// already runs on the data dir (hidden in the tray after start at login, or
+// closed into it), brings that window forward and leaves.
+//
+// It is a small program of its own so that the second case is quick: the
+// window program (atelier-desktop-window, the Wails app in the repository's
+// root package) links GTK and WebKit, and the dynamic loader alone spends
+// about 0.3 s of CPU mapping and relocating them before its main runs
+// (bench/tray.sh). This one links neither: it checks the data dir's desktop
+// lock and either asks the running window to show itself over the engine's
+// socket, or replaces itself (exec, same process) with the window program,
+// which takes the lock and does the rest.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"atelier/app/api"
+	"atelier/app/desktop"
+)
+
+// windowName is the window program's file name, beside this one (a build in
+// build/bin) or in libDir (the Debian package).
+const (
+	windowName = "atelier-desktop-window"
+	libDir     = "/usr/lib/atelier"
+)
+
+func main() {
+	started := time.Now()
+	if t, err := desktop.ProcessStarted(); err == nil {
+		started = t
+	}
+	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if forwarded(lg, os.Args[1:], started) {
+		return
+	}
+	win, err := windowProgram()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Atelier:", err)
+		os.Exit(1)
+	}
+	// The window program logs its steps from this process's start: exec
+	// keeps the process (and its start time).
+	if err := syscall.Exec(win, append([]string{win}, os.Args[1:]...), os.Environ()); err != nil {
+		fmt.Fprintf(os.Stderr, "Atelier: start the window program %s: %v (reinstall Atelier)\n", win, err)
+		os.Exit(1)
+	}
+}
+
+// windowProgram finds atelier-desktop-window: beside this program, else in
+// /usr/lib/atelier.
+func windowProgram() (string, error) {
+	var tried []string
+	if self, err := os.Executable(); err == nil {
+		if s, err := filepath.EvalSymlinks(self); err == nil {
+			self = s
+		}
+		p := filepath.Join(filepath.Dir(self), windowName)
+		if isExecutable(p) {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	p := filepath.Join(libDir, windowName)
+	if isExecutable(p) {
+		return p, nil
+	}
+	tried = append(tried, p)
+	return "", fmt.Errorf("the window program %s is missing (looked at %v): reinstall Atelier, or build it with `make desktop`", windowName, tried)
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
+}
+
+// forwarded reports whether a window already runs on the data dir args
+// name; then it has asked that window to show itself (unless --hidden: a
+// start at login with the app already running does nothing). Anything it
+// cannot tell (bad flags, no lock file yet) it leaves to the window program.
+func forwarded(lg *slog.Logger, args []string, started time.Time) bool {
+	fs := flag.NewFlagSet("atelier-desktop", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dataDir := fs.String("data-dir", "", "")
+	hidden := fs.Bool("hidden", false, "")
+	fs.Bool("skip-onboarding", false, "")
+	if fs.Parse(args) != nil {
+		return false
+	}
+	data, err := dataDirOf(*dataDir)
+	if err != nil {
+		return false
+	}
+	if !desktop.Held(data) {
+		return false
+	}
+	if *hidden {
+		lg.Info("Atelier is already open on this data directory", "data", data)
+		return true
+	}
+	c, err := api.Dial(filepath.Join(data, api.SocketName))
+	if err != nil {
+		// Its engine is still starting, or it is going away: the window
+		// program decides (it shows the window once it has the lock).
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// An attached window hears of it through its engine's events, so an
+	// error from a windowless engine (`atelier daemon`) is fine here.
+	c.Call(ctx, "Window.Focus", nil)
+	lg.Info("window: brought forward", "data", data, "sinceLaunch", time.Since(started).Round(time.Millisecond))
+	return true
+}
+
+// dataDirOf is the data dir the window program would open: --data-dir, else
+// $ATELIER_HOME/data, else the user config dir's atelier folder (as
+// app.DefaultDirs and app.DataDirFlag say; a test keeps them in step).
+func dataDirOf(flagValue string) (string, error) {
+	if flagValue != "" {
+		return filepath.Abs(flagValue)
+	}
+	if h := os.Getenv("ATELIER_HOME"); h != "" {
+		return filepath.Join(h, "data"), nil
+	}
+	cfg, err := os.UserConfigDir()
+	if err != nil {
+		return "", errors.New("no user config dir")
+	}
+	return filepath.Join(cfg, "atelier"), nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"atelier/app"
+	"atelier/app/desktop"
+)
+
+// The launcher looks at the same data dir the window program opens.
+func TestDataDirIsTheWindowsDataDir(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
+	for _, atelierHome := range []string{"", filepath.Join(home, "studio")} {
+		t.Setenv("ATELIER_HOME", atelierHome)
+		want, err := app.DefaultDirs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := dataDirOf(""); err != nil || got != want.Data {
+			t.Errorf("ATELIER_HOME=%q: %q, %v; the window opens %q", atelierHome, got, err, want.Data)
+		}
+	}
+	t.Chdir(home)
+	if got, _ := dataDirOf("rel/d"); got != app.DataDirFlag("rel/d").Data {
+		t.Errorf("--data-dir rel/d: %q, the window opens %q", got, app.DataDirFlag("rel/d").Data)
+	}
+}
+
+func TestForwardedOnlyWhenAWindowRuns(t *testing.T) {
+	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
+	data := filepath.Join(t.TempDir(), "data")
+	if forwarded(lg, []string{"--data-dir", data}, time.Now()) {
+		t.Error("forwarded with no window running")
+	}
+	if forwarded(lg, []string{"--no-such-flag"}, time.Now()) {
+		t.Error("forwarded on a flag it does not know (the window program reports it)")
+	}
+	release, err := desktop.Claim(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	// A start at login while the app runs: nothing to do.
+	if !forwarded(lg, []string{"--data-dir", data, "--hidden"}, time.Now()) {
+		t.Error("a --hidden launch with a window running went on to start another")
+	}
+	// A window whose engine does not answer (yet): the window program
+	// decides, as it did before there was a launcher.
+	if forwarded(lg, []string{"-data-dir=" + data}, time.Now()) {
+		t.Error("forwarded to a window whose engine has no socket")
+	}
+}
+
+func TestWindowProgramBesideTheLauncher(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := filepath.EvalSymlinks(self); err == nil {
+		self = s
+	}
+	beside := filepath.Join(filepath.Dir(self), windowName)
+	if _, err := os.Stat(filepath.Join(libDir, windowName)); err == nil {
+		t.Fatalf("%s is installed on this machine: this test expects it not to be", libDir)
+	}
+	if _, err := windowProgram(); err == nil {
+		t.Fatal("found a window program where there is none")
+	}
+	if err := os.WriteFile(beside, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(beside)
+	if got, err := windowProgram(); err != nil || got != beside {
+		t.Errorf("windowProgram: %q, %v; want %q", got, err, beside)
+	}
+}
