@@ -1,6 +1,10 @@
 package audio
 
-import "testing"
+import (
+	"context"
+	"os"
+	"testing"
+)
 
 // BenchmarkAnalysisPerSecond measures peaks + loudness for one second of
 // 44.1 kHz stereo audio: the work Atelier adds on top of decoding.
@@ -15,5 +19,34 @@ func BenchmarkAnalysisPerSecond(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m.Add(s, 2)
 		p.Add(s, 2)
+	}
+}
+
+// BenchmarkAnalyzeFile is `atelier preview FILE -o x.dat` without the
+// process: decode, peaks and loudness of $ATELIER_BENCH_AUDIO (bench/
+// preview.sh's MP3s), one decode segment at a time.
+func BenchmarkAnalyzeFile(b *testing.B) {
+	p := os.Getenv("ATELIER_BENCH_AUDIO")
+	if p == "" {
+		b.Skip("set ATELIER_BENCH_AUDIO to an audio file")
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := Analyze(context.Background(), p, AnalyzeOptions{Options: Options{Workers: 1}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMeterMono measures the loudness meter alone on one second of
+// 44.1 kHz mono (the podcast case).
+func BenchmarkMeterMono(b *testing.B) {
+	s := make([]int32, 44100)
+	for i := range s {
+		s[i] = int32(i*7919) << 8
+	}
+	m := NewMeter(44100)
+	b.SetBytes(int64(len(s) * 2))
+	for i := 0; i < b.N; i++ {
+		m.Add(s, 1)
 	}
 }
