@@ -3,7 +3,10 @@ package audio
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"atelier/app/preview/testmedia"
 )
 
 // BenchmarkAnalysisPerSecond measures peaks + loudness for one second of
@@ -24,11 +27,13 @@ func BenchmarkAnalysisPerSecond(b *testing.B) {
 
 // BenchmarkAnalyzeFile is `atelier preview FILE -o x.dat` without the
 // process: decode, peaks and loudness of $ATELIER_BENCH_AUDIO (bench/
-// preview.sh's MP3s), one decode segment at a time.
+// preview.sh's MP3s; else a generated one), one decode segment at a time.
 func BenchmarkAnalyzeFile(b *testing.B) {
 	p := os.Getenv("ATELIER_BENCH_AUDIO")
-	if p == "" {
-		b.Skip("set ATELIER_BENCH_AUDIO to an audio file")
+	if p == "" { // a generated 20-second MP3
+		dir := b.TempDir()
+		wav := testmedia.Music(b, dir, "b.wav", 44100, 2, 20)
+		p = testmedia.Lame(b, wav, filepath.Join(dir, "b.mp3"), "-b", "192")
 	}
 	for i := 0; i < b.N; i++ {
 		if _, err := Analyze(context.Background(), p, AnalyzeOptions{Options: Options{Workers: 1}}); err != nil {
