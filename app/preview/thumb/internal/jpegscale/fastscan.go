@@ -209,6 +209,10 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 
 					if d.eobRun > 0 {
 						d.eobRun--
+					} else if dcOnly {
+						if err := d.skipAC(acH); err != nil {
+							return err
+						}
 					} else if err := d.decodeAC(acH, &b, dcOnly, quarter); err != nil {
 						return err
 					}
@@ -294,6 +298,70 @@ func (d *decoder) decodeAC(h *huffman, b *block, dcOnly, quarter bool) error {
 				return nil
 			}
 			zig += 0x0f
+		}
+		a, n = d.fb.a, d.fb.n
+	}
+	d.fb.a, d.fb.n = a, n
+	return nil
+}
+
+// skipAC skips a block's AC coefficients (the 1/8 scale), several codes a
+// lookup where they fit (huffman.skip).
+func (d *decoder) skipAC(h *huffman) error {
+	a, n := d.fb.a, d.fb.n
+	zig := int32(1) // the next coefficient
+	for zig < blockSize {
+		if n < 32 {
+			i := d.bytes.i
+			if i+8 <= d.bytes.j && !d.fb.eod {
+				w := binary.BigEndian.Uint64(d.bytes.buf[i:])
+				if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+					k := (63 - n) >> 3
+					d.bytes.i = i + int(k)
+					a, n = a<<(8*k)|w>>(64-8*k), n+8*k
+					goto lookup
+				}
+			}
+			a, n = d.more(a, n)
+		}
+	lookup:
+		e := h.skip[(a>>(n-fastBits))&(1<<fastBits-1)]
+		// The codes must end within the block: an end of block only
+		// before its last coefficient (after it, the bits are the next
+		// block's).
+		if adv := int32(e>>8) & 0xff; e != 0 && zig+adv+int32(e>>16) <= blockSize {
+			n -= uint(e & 0xff)
+			zig += adv
+			if e&skipEOB != 0 {
+				break
+			}
+			continue
+		}
+		// One code the long way (or codes running past the block's end:
+		// damaged data, ended as decodeAC ends it).
+		d.fb.a, d.fb.n = a, n
+		value, err := d.symbol(h)
+		if err != nil {
+			return err
+		}
+		r, sz := int32(value>>4), value&0x0f
+		switch {
+		case sz != 0:
+			zig += r
+			if zig >= blockSize {
+				return nil
+			}
+			d.fb.n -= uint(sz)
+			zig++
+		case r != 0x0f:
+			d.eobRun = uint16(1 << r)
+			if r != 0 {
+				d.eobRun |= uint16(d.extendRaw(uint8(r)))
+			}
+			d.eobRun--
+			return nil
+		default:
+			zig += 16
 		}
 		a, n = d.fb.a, d.fb.n
 	}

@@ -155,7 +155,7 @@ type decoder struct {
 	// quarterOK (processDQT clears it).
 	quarterW  [maxTq + 1][blockSize]float64
 	quarterOK [maxTq + 1]bool
-	tmp        [2 * blockSize]byte
+	tmp       [2 * blockSize]byte
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
