@@ -244,6 +244,13 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 // round trip was on the critical path of every code.
 func (d *decoder) decodeAC(h *huffman, b *block, dcOnly, quarter bool) error {
 	a, n := d.fb.a, d.fb.n
+	// Where coefficient zig goes: its natural-order index, or at 1/4 scale
+	// for the coefficients quarterBlock does not read, a slot it never
+	// reads (a store instead of a branch the data decides).
+	to := &unzig
+	if quarter {
+		to = &quarterTo
+	}
 	for zig := int32(1); zig < blockSize; zig++ {
 		if n < 32 {
 			// more's fast path, inlined by hand (more is too large for
@@ -265,10 +272,10 @@ func (d *decoder) decodeAC(h *huffman, b *block, dcOnly, quarter bool) error {
 			// Code and value bits in one lookup.
 			n -= uint(e & 0xff)
 			zig += (e >> 8) & 0xff
-			if dcOnly || zig >= blockSize || quarter && !quarterZig[zig] {
+			if dcOnly || zig >= blockSize {
 				continue
 			}
-			b[unzig[zig]] = e >> 16
+			b[to[zig]] = e >> 16
 			continue
 		}
 		d.fb.a, d.fb.n = a, n
@@ -283,10 +290,10 @@ func (d *decoder) decodeAC(h *huffman, b *block, dcOnly, quarter bool) error {
 			if zig >= blockSize {
 				return nil
 			}
-			if dcOnly || quarter && !quarterZig[zig] {
+			if dcOnly {
 				d.fb.n -= uint(val1)
 			} else {
-				b[unzig[zig]] = d.extend(val1)
+				b[to[zig]] = d.extend(val1)
 			}
 		} else {
 			if val0 != 0x0f {
@@ -374,6 +381,10 @@ func (d *decoder) skipAC(h *huffman) error {
 var (
 	quarterIdx [25]int
 	quarterZig [blockSize]bool
+	// quarterTo is unzig at 1/4 scale: the coefficients quarterBlock does
+	// not read all go to index 2 (horizontal frequency 2, which it never
+	// reads).
+	quarterTo [blockSize]int
 )
 
 func init() {
@@ -383,6 +394,12 @@ func init() {
 			quarterIdx[i] = 8*v + u
 			quarterZig[zigOf[8*v+u]] = true
 			i++
+		}
+	}
+	for zig, n := range unzig {
+		quarterTo[zig] = 2
+		if quarterZig[zig] {
+			quarterTo[zig] = n
 		}
 	}
 }
