@@ -5,7 +5,8 @@
 #     file (sox + lame) and a 30-minute mono 64 kb/s podcast; Atelier
 #     (parallel segments and sequential) vs BBC audiowaveform (built from
 #     ../shared/peers/audiowaveform by its build.sh: not in Debian),
-#     `ffmpeg -f null` (the decode floor) and `mpg123 -t`;
+#     `ffmpeg -f null` (the decode floor) and `mpg123 -t` (writing -o x.dat
+#     measures no loudness: the command prints none then);
 #   - JPEG → 768 px thumbnail of 6, 24 and 45 MP photos (ImageMagick) vs
 #     vipsthumbnail (libvips-tools);
 #   - cold previews of a folder of short samples: time from `atelier project
@@ -106,6 +107,9 @@ done
 
 dur() { ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$1" 2>/dev/null || echo 0; }
 
+# What every Atelier figure below includes before any work: the process
+# start (runtime, package initialisation, cobra), `atelier preview --help`.
+med start "$A" preview --help
 echo "Timing MP3 → .dat (medians of 3)…" >&2
 for f in long pod; do
   med $f.par "$A" preview "$TMP/$f.mp3" --zoom 256 --bits 8 -o "$TMP/$f.dat"
@@ -204,6 +208,8 @@ done
 echo
 long_d=$(dur "$TMP/long.mp3")
 pod_d=$(dur "$TMP/pod.mp3")
+echo "Process start-up, included in every Atelier figure (\`atelier preview --help\`): $(sec "${T[start]}") wall, $(sec "${CPU[start]}") CPU."
+echo
 echo "Decoding speed: the ${minutes}-min file at $(rt "$long_d" "${T[long.par]}") realtime, the podcast at $(rt "$pod_d" "${T[pod.par]}") (parallel segments on $cores cores)."
 echo
 echo "Cold previews of $samples short samples (WAV, FLAC, MP3; add → all ready): $(sec "$cold_ms") ($(awk -v n="$samples" -v ms="$cold_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }') previews/s, ${failed:-0} failed)"

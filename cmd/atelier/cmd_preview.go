@@ -217,12 +217,17 @@ func runPreview(ctx context.Context, gopts *globalOptions, opts previewOptions, 
 			return err
 		}
 	}
-	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: opts.workers}, Zoom: zoom, Split: split})
+	// Writing a waveform without --json prints only "wrote …": the
+	// loudness would be measured for nothing.
+	noLoudness := out != "" && !gopts.json
+	a, err := audio.Analyze(ctx, file, audio.AnalyzeOptions{Options: audio.Options{Workers: opts.workers}, Zoom: zoom, Split: split, NoLoudness: noLoudness})
 	if err != nil {
 		return err
 	}
 	rep.Audio = &a.Info
-	rep.Loudness = library.Report(a.Loudness)
+	if !a.LoudnessSkipped {
+		rep.Loudness = library.Report(a.Loudness)
+	}
 	if out != "" {
 		switch strings.ToLower(filepath.Ext(out)) {
 		case ".dat":

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -192,5 +193,23 @@ func TestBudget(t *testing.T) {
 		if !a.Info.Partial || len(a.Info.Warnings) == 0 || a.Info.Duration > 1.01 {
 			t.Errorf("%s: partial %v, duration %.2f, warnings %v", filepath.Base(p), a.Info.Partial, a.Info.Duration, a.Info.Warnings)
 		}
+	}
+}
+
+// NoLoudness (`atelier preview -o x.dat`) gives the same waveform, without
+// the loudness.
+func TestNoLoudnessSameWaveform(t *testing.T) {
+	dir := t.TempDir()
+	p := testmedia.Tone(t, dir, "n.wav", 44100, 2, 16, 2, "", "sine", "100-3000", "pinknoise", "vol", "0.9")
+	full := analyzeFile(t, p, 256, false)
+	a, err := Analyze(context.Background(), p, AnalyzeOptions{Zoom: 256, NoLoudness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.LoudnessSkipped || a.Loudness.Integrated != 0 || full.LoudnessSkipped || full.Loudness.Integrated == 0 {
+		t.Fatalf("loudness skipped %v %+v, measured %v %+v", a.LoudnessSkipped, a.Loudness, full.LoudnessSkipped, full.Loudness)
+	}
+	if !slices.Equal(a.Waveform.Data, full.Waveform.Data) || a.Info.Channels != full.Info.Channels {
+		t.Fatal("the waveform differs without the loudness meter")
 	}
 }

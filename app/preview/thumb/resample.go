@@ -3,6 +3,8 @@ package thumb
 import (
 	"image"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Atelier's own Catmull-Rom shrink for opaque images, separable, in fixed
@@ -90,7 +92,8 @@ func clamp8(v int32) uint8 {
 }
 
 // shrinkOpaque resamples an opaque w×h image, whose rows row(y, buf)
-// writes as packed RGB into buf (3w bytes), to tw×th RGBA.
+// writes as packed RGB into buf (3w bytes), to tw×th RGBA. row must be
+// safe to call from two goroutines at once.
 func shrinkOpaque(w, h, tw, th int, row func(y int, buf []byte)) *image.RGBA {
 	hx := kernelTaps(w, tw)
 	vy := kernelTaps(h, th)
@@ -98,41 +101,60 @@ func shrinkOpaque(w, h, tw, th int, row func(y int, buf []byte)) *image.RGBA {
 	// unclamped: Catmull-Rom's overshoot is clamped once, at the end, as
 	// x/image/draw does), then vertical.
 	mid := make([]int16, 3*tw*h)
-	buf := make([]byte, 3*w)
-	for y := 0; y < h; y++ {
-		row(y, buf)
-		o := mid[3*tw*y : 3*tw*(y+1)]
-		for x, t := range hx {
-			s := buf[3*t.first : 3*(t.first+len(t.w))]
-			var r, g, b int32
-			for i, wt := range t.w {
-				p := s[3*i : 3*i+3 : 3*i+3]
-				r += wt * int32(p[0])
-				g += wt * int32(p[1])
-				b += wt * int32(p[2])
+	horizontal := func(y0, y1 int) {
+		buf := make([]byte, 3*w)
+		for y := y0; y < y1; y++ {
+			row(y, buf)
+			o := mid[3*tw*y : 3*tw*(y+1)]
+			for x, t := range hx {
+				s := buf[3*t.first : 3*(t.first+len(t.w))]
+				var r, g, b int32
+				for i, wt := range t.w {
+					p := s[3*i : 3*i+3 : 3*i+3]
+					r += wt * int32(p[0])
+					g += wt * int32(p[1])
+					b += wt * int32(p[2])
+				}
+				d := o[3*x : 3*x+3 : 3*x+3]
+				d[0], d[1], d[2] = round16(r), round16(g), round16(b)
 			}
-			d := o[3*x : 3*x+3 : 3*x+3]
-			d[0], d[1], d[2] = round16(r), round16(g), round16(b)
 		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, tw, th))
-	acc := make([]int32, 3*tw)
-	for y, t := range vy {
-		clear(acc)
-		for i, wt := range t.w {
-			s := mid[3*tw*(t.first+i) : 3*tw*(t.first+i+1)]
-			s = s[:len(acc)]
-			for j, v := range s {
-				acc[j] += wt * int32(v)
+	vertical := func(y0, y1 int) {
+		acc := make([]int32, 3*tw)
+		for y := y0; y < y1; y++ {
+			t := vy[y]
+			clear(acc)
+			for i, wt := range t.w {
+				s := mid[3*tw*(t.first+i) : 3*tw*(t.first+i+1)]
+				s = s[:len(acc)]
+				for j, v := range s {
+					acc[j] += wt * int32(v)
+				}
+			}
+			d := dst.Pix[dst.Stride*y : dst.Stride*y+4*tw]
+			for x := 0; x < tw; x++ {
+				p := d[4*x : 4*x+4 : 4*x+4]
+				a := acc[3*x : 3*x+3 : 3*x+3]
+				p[0], p[1], p[2], p[3] = clamp8(a[0]), clamp8(a[1]), clamp8(a[2]), 0xff
 			}
 		}
-		d := dst.Pix[dst.Stride*y : dst.Stride*y+4*tw]
-		for x := 0; x < tw; x++ {
-			p := d[4*x : 4*x+4 : 4*x+4]
-			a := acc[3*x : 3*x+3 : 3*x+3]
-			p[0], p[1], p[2], p[3] = clamp8(a[0]), clamp8(a[1]), clamp8(a[2]), 0xff
-		}
 	}
+	// Large shrinks run each pass on two cores, by rows (the same CPU
+	// time, half the wall time on an idle machine).
+	if runtime.GOMAXPROCS(0) < 2 || w*h < 1<<19 {
+		horizontal(0, h)
+		vertical(0, th)
+		return dst
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { horizontal(0, h/2) })
+	horizontal(h/2, h)
+	wg.Wait()
+	wg.Go(func() { vertical(0, th/2) })
+	vertical(th/2, th)
+	wg.Wait()
 	return dst
 }
 
@@ -141,8 +163,8 @@ func shrinkOpaque(w, h, tw, th int, row func(y int, buf []byte)) *image.RGBA {
 func ycbcrRows(m *image.YCbCr) func(y int, buf []byte) {
 	b := m.Rect
 	w := b.Dx()
-	var px [4]byte
-	return func(y int, buf []byte) {
+	return func(y int, buf []byte) { // called from two goroutines at once
+		var px [4]byte
 		sy := b.Min.Y + y
 		yi := m.YOffset(b.Min.X, sy)
 		ys := m.Y[yi : yi+w]

@@ -76,3 +76,41 @@ func TestShrinkMatchesXImage(t *testing.T) {
 		}
 	}
 }
+
+// TestShrinkOnTwoCoresMatchesXImage: a shrink large enough to run on two
+// goroutines (run under -race too) gives the same result, from RGBA and
+// from YCbCr rows.
+func TestShrinkOnTwoCoresMatchesXImage(t *testing.T) {
+	const w, h, tw, th = 1200, 640, 450, 240 // w·h over the two-core threshold
+	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+	ycc := image.NewYCbCr(rgba.Rect, image.YCbCrSubsampleRatio420)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := rgba.PixOffset(x, y)
+			rgba.Pix[i], rgba.Pix[i+1], rgba.Pix[i+2], rgba.Pix[i+3] = uint8(x*7+y*3), uint8((x*y)%251), uint8(128+(x%13)*9-(y%7)*11), 255
+			ycc.Y[ycc.YOffset(x, y)] = uint8(x*5 + y*3 + (x*y)%17)
+			ycc.Cb[ycc.COffset(x, y)] = uint8(100 + x/16)
+			ycc.Cr[ycc.COffset(x, y)] = uint8(90 + y/8)
+		}
+	}
+	for name, c := range map[string]struct {
+		src image.Image
+		row func(int, []byte)
+	}{"rgba": {rgba, rgbaRows(rgba)}, "ycbcr": {ycc, ycbcrRows(ycc)}} {
+		got := shrinkOpaque(w, h, tw, th, c.row)
+		want := image.NewRGBA(image.Rect(0, 0, tw, th))
+		draw.CatmullRom.Scale(want, want.Bounds(), c.src, c.src.Bounds(), draw.Src, nil)
+		sum, worst := 0, 0
+		for i := range got.Pix {
+			d := int(got.Pix[i]) - int(want.Pix[i])
+			if d < 0 {
+				d = -d
+			}
+			sum += d
+			worst = max(worst, d)
+		}
+		if mean := float64(sum) / float64(len(got.Pix)); worst > 2 || mean > 0.5 {
+			t.Errorf("%s: worst difference %d, mean %.3f", name, worst, mean)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,16 @@ func TestFullDecodeMatchesImageJPEG(t *testing.T) {
 			if err := samePixels(got, want); err != nil {
 				t.Fatal(err)
 			}
+			// The 1/8 decode skips the AC codes several a lookup
+			// (huffman.skip): it must stay in step with the data, its
+			// pixels the 8×8 means of the full decode.
+			eighth, err := DecodeEighth(bytes.NewReader(data))
+			if err != nil {
+				t.Fatalf("1/8 decode: %v", err)
+			}
+			if err := nearBlockMeans(eighth, want, 8); err != nil {
+				t.Fatalf("1/8 decode: %v", err)
+			}
 		})
 	}
 }
@@ -92,6 +103,58 @@ func samePixels(got, want image.Image) error {
 		}
 	default:
 		return fmt.Errorf("image/jpeg gives %T: not compared", want)
+	}
+	return nil
+}
+
+// nearBlockMeans checks that small's samples are the k×k block means of
+// full's (plane by plane for YCbCr): within 1 on average, 8 at most.
+func nearBlockMeans(small, full image.Image, k int) error {
+	type plane struct {
+		name       string
+		full, tiny []byte
+		fs, ts     int
+	}
+	var planes []plane
+	switch f := full.(type) {
+	case *image.YCbCr:
+		s, ok := small.(*image.YCbCr)
+		if !ok {
+			return fmt.Errorf("decoded as %T", small)
+		}
+		planes = []plane{{"Y", f.Y, s.Y, f.YStride, s.YStride}, {"Cb", f.Cb, s.Cb, f.CStride, s.CStride}, {"Cr", f.Cr, s.Cr, f.CStride, s.CStride}}
+	case *image.Gray:
+		s, ok := small.(*image.Gray)
+		if !ok {
+			return fmt.Errorf("decoded as %T", small)
+		}
+		planes = []plane{{"gray", f.Pix, s.Pix, f.Stride, s.Stride}}
+	default:
+		return fmt.Errorf("%T: not compared", full)
+	}
+	for _, pl := range planes {
+		w, h := pl.ts, len(pl.tiny)/pl.ts
+		var sum, worst float64
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				var acc, n float64
+				for yy := y * k; yy < y*k+k && yy*pl.fs < len(pl.full); yy++ {
+					for xx := x * k; xx < x*k+k && xx < pl.fs; xx++ {
+						acc += float64(pl.full[yy*pl.fs+xx])
+						n++
+					}
+				}
+				if n == 0 {
+					continue
+				}
+				d := math.Abs(float64(pl.tiny[y*pl.ts+x]) - acc/n)
+				sum += d
+				worst = max(worst, d)
+			}
+		}
+		if mean := sum / float64(w*h); mean > 1 || worst > 8 {
+			return fmt.Errorf("%s plane strays from the block means of the full decode: mean %.2f, max %.1f", pl.name, mean, worst)
+		}
 	}
 	return nil
 }

@@ -28,19 +28,31 @@ const maxPad = 64
 
 // refill tops the accumulator up to more than 56 bits.
 func (d *decoder) refill() {
-	f := &d.fb
-	if !f.eod && d.bytes.i+8 <= d.bytes.j {
+	d.fb.a, d.fb.n = d.more(d.fb.a, d.fb.n)
+}
+
+// more is refill for an accumulator held in a and n (a loop's registers
+// rather than d.fb's memory); it returns them topped up. Inlined.
+func (d *decoder) more(a uint64, n uint) (uint64, uint) {
+	if i := d.bytes.i; i+8 <= d.bytes.j && !d.fb.eod {
 		// The next 8 bytes hold no 0xff (neither a stuffed byte nor a
 		// marker): take as many as fit in one go.
-		w := binary.BigEndian.Uint64(d.bytes.buf[d.bytes.i:])
+		w := binary.BigEndian.Uint64(d.bytes.buf[i:])
 		if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
-			k := (63 - f.n) >> 3
-			f.a = f.a<<(8*k) | w>>(64-8*k)
-			f.n += 8 * k
-			d.bytes.i += int(k)
-			return
+			k := (63 - n) >> 3
+			d.bytes.i = i + int(k)
+			return a<<(8*k) | w>>(64-8*k), n + 8*k
 		}
 	}
+	d.fb.a, d.fb.n = a, n
+	d.refillBytes()
+	return d.fb.a, d.fb.n
+}
+
+// refillBytes is refill a byte at a time: near a 0xff byte, a marker or
+// the end of the buffered data.
+func (d *decoder) refillBytes() {
+	f := &d.fb
 	for f.n <= 56 {
 		if f.eod {
 			f.a <<= 8
@@ -197,51 +209,12 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 
 					if d.eobRun > 0 {
 						d.eobRun--
-					} else {
-						for zig := int32(1); zig <= blockSize-1; zig++ {
-							if d.fb.n < 32 {
-								d.refill()
-							}
-							if e := acH.fastAC[(d.fb.a>>(d.fb.n-fastBits))&(1<<fastBits-1)]; e != 0 {
-								// Code and value bits in one lookup.
-								d.fb.n -= uint(e & 0xff)
-								zig += (e >> 8) & 0xff
-								if zig > blockSize-1 {
-									break
-								}
-								if !dcOnly && (!quarter || quarterZig[zig]) {
-									b[unzig[zig]] = e >> 16
-								}
-								continue
-							}
-							value, err := d.symbol(acH)
-							if err != nil {
-								return err
-							}
-							val0 := value >> 4
-							val1 := value & 0x0f
-							if val1 != 0 {
-								zig += int32(val0)
-								if zig > blockSize-1 {
-									break
-								}
-								if dcOnly || quarter && !quarterZig[zig] {
-									d.fb.n -= uint(val1)
-									continue
-								}
-								b[unzig[zig]] = d.extend(val1)
-							} else {
-								if val0 != 0x0f {
-									d.eobRun = uint16(1 << val0)
-									if val0 != 0 {
-										d.eobRun |= uint16(d.extendRaw(val0))
-									}
-									d.eobRun--
-									break
-								}
-								zig += 0x0f
-							}
+					} else if dcOnly {
+						if err := d.skipAC(acH); err != nil {
+							return err
 						}
+					} else if err := d.decodeAC(acH, &b, dcOnly, quarter); err != nil {
+						return err
 					}
 					if d.fb.pad > maxPad {
 						return errShortHuffmanData
@@ -265,11 +238,153 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 	return nil
 }
 
+// decodeAC decodes a block's AC coefficients into b; at 1/8 scale (dcOnly)
+// it only skips them, at 1/4 (quarter) it stores those quarterBlock reads.
+// The accumulator lives in locals (registers) in the loop: d.fb's memory
+// round trip was on the critical path of every code.
+func (d *decoder) decodeAC(h *huffman, b *block, dcOnly, quarter bool) error {
+	a, n := d.fb.a, d.fb.n
+	// Where coefficient zig goes: its natural-order index, or at 1/4 scale
+	// for the coefficients quarterBlock does not read, a slot it never
+	// reads (a store instead of a branch the data decides).
+	to := &unzig
+	if quarter {
+		to = &quarterTo
+	}
+	for zig := int32(1); zig < blockSize; zig++ {
+		if n < 32 {
+			// more's fast path, inlined by hand (more is too large for
+			// the compiler to inline).
+			i := d.bytes.i
+			if i+8 <= d.bytes.j && !d.fb.eod {
+				w := binary.BigEndian.Uint64(d.bytes.buf[i:])
+				if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+					k := (63 - n) >> 3
+					d.bytes.i = i + int(k)
+					a, n = a<<(8*k)|w>>(64-8*k), n+8*k
+					goto lookup
+				}
+			}
+			a, n = d.more(a, n)
+		}
+	lookup:
+		if e := h.fastAC[(a>>(n-fastBits))&(1<<fastBits-1)]; e != 0 {
+			// Code and value bits in one lookup.
+			n -= uint(e & 0xff)
+			zig += (e >> 8) & 0xff
+			if dcOnly || zig >= blockSize {
+				continue
+			}
+			b[to[zig]] = e >> 16
+			continue
+		}
+		d.fb.a, d.fb.n = a, n
+		value, err := d.symbol(h)
+		if err != nil {
+			return err
+		}
+		val0 := value >> 4
+		val1 := value & 0x0f
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig >= blockSize {
+				return nil
+			}
+			if dcOnly {
+				d.fb.n -= uint(val1)
+			} else {
+				b[to[zig]] = d.extend(val1)
+			}
+		} else {
+			if val0 != 0x0f {
+				d.eobRun = uint16(1 << val0)
+				if val0 != 0 {
+					d.eobRun |= uint16(d.extendRaw(val0))
+				}
+				d.eobRun--
+				return nil
+			}
+			zig += 0x0f
+		}
+		a, n = d.fb.a, d.fb.n
+	}
+	d.fb.a, d.fb.n = a, n
+	return nil
+}
+
+// skipAC skips a block's AC coefficients (the 1/8 scale), several codes a
+// lookup where they fit (huffman.skip).
+func (d *decoder) skipAC(h *huffman) error {
+	a, n := d.fb.a, d.fb.n
+	zig := int32(1) // the next coefficient
+	for zig < blockSize {
+		if n < 32 {
+			i := d.bytes.i
+			if i+8 <= d.bytes.j && !d.fb.eod {
+				w := binary.BigEndian.Uint64(d.bytes.buf[i:])
+				if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+					k := (63 - n) >> 3
+					d.bytes.i = i + int(k)
+					a, n = a<<(8*k)|w>>(64-8*k), n+8*k
+					goto lookup
+				}
+			}
+			a, n = d.more(a, n)
+		}
+	lookup:
+		e := h.skip[(a>>(n-fastBits))&(1<<fastBits-1)]
+		// The codes must end within the block: an end of block only
+		// before its last coefficient (after it, the bits are the next
+		// block's).
+		if adv := int32(e>>8) & 0xff; e != 0 && zig+adv+int32(e>>16) <= blockSize {
+			n -= uint(e & 0xff)
+			zig += adv
+			if e&skipEOB != 0 {
+				break
+			}
+			continue
+		}
+		// One code the long way (or codes running past the block's end:
+		// damaged data, ended as decodeAC ends it).
+		d.fb.a, d.fb.n = a, n
+		value, err := d.symbol(h)
+		if err != nil {
+			return err
+		}
+		r, sz := int32(value>>4), value&0x0f
+		switch {
+		case sz != 0:
+			zig += r
+			if zig >= blockSize {
+				return nil
+			}
+			d.fb.n -= uint(sz)
+			zig++
+		case r != 0x0f:
+			d.eobRun = uint16(1 << r)
+			if r != 0 {
+				d.eobRun |= uint16(d.extendRaw(uint8(r)))
+			}
+			d.eobRun--
+			return nil
+		default:
+			zig += 16
+		}
+		a, n = d.fb.a, d.fb.n
+	}
+	d.fb.a, d.fb.n = a, n
+	return nil
+}
+
 // quarterIdx are the natural-order indices of the coefficients quarterBlock
 // reads; quarterZig marks their zig-zag positions.
 var (
 	quarterIdx [25]int
 	quarterZig [blockSize]bool
+	// quarterTo is unzig at 1/4 scale: the coefficients quarterBlock does
+	// not read all go to index 2 (horizontal frequency 2, which it never
+	// reads).
+	quarterTo [blockSize]int
 )
 
 func init() {
@@ -279,6 +394,12 @@ func init() {
 			quarterIdx[i] = 8*v + u
 			quarterZig[zigOf[8*v+u]] = true
 			i++
+		}
+	}
+	for zig, n := range unzig {
+		quarterTo[zig] = 2
+		if quarterZig[zig] {
+			quarterTo[zig] = n
 		}
 	}
 }

@@ -44,7 +44,14 @@ type huffman struct {
 	// bits together when both fit in fastBits bits: value<<16 | run<<8 |
 	// bits used; 0 when they do not (or for EOB and ZRL).
 	fastAC [1 << fastBits]int32
+	// skip (Atelier, AC tables) skips as many whole AC codes with their
+	// value bits as the next fastBits bits hold, for the 1/8 scale where
+	// only DC counts: bits used | coefficients advanced<<8 | skipEOB when
+	// the last is an end of block; 0 when not even one fits.
+	skip [1 << fastBits]uint32
 }
+
+const skipEOB = 1 << 16
 
 // fastBits is the index width of huffman.fast and fastAC (Atelier): 11
 // bits (12 KiB a table) resolve more AC codes with their value bits in one
@@ -201,6 +208,41 @@ func (d *decoder) processDHT(n int) error {
 					x += -1<<sz + 1
 				}
 				h.fastAC[idx] = x<<16 | int32(r<<8|(l+sz))
+			}
+		}
+
+		clear(h.skip[:])
+		if tc == acTable {
+			for idx := range h.skip {
+				pos, adv, eob := uint32(0), uint32(0), uint32(0)
+				for pos < fastBits {
+					v := h.fast[(uint32(idx)<<pos)&(1<<fastBits-1)]
+					l := uint32(v & 0xff)
+					if l == 0 || pos+l > fastBits {
+						break
+					}
+					sym := uint8(v >> 8)
+					r, sz := uint32(sym>>4), uint32(sym&15)
+					if sz == 0 {
+						if r == 0 { // end of block
+							pos += l
+							eob = skipEOB
+						} else if r == 15 { // sixteen zeros
+							pos += l
+							adv += 16
+							continue
+						}
+						break // an EOB run: the slow path's
+					}
+					if pos+l+sz > fastBits {
+						break
+					}
+					pos += l + sz
+					adv += r + 1
+				}
+				if pos > 0 {
+					h.skip[idx] = pos | adv<<8 | eob
+				}
 			}
 		}
 

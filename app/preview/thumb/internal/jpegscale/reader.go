@@ -151,7 +151,11 @@ type decoder struct {
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
 	huff       [maxTc + 1][maxTh + 1]huffman
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
-	tmp        [2 * blockSize]byte
+	// quarterW (Atelier) are quarterBlock's weights per table, valid when
+	// quarterOK (processDQT clears it).
+	quarterW  [maxTq + 1][blockSize]float64
+	quarterOK [maxTq + 1]bool
+	tmp       [2 * blockSize]byte
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -441,6 +445,7 @@ loop:
 		if tq > maxTq {
 			return FormatError("bad Tq value")
 		}
+		d.quarterOK[tq] = false
 		switch x >> 4 {
 		default:
 			return FormatError("bad Pq value")

@@ -496,7 +496,7 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		dst[0] = clampLevel(float64(c))
 		return nil
 	case 2:
-		quarterBlock(b, qt, dst, stride)
+		quarterBlock(b, d.quarterWeights(d.comp[compIndex].tq), dst, stride)
 		return nil
 	}
 	for zig := 0; zig < blockSize; zig++ {
@@ -621,34 +621,44 @@ func init() {
 	}
 }
 
-func quarterBlock(b *block, qt *block, dst []byte, stride int) {
-	// Dequantise the 25 coefficients used: b is in natural order (row =
-	// vertical frequency), qt in zig-zag order.
-	var e, o [5]float64 // per vertical frequency: even (u=0) and odd (u odd) row sums
-	for vi, v := range quarterFreqs {
-		for _, u := range quarterFreqs {
-			n := 8*v + u
-			f := float64(b[n]*qt[zigOf[n]]) * quarterA[u]
-			if u == 0 {
-				e[vi] += f
-			} else {
-				o[vi] += f
+// quarterWeights returns, by natural-order index, the dequantisation step
+// of table tq times A(u)·A(v)/4 for the coefficients quarterBlock reads
+// (made once per table, on first use after its DQT).
+func (d *decoder) quarterWeights(tq uint8) *[blockSize]float64 {
+	w := &d.quarterW[tq]
+	if !d.quarterOK[tq] {
+		qt := &d.quant[tq]
+		*w = [blockSize]float64{}
+		for _, v := range quarterFreqs {
+			for _, u := range quarterFreqs {
+				n := 8*v + u
+				w[n] = float64(qt[zigOf[n]]) * quarterA[u] * quarterA[v] / 4
 			}
 		}
+		d.quarterOK[tq] = true
 	}
-	for qy := 0; qy < 2; qy++ {
-		var left, right float64 // qx = 0 and 1
-		for vi, v := range quarterFreqs {
-			a := quarterA[v]
-			if qy == 1 && v != 0 {
-				a = -a
-			}
-			left += (e[vi] + o[vi]) * a
-			right += (e[vi] - o[vi]) * a
-		}
-		dst[qy*stride] = clampLevel(left / 4)
-		dst[qy*stride+1] = clampLevel(right / 4)
-	}
+	return w
+}
+
+// quarterBlock writes the 2×2 block means of b (natural order) dequantised
+// by the weights w. A(u, 1) = -A(u, 0) for odd u, so the sums over even
+// (u = 0) and odd horizontal and vertical frequencies give all four means.
+func quarterBlock(b *block, w *[blockSize]float64, dst []byte, stride int) {
+	f := func(n int) float64 { return float64(b[n]) * w[n] }
+	ee := f(0)
+	eo := f(8) + f(24) + f(40) + f(56)   // u = 0, v odd
+	oe := f(1) + f(3) + f(5) + f(7)      // u odd, v = 0
+	oo := f(9) + f(11) + f(13) + f(15) + // both odd
+		f(25) + f(27) + f(29) + f(31) +
+		f(41) + f(43) + f(45) + f(47) +
+		f(57) + f(59) + f(61) + f(63)
+	top, bottom := ee+eo, ee-eo // qy = 0 and 1, before the horizontal terms
+	odd0, odd1 := oe+oo, oe-oo
+	_ = dst[stride+1]
+	dst[0] = clampLevel(top + odd0)
+	dst[1] = clampLevel(top - odd0)
+	dst[stride] = clampLevel(bottom + odd1)
+	dst[stride+1] = clampLevel(bottom - odd1)
 }
 
 // zigOf maps a natural-order index to its zig-zag position.
@@ -659,8 +669,15 @@ var zigOf = func() (z [blockSize]int) {
 	return
 }()
 
-// clampLevel level-shifts an IDCT output by 128, rounds and clamps it.
+// clampLevel level-shifts an IDCT output by 128, rounds (halves up) and
+// clamps it.
 func clampLevel(c float64) uint8 {
-	c = math.Round(c) + 128
-	return uint8(min(max(c, 0), 255))
+	c += 128.5
+	if c <= 0 {
+		return 0
+	}
+	if c >= 255 {
+		return 255
+	}
+	return uint8(c) // truncation is the floor for c > 0
 }

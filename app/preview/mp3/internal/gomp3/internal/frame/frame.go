@@ -74,6 +74,9 @@ type Frame struct {
 type state struct {
 	store [2][32][18]float32
 	synth [2]synthState
+	// slots (Atelier) is hybridSynthesis's output by time slot, the
+	// filter bank's input order: slots[ss][sb].
+	slots [18][32]float32
 }
 
 type FullReader interface {
@@ -552,6 +555,7 @@ func (f *Frame) hybridSynthesis(gr int, ch int) {
 	mixed := f.sideInfo.WinSwitchFlag[gr][ch] == 1 && f.sideInfo.MixedBlockFlag[gr][ch] == 1
 	is := &f.mainData.Is[gr][ch]
 	store := &f.st.store[ch]
+	slots := &f.st.slots
 	// Loop through all 32 subbands
 	for sb := 0; sb < 32; sb++ {
 		// Determine blocktype for this subband
@@ -561,28 +565,31 @@ func (f *Frame) hybridSynthesis(gr int, ch int) {
 		}
 		in := (*[18]float32)(is[sb*18 : sb*18+18])
 		st := &store[sb]
-		// Atelier: a silent subband (above the encoder's low-pass, most
-		// often) transforms to zeros: only the overlap moves on.
-		if isZero18(in[:]) {
-			*in = *st
-			*st = [18]float32{}
-		} else {
-			// Do the inverse modified DCT and windowing
-			imdct.WinInto(&rawout, in[:], bt)
-			// Overlapp add with stored vector into main_data vector
-			for i := 0; i < 18; i++ {
-				in[i] = rawout[i] + st[i]
-				st[i] = rawout[i+18]
-			}
-		}
-		// Atelier: the frequency inversion (odd lines of odd subbands
-		// negated) here, while the subband is in cache, not in a pass of
-		// its own.
+		// Atelier: the output goes straight to slots, transposed for the
+		// filter bank, with the frequency inversion (odd lines of odd
+		// subbands negated) folded in: no separate passes over it.
+		inv := float32(1)
 		if sb&1 != 0 {
-			for i := 1; i < 18; i += 2 {
-				in[i] = -in[i]
-			}
+			inv = -1
 		}
+		// A silent subband (above the encoder's low-pass, most often)
+		// transforms to zeros: only the overlap moves on.
+		if isZero18(in[:]) {
+			for i := 0; i < 18; i += 2 {
+				slots[i][sb] = st[i]
+				slots[i+1][sb] = st[i+1] * inv
+			}
+			*st = [18]float32{}
+			continue
+		}
+		// Do the inverse modified DCT and windowing
+		imdct.WinInto(&rawout, in[:], bt)
+		// Overlap-add with the stored vector
+		for i := 0; i < 18; i += 2 {
+			slots[i][sb] = rawout[i] + st[i]
+			slots[i+1][sb] = (rawout[i+1] + st[i+1]) * inv
+		}
+		*st = [18]float32(rawout[18:])
 	}
 }
 
@@ -729,15 +736,18 @@ var synthDtbl = [512]float32{
 // subbandSynthesis is the polyphase synthesis filter bank (Atelier: see
 // synth.go), writing channel ch of an interleaved output of stride channels.
 func (f *Frame) subbandSynthesis(gr int, ch int, out []int16, stride int) {
-	var s [32]float32
 	st := &f.st.synth[ch]
-	d := &f.mainData.Is[gr][ch]
-	for ss := 0; ss < 18; ss++ {
-		nz := false
-		for i := 0; i < 32; i++ {
-			s[i] = d[i*18+ss]
-			nz = nz || s[i] != 0
-		}
-		st.synthSlot(&s, !nz, out[32*ss*stride+ch:], stride)
+	for ss := range f.st.slots {
+		s := &f.st.slots[ss]
+		st.synthSlot(s, isZero32(s), out[32*ss*stride+ch:], stride)
 	}
+}
+
+func isZero32(s *[32]float32) bool {
+	for _, v := range s {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }

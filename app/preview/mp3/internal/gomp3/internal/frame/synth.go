@@ -89,9 +89,19 @@ func (st *synthState) synthSlot(s *[32]float32, silent bool, out []int16, stride
 	var o [32]int16
 	window17(ea, pos, &winLo, &winHi, &y)
 	round16(&y, &o)
-	_ = out[31*stride]
-	for j, v := range o {
-		out[j*stride] = v
+	switch stride {
+	case 1: // mono
+		copy(out[:32], o[:])
+	case 2: // one channel of stereo (array pointer: no bounds checks)
+		d := (*[63]int16)(out[:63])
+		for j, v := range o {
+			d[2*j] = v
+		}
+	default:
+		_ = out[31*stride]
+		for j, v := range o {
+			out[j*stride] = v
+		}
 	}
 }
 
