@@ -58,6 +58,9 @@ type DB struct {
 	spaceAt   atomic.Int64 // unix nanos of the last free-space check
 	spaceErr  atomic.Pointer[error]
 	spaceLock sync.Mutex
+	// wroteAt is when a write last began (unix ns): RunGC releases the
+	// tables' pages once writes stopped (ReleasePages).
+	wroteAt atomic.Int64
 }
 
 // SpaceCheckEvery is how often writes re-check the free space of the data
@@ -72,6 +75,7 @@ func (db *DB) writable() error {
 		return nil
 	}
 	now := time.Now().UnixNano()
+	db.wroteAt.Store(now)
 	if now-db.spaceAt.Load() >= int64(SpaceCheckEvery) && db.spaceLock.TryLock() {
 		err := diskspace.Check(db.dir, db.headroom, "database writes in "+db.dir)
 		if err != nil {
@@ -295,18 +299,34 @@ func (db *DB) Restore(r io.Reader) error {
 // DropPrefix deletes every key under prefix.
 func (db *DB) DropPrefix(prefix string) error { return db.bdb.DropPrefix([]byte(prefix)) }
 
+// ReleaseAfter is how long writes must have stopped before RunGC hands the
+// tables' pages back to the kernel (ReleasePages).
+var ReleaseAfter = time.Minute
+
 // RunGC runs value-log GC every interval until ctx ends. Badger only reclaims
-// space in rewritten vlog files, so idle GC keeps the data dir from growing forever.
+// space in rewritten vlog files, so idle GC keeps the data dir from growing
+// forever. Once writes stopped for ReleaseAfter it also releases the pages
+// of the tables written meanwhile (an idle engine's RSS), once per quiet spell.
 func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 	if db.dir == "" {
 		return
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	r := time.NewTicker(ReleaseAfter)
+	defer r.Stop()
+	var released int64 // wroteAt at the last release
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.C:
+			w := db.wroteAt.Load()
+			if w != released && time.Since(time.Unix(0, w)) >= ReleaseAfter {
+				n := db.ReleasePages()
+				released = w
+				db.log.Debug("database pages released", "dir", db.dir, "mapped", n)
+			}
 		case <-t.C:
 			for db.bdb.RunValueLogGC(0.5) == nil {
 				if ctx.Err() != nil {
