@@ -34,6 +34,7 @@ import (
 	"atelier/app/api"
 	"atelier/app/desktop"
 	"atelier/app/tray"
+	"atelier/internal/memlimit"
 	"atelier/localdb"
 )
 
@@ -179,6 +180,9 @@ func main() {
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(lg)
 	servePprof(lg, os.Getenv("ATELIER_PPROF"))
+	// The engine's Go memory follows its live heap, as the daemon's does
+	// (an indexing peak is returned to the system while hidden in the tray).
+	memlimit.Start(context.Background(), lg)
 
 	dirs, err := app.DefaultDirs()
 	if *dataDir != "" {

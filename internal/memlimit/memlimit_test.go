@@ -1,4 +1,4 @@
-package main
+package memlimit
 
 import (
 	"context"
@@ -52,10 +52,10 @@ func TestMemoryLimitFollowsLiveHeap(t *testing.T) {
 	defer cancel()
 	t.Setenv("GOMEMLIMIT", "")
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
-	setMemoryLimit(ctx, lg)
+	Start(ctx, lg)
 	runtime.GC()
-	if got := debug.SetMemoryLimit(-1); got != daemonMemoryLimit {
-		t.Fatalf("limit with a small heap: %d, want the floor %d", got, daemonMemoryLimit)
+	if got := debug.SetMemoryLimit(-1); got != Floor {
+		t.Fatalf("limit with a small heap: %d, want the floor %d", got, Floor)
 	}
 	big := make([][]byte, 100) // 200 MiB live
 	for i := range big {
@@ -77,7 +77,7 @@ func TestMemoryLimitFollowsLiveHeap(t *testing.T) {
 
 	debug.SetMemoryLimit(old)
 	t.Setenv("GOMEMLIMIT", "off")
-	setMemoryLimit(context.Background(), lg)
+	Start(context.Background(), lg)
 	if got := debug.SetMemoryLimit(-1); got != old {
 		t.Fatalf("GOMEMLIMIT set: the limit changed to %d", got)
 	}
@@ -90,7 +90,7 @@ func TestMemoryLimitFollowsLiveHeap(t *testing.T) {
 func TestMemoryLimitLeavesTheHeapRoom(t *testing.T) {
 	const mb = 1 << 20
 	for _, c := range []struct{ live, overhead, want int64 }{
-		{10 * mb, 5 * mb, daemonMemoryLimit},
+		{10 * mb, 5 * mb, Floor},
 		{73 * mb, 37 * mb, 37*mb + 73*mb*3/2},
 		{200 * mb, 0, 300 * mb},
 	} {
