@@ -39,6 +39,7 @@ import (
 	"atelier/app/api"
 	"atelier/app/desktop"
 	"atelier/app/tray"
+	"atelier/internal/memlimit"
 	"atelier/localdb"
 )
 
@@ -195,6 +196,9 @@ func main() {
 	// start-up: a second launch, which only brings a window forward, pays it too.
 	lg.Info("window: main", "sinceLaunch", sinceLaunch())
 	servePprof(lg, os.Getenv("ATELIER_PPROF"))
+	// The engine's Go memory follows its live heap, as the daemon's does
+	// (an indexing peak is returned to the system while hidden in the tray).
+	memlimit.Start(context.Background(), lg)
 
 	dirs, err := app.DefaultDirs()
 	if *dataDir != "" {

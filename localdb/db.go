@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,9 @@ type DB struct {
 	spaceAt   atomic.Int64 // unix nanos of the last free-space check
 	spaceErr  atomic.Pointer[error]
 	spaceLock sync.Mutex
+	// wroteAt is when a write last began (unix ns): RunGC releases the
+	// tables' pages once writes stopped (ReleasePages).
+	wroteAt atomic.Int64
 }
 
 // SpaceCheckEvery is how often writes re-check the free space of the data
@@ -72,6 +76,7 @@ func (db *DB) writable() error {
 		return nil
 	}
 	now := time.Now().UnixNano()
+	db.wroteAt.Store(now)
 	if now-db.spaceAt.Load() >= int64(SpaceCheckEvery) && db.spaceLock.TryLock() {
 		err := diskspace.Check(db.dir, db.headroom, "database writes in "+db.dir)
 		if err != nil {
@@ -295,18 +300,44 @@ func (db *DB) Restore(r io.Reader) error {
 // DropPrefix deletes every key under prefix.
 func (db *DB) DropPrefix(prefix string) error { return db.bdb.DropPrefix([]byte(prefix)) }
 
+// ReleaseAfter is how long writes must have stopped before RunGC hands the
+// tables' pages back to the kernel (ReleasePages).
+var ReleaseAfter = time.Minute
+
 // RunGC runs value-log GC every interval until ctx ends. Badger only reclaims
-// space in rewritten vlog files, so idle GC keeps the data dir from growing forever.
+// space in rewritten vlog files, so idle GC keeps the data dir from growing
+// forever. While writes have stopped for ReleaseAfter it releases the pages
+// of the tables mapped (every ReleaseAfter) and, once per quiet spell,
+// returns the Go heap's free pages to the system (an idle engine's RSS).
 func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 	if db.dir == "" {
 		return
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	r := time.NewTicker(ReleaseAfter)
+	defer r.Stop()
+	var released int64 // wroteAt at the last release
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.C:
+			w := db.wroteAt.Load()
+			if w == 0 || time.Since(time.Unix(0, w)) < ReleaseAfter {
+				continue
+			}
+			// Every quiet tick: compactions after the last write wrote
+			// tables too (a look at /proc/self/maps, ~40 advice calls).
+			n := db.ReleasePages()
+			if w != released {
+				released = w
+				// The engine went quiet: its Go heap keeps what is
+				// live, not an indexing peak's garbage (one collection
+				// per quiet spell).
+				debug.FreeOSMemory()
+				db.log.Debug("database pages released", "dir", db.dir, "mapped", n)
+			}
 		case <-t.C:
 			for db.bdb.RunValueLogGC(0.5) == nil {
 				if ctx.Err() != nil {

@@ -114,11 +114,11 @@ func (c *Control) History() *History { return c.h }
 // Consider records the index's changes of p; each becomes a version once
 // its file settled. No consent is involved: nothing leaves the machine.
 func (c *Control) Consider(p host.Project, changes []index.Change) {
+	cs := make([]Change, 0, len(changes))
 	for _, ch := range changes {
-		op := Op(ch.Op)
-		err := c.h.Consider(Change{Project: string(p.ID), Op: op, Path: ch.Record.Path, From: ch.From, Size: ch.Record.Size, ModTime: ch.Record.ModTime, Mode: ch.Record.Mode, SHA256: [32]byte(ch.Record.SHA256)})
-		if err != nil {
-			c.h.log.Warn("local history: change not recorded", "project", p.Name, "path", ch.Record.Path, "err", err)
-		}
+		cs = append(cs, Change{Project: string(p.ID), Op: Op(ch.Op), Path: ch.Record.Path, From: ch.From, Size: ch.Record.Size, ModTime: ch.Record.ModTime, Mode: ch.Record.Mode, SHA256: [32]byte(ch.Record.SHA256)})
+	}
+	if err := c.h.ConsiderAll(cs); err != nil {
+		c.h.log.Warn("local history: changes not recorded; those files get a version once they change again", "project", p.Name, "changes", len(cs), "err", err)
 	}
 }

@@ -238,40 +238,83 @@ func (h *History) notify(n Notice) {
 // Consider records a change; it becomes a version once the file settled.
 // Changes of projects whose history is off are ignored.
 func (h *History) Consider(c Change) error {
-	if c.Project == "" || c.Path == "" {
-		return nil
+	return h.ConsiderAll([]Change{c})
+}
+
+// considerBatch is how many changes one transaction records (an index of
+// 100,000 files arrives as a few large batches).
+const considerBatch = 1000
+
+// ConsiderAll records changes (an index batch) in transactions of
+// considerBatch: as Consider for each, in order. A transaction that fails
+// does not stop the next.
+func (h *History) ConsiderAll(cs []Change) error {
+	off := map[string]bool{}
+	keep := make([]Change, 0, len(cs))
+	for _, c := range cs {
+		if c.Project == "" || c.Path == "" {
+			continue
+		}
+		o, seen := off[c.Project]
+		if !seen {
+			set, err := h.Settings(c.Project)
+			if err != nil {
+				return err
+			}
+			o = set.Off
+			off[c.Project] = o
+		}
+		if !o {
+			keep = append(keep, c)
+		}
 	}
-	set, err := h.Settings(c.Project)
+	var errs []error
+	for len(keep) > 0 {
+		chunk := keep[:min(len(keep), considerBatch)]
+		keep = keep[len(chunk):]
+		now := h.o.Now()
+		err := h.o.DB.Update(func(tx *localdb.Tx) error {
+			for _, c := range chunk {
+				if err := considerTx(tx, c, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for i, c := range chunk {
+			if i == 0 || c.Project != chunk[i-1].Project {
+				h.noted(c.Project, now)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// considerTx records c as pending since now.
+func considerTx(tx *localdb.Tx, c Change, now time.Time) error {
+	k := pkey(c.Project, c.Path)
+	p, ok, err := pendingT.Get(tx, k)
 	if err != nil {
 		return err
 	}
-	if set.Off {
-		return nil
+	n := pending{Op: c.Op, From: c.From, At: now, Size: c.Size, ModTime: c.ModTime, Mode: c.Mode, SHA256: hexSum(c.SHA256)}
+	if ok && p.Op == OpRename && c.Op != OpDelete && c.Op != OpRename {
+		// A renamed file edited before it settled: still a rename.
+		n.Op, n.From = OpRename, p.From
 	}
-	now := h.o.Now()
-	err = h.o.DB.Update(func(tx *localdb.Tx) error {
-		k := pkey(c.Project, c.Path)
-		p, ok, err := pendingT.Get(tx, k)
-		if err != nil {
-			return err
-		}
-		n := pending{Op: c.Op, From: c.From, At: now, Size: c.Size, ModTime: c.ModTime, Mode: c.Mode, SHA256: hexSum(c.SHA256)}
-		if ok && p.Op == OpRename && c.Op != OpDelete && c.Op != OpRename {
-			// A renamed file edited before it settled: still a rename.
-			n.Op, n.From = OpRename, p.From
-		}
-		if c.Op == OpRename && c.From != "" {
-			// The old path's own pending change is part of this one.
-			if _, ok, _ := pendingT.Get(tx, pkey(c.Project, c.From)); ok {
-				pendingT.Delete(tx, pkey(c.Project, c.From))
+	if c.Op == OpRename && c.From != "" {
+		// The old path's own pending change is part of this one.
+		if _, ok, _ := pendingT.Get(tx, pkey(c.Project, c.From)); ok {
+			if err := pendingT.Delete(tx, pkey(c.Project, c.From)); err != nil {
+				return err
 			}
 		}
-		return pendingT.Put(tx, k, n)
-	})
-	if err == nil {
-		h.noted(c.Project, now)
 	}
-	return err
+	return pendingT.Put(tx, k, n)
 }
 
 // paused reports the error that pauses project ("" when running).

@@ -707,3 +707,45 @@ func TestRunTakesChangesPendingAtOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestConsiderAllInBatches: an index batch larger than one transaction
+// holds is recorded in full, in order: a rename edited again in the same
+// batch stays a rename carrying the file's versions.
+func TestConsiderAllInBatches(t *testing.T) {
+	e := newEnv(t)
+	e.save(t, "a.txt", "first")
+	e.settle(t)
+	if err := os.Rename(filepath.Join(e.root, "a.txt"), filepath.Join(e.root, "b.txt")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(e.root, "b.txt"), []byte("second"), 0o644)
+	fi, _ := os.Stat(filepath.Join(e.root, "b.txt"))
+	cs := []history.Change{{Project: "song", Op: history.OpRename, Path: "b.txt", From: "a.txt"}}
+	for i := range 2500 {
+		p := fmt.Sprintf("takes/f%04d.txt", i)
+		os.MkdirAll(filepath.Join(e.root, "takes"), 0o755)
+		os.WriteFile(filepath.Join(e.root, p), []byte(p), 0o644)
+		cs = append(cs, history.Change{Project: "song", Op: history.OpCreate, Path: p})
+	}
+	cs = append(cs, history.Change{Project: "song", Op: history.OpModify, Path: "b.txt", Size: fi.Size(), ModTime: fi.ModTime()})
+	if err := e.h.ConsiderAll(cs); err != nil {
+		t.Fatal(err)
+	}
+	e.settle(t)
+	for _, i := range []int{0, 999, 1000, 2499} {
+		p := fmt.Sprintf("takes/f%04d.txt", i)
+		if vs, err := e.h.Versions("song", p); err != nil || len(vs) != 1 {
+			t.Fatalf("%s: %d versions (%v), want 1", p, len(vs), err)
+		}
+	}
+	vs, err := e.h.Versions("song", "b.txt")
+	if err != nil || len(vs) != 2 {
+		t.Fatalf("b.txt: %d versions (%v), want a.txt's and the rename's", len(vs), err)
+	}
+	if got := e.versionContent(t, "b.txt", fmt.Sprint(vs[0].Seq)) + "," + e.versionContent(t, "b.txt", fmt.Sprint(vs[1].Seq)); got != "second,first" && got != "first,second" {
+		t.Fatalf("b.txt's versions hold %q", got)
+	}
+	if vs[0].Op != history.OpRename && vs[1].Op != history.OpRename {
+		t.Fatalf("b.txt's versions %+v: no rename", vs)
+	}
+}

@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/internal/memlimit"
 	"atelier/localdb"
 )
 
@@ -56,7 +54,7 @@ func runDaemon(ctx context.Context, gopts *globalOptions, opts daemonOptions) er
 	if err != nil {
 		return err
 	}
-	setMemoryLimit(ctx, lg)
+	memlimit.Start(ctx, lg)
 	e, err := daemonOpen(ctx, d, lg)
 	if err != nil {
 		return err
@@ -102,54 +100,4 @@ func daemonOpen(ctx context.Context, d app.Dirs, lg *slog.Logger) (*app.Engine, 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// daemonMemoryLimit is the floor of the daemon's soft memory limit (Go's
-// heap, stacks and runtime; not the binary's pages or Badger's mmaps): the
-// collector runs sooner as the heap nears it and returns to the OS what an
-// indexing peak left behind, so an idle daemon with 100,000 files stays near
-// its live heap instead of twice it. The limit follows the live heap
-// (limitHeadroom × live, never below the floor): a fixed 100 MiB made the
-// collector run back to back while a long job held more than that live (the
-// first local-history version of 100,000 files: the Library's browser test
-// took 192 s instead of 58). GOMEMLIMIT in the environment turns this off.
-const (
-	daemonMemoryLimit = 100 << 20
-	limitHeadroom     = 1.5
-)
-
-func setMemoryLimit(ctx context.Context, lg *slog.Logger) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	adjust := func() {
-		metrics.Read(sample)
-		live := int64(0)
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			live = int64(sample[0].Value.Uint64())
-		}
-		debug.SetMemoryLimit(max(daemonMemoryLimit, int64(float64(live)*limitHeadroom)))
-	}
-	adjust()
-	lg.Debug("soft memory limit", "floor", daemonMemoryLimit)
-	afterEachGC(ctx, adjust) // no timer: an idle daemon does not wake for it
-}
-
-// gcSentinel is garbage on purpose: its finalizer runs after a collection.
-type gcSentinel struct{ _ [16]byte }
-
-// afterEachGC runs fn after every garbage collection until ctx ends.
-func afterEachGC(ctx context.Context, fn func()) {
-	var arm func()
-	arm = func() {
-		runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
-			if ctx.Err() != nil {
-				return
-			}
-			fn()
-			arm()
-		})
-	}
-	arm()
 }

@@ -1,4 +1,4 @@
-package main
+package memlimit
 
 import (
 	"context"
@@ -52,10 +52,10 @@ func TestMemoryLimitFollowsLiveHeap(t *testing.T) {
 	defer cancel()
 	t.Setenv("GOMEMLIMIT", "")
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
-	setMemoryLimit(ctx, lg)
+	Start(ctx, lg)
 	runtime.GC()
-	if got := debug.SetMemoryLimit(-1); got != daemonMemoryLimit {
-		t.Fatalf("limit with a small heap: %d, want the floor %d", got, daemonMemoryLimit)
+	if got := debug.SetMemoryLimit(-1); got != Floor {
+		t.Fatalf("limit with a small heap: %d, want the floor %d", got, Floor)
 	}
 	big := make([][]byte, 100) // 200 MiB live
 	for i := range big {
@@ -77,8 +77,29 @@ func TestMemoryLimitFollowsLiveHeap(t *testing.T) {
 
 	debug.SetMemoryLimit(old)
 	t.Setenv("GOMEMLIMIT", "off")
-	setMemoryLimit(context.Background(), lg)
+	Start(context.Background(), lg)
 	if got := debug.SetMemoryLimit(-1); got != old {
 		t.Fatalf("GOMEMLIMIT set: the limit changed to %d", got)
+	}
+}
+
+// TestMemoryLimitLeavesTheHeapRoom: the limit leaves the heap limitHeadroom
+// × its live bytes above the runtime's own memory, so a heap of 73 MB live
+// with 37 MB of fragmentation and metadata is not collected back to back
+// (a limit of 1.5 × live alone left it a goal equal to its live bytes).
+func TestMemoryLimitLeavesTheHeapRoom(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct{ live, overhead, want int64 }{
+		{10 * mb, 5 * mb, Floor},
+		{73 * mb, 37 * mb, 37*mb + 73*mb*3/2},
+		{200 * mb, 0, 300 * mb},
+	} {
+		got := memoryLimitFor(c.live, c.overhead)
+		if got != c.want {
+			t.Errorf("live %d MiB, overhead %d MiB: limit %d MiB, want %d MiB", c.live/mb, c.overhead/mb, got/mb, c.want/mb)
+		}
+		if got-c.overhead < c.live*3/2 {
+			t.Errorf("live %d MiB, overhead %d MiB: the heap's room under the limit is %d MiB", c.live/mb, c.overhead/mb, (got-c.overhead)/mb)
+		}
 	}
 }
