@@ -87,3 +87,60 @@ func newTestLibrary(t *testing.T, files FileSource, record func(string, map[stri
 	t.Cleanup(func() { ctl.Close() })
 	return ctx, s, ctl
 }
+
+// projectFiles is a FileSource of fixed projects (no files) that counts
+// how often the index is read.
+type projectFiles struct {
+	countingFiles
+	ids     []index.ProjectID
+	records atomic.Int32
+}
+
+func (f *projectFiles) Projects() ([]host.Project, error) {
+	var ps []host.Project
+	for _, id := range f.ids {
+		ps = append(ps, host.Project{ID: id, Root: "/music/" + string(id)})
+	}
+	return ps, nil
+}
+func (f *projectFiles) Records(index.ProjectID, string) ([]index.FileRecord, error) {
+	f.records.Add(1)
+	return nil, nil
+}
+
+// The periodic collection of stale previews reads the index only when
+// something may have gone stale since the last one: a file deleted or
+// rewritten, a project added or removed (issue 16: it was a full scan of
+// 100,000 files every 30 minutes of an idle day).
+func TestCollectOnlyAfterChanges(t *testing.T) {
+	files := &projectFiles{ids: []index.ProjectID{"ep"}}
+	_, s, ctl := newTestLibrary(t, files, func(string, map[string]any) {})
+	if !s.mayHaveStale() {
+		t.Fatal("never collected: a collection is due")
+	}
+	if _, err := s.collect(); err != nil {
+		t.Fatal(err)
+	}
+	if s.mayHaveStale() {
+		t.Fatal("nothing changed since the last collection, yet one is due")
+	}
+	rec := index.FileRecord{Project: "ep", Path: "a.wav", Size: 10, ModTime: time.Now().Add(-time.Hour), SHA256: index.Digest(sha256.Sum256([]byte("a")))}
+	ctl.Consider("/music/ep", index.Change{Op: index.OpCreate, Record: rec})
+	if s.mayHaveStale() {
+		t.Fatal("a new file leaves nothing stale, yet a collection is due")
+	}
+	ctl.Consider("/music/ep", index.Change{Op: index.OpDelete, Record: rec})
+	if !s.mayHaveStale() {
+		t.Fatal("a file was deleted: a collection is due")
+	}
+	if _, err := s.collect(); err != nil {
+		t.Fatal(err)
+	}
+	if s.mayHaveStale() {
+		t.Fatal("collected after the delete, yet another is due")
+	}
+	files.ids = append(files.ids, "demo")
+	if !s.mayHaveStale() {
+		t.Fatal("a project came: a collection is due")
+	}
+}

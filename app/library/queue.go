@@ -93,6 +93,9 @@ func (s *Service) consider(root string, c index.Change) {
 	}
 	tag := tagOf(c.Record.Project, c.Record.Path)
 	s.unsettle(tag) // this change supersedes the one waiting
+	if c.Op == index.OpDelete || c.Op == index.OpModify {
+		s.staleHint.Add(1) // the old content's previews may have no file left
+	}
 	if c.Op == index.OpDelete {
 		s.forget(tag)
 		return

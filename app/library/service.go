@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"atelier/app/host"
@@ -135,6 +137,12 @@ type Config struct {
 // Service lists files and their previews (waveforms, thumbnails, loudness).
 // It is the bound "Library" service: its exported methods are routes.
 type Service struct {
+	// staleHint counts the changes that may have left previews of content
+	// no file holds any more (files deleted or rewritten) since the last
+	// collection; the periodic collection scans the index only when it is
+	// not zero, the projects changed, or the renderer did.
+	staleHint atomic.Int64
+
 	db     *localdb.DB
 	log    *slog.Logger
 	host   Host
@@ -209,6 +217,10 @@ func (s *Service) start(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if !s.mayHaveStale() {
+					t.Reset(30 * time.Minute)
+					continue
+				}
 				if n, err := s.collect(); err != nil {
 					s.log.Warn("collect stale previews", "err", err)
 				} else if n > 0 {
@@ -358,14 +370,54 @@ func (s *Service) Stats() QueueStats {
 // renderer versions, from the cache and the database. It returns how many.
 func (s *Service) Collect() (int, error) { return s.collect() }
 
-func (s *Service) collect() (int, error) {
-	live := map[string]bool{}
+// lastCollect is what the last collection saw (lib/collected/last): a
+// collection can be skipped while nothing of it changed.
+type lastCollect struct {
+	Renderer int      `json:"renderer"`
+	Projects []string `json:"projects"`
+}
+
+var collectedTable = localdb.NewTable[lastCollect]("lib/collected/")
+
+// mayHaveStale says whether a collection could find anything: a file was
+// deleted or rewritten since the last one (changes made while Atelier was
+// closed come in as such by the index's reconcile at start), a project
+// came or went, or the renderer changed.
+func (s *Service) mayHaveStale() bool {
+	if s.staleHint.Load() > 0 {
+		return true
+	}
+	var last lastCollect
+	var ok bool
+	if err := s.db.View(func(tx *localdb.Tx) (err error) { last, ok, err = collectedTable.Get(tx, "last"); return }); err != nil || !ok {
+		return true
+	}
+	ids, err := s.projectIDs()
+	return err != nil || last.Renderer != preview.RendererVersion || !slices.Equal(ids, last.Projects)
+}
+
+func (s *Service) projectIDs() ([]string, error) {
 	ps, err := s.files.Projects()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(ps))
+	for _, p := range ps {
+		ids = append(ids, string(p.ID))
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func (s *Service) collect() (int, error) {
+	hint := s.staleHint.Load()
+	live := map[string]bool{}
+	ids, err := s.projectIDs()
 	if err != nil {
 		return 0, err
 	}
-	for _, p := range ps {
-		recs, err := s.files.Records(p.ID, "")
+	for _, id := range ids {
+		recs, err := s.files.Records(index.ProjectID(id), "")
 		if err != nil {
 			return 0, err
 		}
@@ -379,7 +431,16 @@ func (s *Service) collect() (int, error) {
 	if err != nil {
 		return n, err
 	}
-	return n, s.dropMeta(func(m preview.Meta) bool { return !live[m.Hash] || m.Version != preview.RendererVersion })
+	if err := s.dropMeta(func(m preview.Meta) bool { return !live[m.Hash] || m.Version != preview.RendererVersion }); err != nil {
+		return n, err
+	}
+	if err := s.db.Update(func(tx *localdb.Tx) error {
+		return collectedTable.Put(tx, "last", lastCollect{Renderer: preview.RendererVersion, Projects: ids})
+	}); err != nil {
+		return n, err
+	}
+	s.staleHint.Add(-hint)
+	return n, nil
 }
 
 func (s *Service) dropMeta(drop func(preview.Meta) bool) error {
