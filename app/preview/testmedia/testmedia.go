@@ -34,7 +34,7 @@ func Run(t testing.TB, name string, args ...string) []byte {
 func Tone(t testing.TB, dir, name string, rate, channels, bits int, secs float64, encoding string, synth ...string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	args := []string{"-n", "-r", itoa(rate), "-c", itoa(channels), "-b", itoa(bits)}
+	args := []string{"-R", "-n", "-r", itoa(rate), "-c", itoa(channels), "-b", itoa(bits)}
 	if encoding != "" {
 		args = append(args, "-e", encoding)
 	}
@@ -45,11 +45,12 @@ func Tone(t testing.TB, dir, name string, rate, channels, bits int, secs float64
 }
 
 // Music writes a WAV with varied content: a chord with tremolo and noise, so
-// loudness, peaks and MP3 bit reservoir use are realistic.
+// loudness, peaks and MP3 bit reservoir use are realistic. Like Tone, it
+// passes sox -R: the same noise on every run, so a failure reproduces.
 func Music(t testing.TB, dir, name string, rate, channels int, secs float64) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	Run(t, "sox", "-n", "-r", itoa(rate), "-c", itoa(channels), "-b", "16", p,
+	Run(t, "sox", "-R", "-n", "-r", itoa(rate), "-c", itoa(channels), "-b", "16", p,
 		"synth", ftoa(secs), "sine", "220-880", "sine", "330", "pinknoise",
 		"tremolo", "3", "60", "vol", "0.7")
 	return p
