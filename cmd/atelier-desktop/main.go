@@ -30,10 +30,11 @@ import (
 
 // windowName is the window program's file name, beside this one (a build in
 // build/bin) or in libDir (the Debian package).
-const (
-	windowName = "atelier-desktop-window"
-	libDir     = "/usr/lib/atelier"
-)
+const windowName = "atelier-desktop-window"
+
+// libDir is where the Debian package installs the window program (a
+// variable so a test does not depend on what this machine has installed).
+var libDir = "/usr/lib/atelier"
 
 func main() {
 	started := time.Now()

@@ -67,12 +67,21 @@ func TestWindowProgramBesideTheLauncher(t *testing.T) {
 		self = s
 	}
 	beside := filepath.Join(filepath.Dir(self), windowName)
-	if _, err := os.Stat(filepath.Join(libDir, windowName)); err == nil {
-		t.Fatalf("%s is installed on this machine: this test expects it not to be", libDir)
-	}
+	// the package's folder, as on a machine without the package
+	defer func(d string) { libDir = d }(libDir)
+	libDir = t.TempDir()
 	if _, err := windowProgram(); err == nil {
 		t.Fatal("found a window program where there is none")
 	}
+	// installed by the package
+	pkg := filepath.Join(libDir, windowName)
+	if err := os.WriteFile(pkg, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := windowProgram(); err != nil || got != pkg {
+		t.Errorf("windowProgram: %q, %v; want the package's %q", got, err, pkg)
+	}
+	// beside the launcher (a build in build/bin): that one first
 	if err := os.WriteFile(beside, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
