@@ -45,11 +45,20 @@ func Clip(data []byte, start, length time.Duration) ([]byte, ClipInfo, error) {
 	if first >= last {
 		return nil, info, fmt.Errorf("clip: nothing to cut between %s and %s", start, start+length)
 	}
-	// Pre-roll: frames covering the largest possible reservoir, plus one.
+	// Pre-roll. The first sample played comes decoderDelay samples before
+	// frame first's output, from frame first-1's; with one granule a frame
+	// (MPEG-2 and 2.5), that granule overlaps frame first-2's. Those lead
+	// frames must decode whole, so the pre-roll also covers the largest
+	// possible reservoir before the earliest of them, plus one frame.
 	pre := 0
 	if first > 0 {
+		lead := 1
+		if spf < 1152 {
+			lead = 2
+		}
+		pre = min(lead, first)
 		need := st.reservoir()
-		for j := first - 1; j >= 0 && need > 0; j-- {
+		for j := first - pre - 1; j >= 0 && need > 0; j-- {
 			need -= st.mainDataSize(data, j)
 			pre++
 		}
