@@ -60,18 +60,7 @@ func TestShrinkMatchesXImage(t *testing.T) {
 	for _, sz := range [][2]int{{150, 101}, {200, 135}, {77, 52}, {301, 100}, {1, 1}} {
 		tw, th := sz[0], sz[1]
 		got := shrinkOpaque(301, 203, tw, th, rgbaRows(src))
-		want := image.NewRGBA(image.Rect(0, 0, tw, th))
-		draw.CatmullRom.Scale(want, want.Bounds(), src, src.Bounds(), draw.Src, nil)
-		sum, worst := 0, 0
-		for i := range got.Pix {
-			d := int(got.Pix[i]) - int(want.Pix[i])
-			if d < 0 {
-				d = -d
-			}
-			sum += d
-			worst = max(worst, d)
-		}
-		if mean := float64(sum) / float64(len(got.Pix)); worst > 2 || mean > 0.5 {
+		if worst, mean := diffFromXImage(got, src); worst > 2 || mean > 0.5 {
 			t.Errorf("%d×%d: worst difference %d, mean %.3f", tw, th, worst, mean)
 		}
 	}
@@ -98,19 +87,25 @@ func TestShrinkOnTwoCoresMatchesXImage(t *testing.T) {
 		row func(int, []byte)
 	}{"rgba": {rgba, rgbaRows(rgba)}, "ycbcr": {ycc, ycbcrRows(ycc)}} {
 		got := shrinkOpaque(w, h, tw, th, c.row)
-		want := image.NewRGBA(image.Rect(0, 0, tw, th))
-		draw.CatmullRom.Scale(want, want.Bounds(), c.src, c.src.Bounds(), draw.Src, nil)
-		sum, worst := 0, 0
-		for i := range got.Pix {
-			d := int(got.Pix[i]) - int(want.Pix[i])
-			if d < 0 {
-				d = -d
-			}
-			sum += d
-			worst = max(worst, d)
-		}
-		if mean := float64(sum) / float64(len(got.Pix)); worst > 2 || mean > 0.5 {
+		if worst, mean := diffFromXImage(got, c.src); worst > 2 || mean > 0.5 {
 			t.Errorf("%s: worst difference %d, mean %.3f", name, worst, mean)
 		}
 	}
+}
+
+// diffFromXImage compares got with x/image/draw's Catmull-Rom scaling of src
+// to got's size: the largest and the mean absolute difference per channel.
+func diffFromXImage(got *image.RGBA, src image.Image) (worst int, mean float64) {
+	want := image.NewRGBA(got.Rect)
+	draw.CatmullRom.Scale(want, want.Bounds(), src, src.Bounds(), draw.Src, nil)
+	sum := 0
+	for i := range got.Pix {
+		d := int(got.Pix[i]) - int(want.Pix[i])
+		if d < 0 {
+			d = -d
+		}
+		sum += d
+		worst = max(worst, d)
+	}
+	return worst, float64(sum) / float64(len(got.Pix))
 }
