@@ -245,14 +245,18 @@ func Make(data []byte, sizes []int, opt Options) (info Info, thumbs []Thumb, err
 		// thumbnail, decode at that scale (block means from a reduced
 		// inverse DCT: a box filter for free) — a fraction of the time
 		// and 1/64 or 1/16 of the memory of a full-size decode.
+		// DecodeScaled has the data in memory: large scans are entropy
+		// decoded on two goroutines.
+		scale := 1
 		switch side, want := max(info.Width, info.Height), slices.Max(sizes); {
 		case side/8 >= want:
-			dec = jpegscale.DecodeEighth
+			scale = 8
 		case side/4 >= want:
-			dec = jpegscale.DecodeQuarter
+			scale = 4
 		case side/2 >= want:
-			dec = jpegscale.DecodeHalf
+			scale = 2
 		}
+		dec = func(io.Reader) (image.Image, error) { return jpegscale.DecodeScaled(data, scale) }
 	}
 	img, err := dec(bytes.NewReader(data))
 	if err != nil {

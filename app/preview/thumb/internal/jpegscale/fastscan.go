@@ -80,6 +80,7 @@ func (d *decoder) refillBytes() {
 				continue
 			}
 			d.bytes.i += 2
+			d.stuffed++
 		} else {
 			d.bytes.i++
 		}

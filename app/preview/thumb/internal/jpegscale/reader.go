@@ -8,6 +8,7 @@
 package jpegscale
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/draw"
@@ -106,6 +107,13 @@ type decoder struct {
 	r    io.Reader
 	bits bits
 	fb   fastBits64 // Atelier: the sequential scan decoder's bits
+	// src (Atelier) is the whole file when it is in memory (DecodeScaled):
+	// srcR reads it, and a sequential scan may then be decoded by two
+	// goroutines (parallel.go). stuffed counts the 0xff00 pairs the
+	// sequential scan decoder has taken (for its bit position).
+	src     []byte
+	srcR    *bytes.Reader
+	stuffed int64
 	// bytes is a byte buffer, similar to a bufio.Reader, except that it
 	// has to be able to unread more than 1 byte, due to byte stuffing.
 	// Byte stuffing is specified in section F.1.2.3.

@@ -166,7 +166,11 @@ func (d *decoder) processSOS(n int) error {
 	}
 
 	if !d.progressive {
-		return d.sequentialScan(nComp, &scan, mxx, myy) // Atelier
+		// Atelier: two goroutines where the scan allows it.
+		if ok, err := d.parallelScan(nComp, &scan, mxx, myy); ok {
+			return err
+		}
+		return d.sequentialScan(nComp, &scan, mxx, myy)
 	}
 
 	d.bits = bits{}

@@ -1,0 +1,428 @@
+package jpegscale
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"io"
+	"math"
+	"sync/atomic"
+)
+
+// Atelier: a sequential scan's entropy decoding on two goroutines.
+//
+// The scan's blocks follow one another in the entropy-coded data with no
+// index of where each starts. Goroutine A (the caller) decodes from the
+// start as sequentialScan does. Goroutine B starts at a byte near the middle
+// of the data, guessing that a block starts there with the MCU's first
+// block, and records each block's bit position, its place in the MCU (the
+// phase, which picks the Huffman tables and the DC predictor) and its DC
+// predictors. Huffman codes resynchronise: after some blocks of garbage, B's
+// blocks are the true ones. When A comes to a block boundary at a bit
+// position and phase where B recorded one, the two decodes agree from there
+// on (the decode is a function of the bit position and the phase): A stops,
+// B's blocks take their true indices, and B's DC values are shifted by the
+// difference of the two DC predictors at that point (DC is coded as
+// differences). Klein and Wiseman, "Parallel Huffman decoding with
+// applications to JPEG files" (2003); Weißenberger and Schmidt, "Massively
+// parallel Huffman decoding on GPUs" (2018).
+//
+// Whatever is odd — no sync within syncWindow blocks, an error or an
+// end-of-band run in B, B reading far past the end of the data — A decodes
+// the rest itself: the result is the serial decode's, bit for bit, errors
+// included. Scans with restart intervals, non-interleaved scans of a
+// colour image and small scans are decoded serially.
+
+// minParBlocks is the fewest blocks a scan needs to be split (tests
+// lower it): below it, starting B costs more than it saves.
+var minParBlocks = 1 << 14
+
+// syncWindow is how many of its first blocks B records positions for: A
+// must find the sync point among them.
+const syncWindow = 4096
+
+// parProgress is how many blocks B decodes between progress reports.
+const parProgress = 4096
+
+// parStats counts the parallel scans that synced and those that fell back
+// to the serial decode (tests).
+var parStats struct{ synced, fellBack atomic.Int64 }
+
+var errParOdd = errors.New("jpegscale: parallel decode gave up")
+
+// parPhase is one block of the MCU: its component, its place in the MCU
+// (bx = h*mx + dx, by = v*my + dy) and its tables.
+type parPhase struct {
+	comp     uint8
+	h, v     int
+	dx, dy   int
+	dcH, acH *huffman
+}
+
+// parRec is B's state before one of its first blocks.
+type parRec struct {
+	pos int64 // bit position in the unstuffed data; -1: not to sync at
+	ph  uint8
+	dc  [maxComponents]int32
+}
+
+// parB is goroutine B's decode.
+type parB struct {
+	d       decoder
+	limit   atomic.Int64  // B stops before block limit (A lowers it)
+	win     chan []parRec // B's first blocks, sent once (sentWin)
+	sentWin bool
+	prog    chan int // blocks decoded so far; closed when B ends
+	dc      []int32  // each block's DC coefficient (B's predictors)
+	ac      []int16  // each block's stored AC coefficients, stride each
+	stride  int
+	acIdx   []int // the natural-order indices of the stored AC coefficients
+	// Valid once prog is closed: the blocks decoded (B stopped at the
+	// limit or on err), and the first block after which B had read more
+	// than maxPad-8 bytes past the end of the data.
+	n       int
+	err     error
+	padFrom int
+}
+
+// bitPos is the decoder's position in the scan's data after unstuffing
+// (counting markers as data), in bits, for a decoder over d.src.
+func (d *decoder) bitPos() int64 {
+	raw := int64(len(d.src)-d.srcR.Len()) - int64(d.bytes.j-d.bytes.i)
+	return (raw-d.stuffed+int64(d.fb.pad))*8 - int64(d.fb.n)
+}
+
+// decodeBlock decodes one block of phase p into b, as sequentialScan does.
+func (d *decoder) decodeBlock(p *parPhase, b *block, dc *[maxComponents]int32) error {
+	switch d.shift {
+	case 3:
+	case 2:
+		for _, n := range quarterIdx {
+			b[n] = 0
+		}
+	default:
+		*b = block{}
+	}
+	if d.fb.n < 32 {
+		d.refill()
+	}
+	value, err := d.symbol(p.dcH)
+	if err != nil {
+		return err
+	}
+	if value > 16 {
+		return UnsupportedError("excessive DC component")
+	}
+	dc[p.comp] += d.extend(value)
+	b[0] = dc[p.comp]
+	if d.eobRun > 0 {
+		d.eobRun--
+	} else if d.shift == 3 {
+		if err := d.skipAC(p.acH); err != nil {
+			return err
+		}
+	} else if err := d.decodeAC(p.acH, b, false, d.shift == 2); err != nil {
+		return err
+	}
+	if d.fb.pad > maxPad {
+		return errShortHuffmanData
+	}
+	return nil
+}
+
+// parallelScan decodes a sequential scan on two goroutines; ok is false
+// when the scan is not one to split (sequentialScan decodes it then).
+func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, myy int) (ok bool, err error) {
+	if d.src == nil || d.ri != 0 || nComp != d.nComp {
+		return false, nil
+	}
+	var phases []parPhase
+	for i := 0; i < nComp; i++ {
+		c := scan[i].compIndex
+		h, v := d.comp[c].h, d.comp[c].v
+		if nComp == 1 && (h != 1 || v != 1) {
+			return false, nil // blocks past the image's edge are skipped
+		}
+		dcH, acH := &d.huff[dcTable][scan[i].td], &d.huff[acTable][scan[i].ta]
+		if dcH.nCodes == 0 || acH.nCodes == 0 {
+			return false, nil // sequentialScan reports it
+		}
+		for j := 0; j < h*v; j++ {
+			phases = append(phases, parPhase{comp: c, h: h, v: v, dx: j % h, dy: j / h, dcH: dcH, acH: acH})
+		}
+	}
+	P := len(phases)
+	total := mxx * myy * P
+	if total < minParBlocks {
+		return false, nil
+	}
+
+	d.fb = fastBits64{}
+	d.bytes.nUnreadable = 0
+	d.stuffed = 0
+	start := len(d.src) - d.srcR.Len() - (d.bytes.j - d.bytes.i)
+	s, stuffed := splitPoint(d.src, start)
+	if s < 0 {
+		return false, nil
+	}
+	startPos := (int64(s) - stuffed) * 8
+
+	B := &parB{d: *d, win: make(chan []parRec, 1), prog: make(chan int, total/parProgress+4)}
+	B.limit.Store(int64(total))
+	switch d.shift {
+	case 3:
+	case 2:
+		B.acIdx = quarterIdx[1:]
+	default:
+		for i := 1; i < blockSize; i++ {
+			B.acIdx = append(B.acIdx, i)
+		}
+	}
+	B.stride = len(B.acIdx)
+	B.padFrom = math.MaxInt
+	B.dc = make([]int32, total)
+	B.ac = make([]int16, total*B.stride)
+	go B.run(phases, s, stuffed)
+	defer func() {
+		// B stops at its next block; wait for it (no goroutine outlives
+		// the decode).
+		B.limit.Store(0)
+		for range B.prog {
+		}
+	}()
+
+	var (
+		b       block
+		dc      [maxComponents]int32
+		win     []parRec
+		haveWin bool
+		wi      int
+		syncing = true
+	)
+	for k := 0; k < total; k++ {
+		mcu, ph := k/P, k%P
+		if syncing {
+			if pos := d.bitPos(); pos >= startPos {
+				if !haveWin {
+					win, haveWin = <-B.win, true
+				}
+				for wi < len(win) && win[wi].pos < pos {
+					wi++
+				}
+				switch {
+				case wi == len(win):
+					// Past B's window without meeting it.
+					syncing = false
+					B.limit.Store(0)
+				case win[wi].pos == pos && int(win[wi].ph) == ph && d.eobRun == 0 && d.fb.pad == 0:
+					if d.takeB(B, phases, win[wi].dc, dc, k, wi, mxx) {
+						parStats.synced.Add(1)
+						return true, nil
+					}
+					// B failed after the sync point: A decodes the rest.
+					syncing = false
+				}
+			}
+		}
+		p := &phases[ph]
+		if err := d.decodeBlock(p, &b, &dc); err != nil {
+			return true, err
+		}
+		mx, my := mcu%mxx, mcu/mxx
+		if err := d.reconstructBlock(&b, p.h*mx+p.dx, p.v*my+p.dy, int(p.comp)); err != nil {
+			return true, err
+		}
+	}
+	parStats.fellBack.Add(1)
+	return true, nil
+}
+
+// takeB places B's blocks from its block wi on, which is the scan's block
+// k, where A's DC predictors are dcA and B's were dcB; false if B did not
+// decode them all cleanly (the pixels it placed are A's to overwrite).
+func (d *decoder) takeB(B *parB, phases []parPhase, dcB, dcA [maxComponents]int32, k, wi, mxx int) bool {
+	total := len(B.dc)
+	last := wi + total - k // B's blocks wi..last-1 are the scan's k..total-1
+	B.limit.Store(int64(last))
+	var delta [maxComponents]int32
+	for c := range delta {
+		delta[c] = dcA[c] - dcB[c]
+	}
+	P := len(phases)
+	var b block
+	i := wi
+	place := func(upTo int) error {
+		for ; i < upTo; i++ {
+			t := k + i - wi
+			mcu := t / P
+			p := &phases[t%P]
+			if d.shift != 3 {
+				b = block{}
+				ac := B.ac[i*B.stride : (i+1)*B.stride]
+				for j, n := range B.acIdx {
+					b[n] = int32(ac[j])
+				}
+			}
+			b[0] = B.dc[i] + delta[p.comp]
+			mx, my := mcu%mxx, mcu/mxx
+			if err := d.reconstructBlock(&b, p.h*mx+p.dx, p.v*my+p.dy, int(p.comp)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var placeErr error
+	for n := range B.prog {
+		if placeErr == nil {
+			placeErr = place(min(n, last))
+		}
+	}
+	// B may have gone on past the scan's end into errors before A set
+	// its limit: only its blocks before last count. Reading past the end
+	// of the data: within maxPad-8 bytes, the serial decode (whose read
+	// ahead differs by up to 8 bytes) would not have stopped either.
+	return placeErr == nil && B.n >= last && B.padFrom >= last
+}
+
+// run is goroutine B: it decodes blocks from byte s of d.src (after
+// stuffed 0xff00 pairs of the scan's data) until B.limit.
+func (B *parB) run(phases []parPhase, s int, stuffed int64) {
+	defer close(B.prog)
+	defer func() {
+		// A decoder crash on damaged data (Make recovers A's, not B's):
+		// A decodes the rest and meets it.
+		if r := recover(); r != nil {
+			B.err = errParOdd
+			if !B.sentWin {
+				B.win <- nil
+			}
+		}
+	}()
+	d := &B.d
+	d.stuffed = stuffed
+	d.srcR = bytes.NewReader(d.src)
+	if _, err := d.srcR.Seek(int64(s), io.SeekStart); err != nil {
+		B.win <- nil
+		B.sentWin = true
+		B.err = err
+		return
+	}
+	d.r = d.srcR
+	d.bytes.i, d.bytes.j, d.bytes.nUnreadable = 0, 0, 0
+	d.fb = fastBits64{}
+	d.eobRun = 0
+
+	var (
+		b   block
+		dc  [maxComponents]int32
+		win = make([]parRec, 0, syncWindow)
+		ph  int
+		n   int
+	)
+	P := len(phases)
+	for n = 0; n < int(B.limit.Load()); n++ {
+		if win != nil {
+			pos := d.bitPos()
+			if d.fb.pad > 0 {
+				pos = -1
+			}
+			win = append(win, parRec{pos: pos, ph: uint8(ph), dc: dc})
+			if len(win) == syncWindow {
+				B.win <- win
+				B.sentWin = true
+				win = nil
+			}
+		}
+		err := d.decodeBlock(&phases[ph], &b, &dc)
+		if err == nil && d.eobRun != 0 {
+			err = errParOdd
+		}
+		if err != nil {
+			B.err = err
+			break
+		}
+		if d.fb.pad > maxPad-8 && B.padFrom > n {
+			B.padFrom = n
+		}
+		B.dc[n] = b[0]
+		if B.stride > 0 {
+			ac := B.ac[n*B.stride : (n+1)*B.stride]
+			for j, i := range B.acIdx {
+				ac[j] = int16(b[i])
+			}
+		}
+		if ph++; ph == P {
+			ph = 0
+		}
+		if (n+1)%parProgress == 0 {
+			B.prog <- n + 1
+		}
+	}
+	if !B.sentWin {
+		B.win <- win
+		B.sentWin = true
+	}
+	B.n = n
+	B.prog <- n
+}
+
+// splitPoint picks where B starts in the scan's data, which begins at byte
+// start of src: the middle of the data before the end of src or the first
+// marker (not between 0xff and its stuffed 0x00), with the count of
+// stuffed pairs before it; -1 if the data is too short.
+func splitPoint(src []byte, start int) (s int, stuffed int64) {
+	if start >= len(src) {
+		return -1, 0
+	}
+	s = start + (len(src)-start)/2
+	// One pass over the first half: the stuffed pairs (one that s cuts
+	// included), or a marker.
+	marker := false
+	for i := start; i < s; {
+		j := bytes.IndexByte(src[i:s], 0xff)
+		if j < 0 {
+			break
+		}
+		i += j
+		if i+1 < len(src) && src[i+1] == 0x00 {
+			stuffed++
+			i += 2
+			continue
+		}
+		// The data ends at i: split its first half.
+		s, marker = start+(i-start)/2, true
+		break
+	}
+	if s > start && src[s-1] == 0xff {
+		s++ // not between 0xff and its stuffed 0x00
+	}
+	if marker {
+		stuffed = int64(bytes.Count(src[start:s], []byte{0xff, 0x00}))
+	}
+	if s <= start || s >= len(src) {
+		return -1, 0
+	}
+	return s, stuffed
+}
+
+// DecodeScaled decodes the JPEG image in data at 1/scale of its size in
+// each dimension (scale 1, 2, 4 or 8: Decode, DecodeHalf, DecodeQuarter,
+// DecodeEighth), with the second core on the entropy decoding of large
+// sequential scans. The result is theirs, bit for bit.
+func DecodeScaled(data []byte, scale int) (image.Image, error) {
+	var shift uint
+	switch scale {
+	case 1:
+	case 2:
+		shift = 1
+	case 4:
+		shift = 2
+	case 8:
+		shift = 3
+	default:
+		return nil, errors.New("jpegscale: scale must be 1, 2, 4 or 8")
+	}
+	r := bytes.NewReader(data)
+	d := decoder{shift: shift, src: data, srcR: r}
+	return d.decode(r, false)
+}
