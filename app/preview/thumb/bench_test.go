@@ -6,7 +6,9 @@ import (
 	"image/jpeg"
 	"io"
 	"os"
+	"syscall"
 	"testing"
+	"time"
 
 	"atelier/app/preview/thumb/internal/jpegscale"
 )
@@ -55,16 +57,51 @@ func BenchmarkMake45MP(b *testing.B) { benchMake(b, 8256, 5504) }
 func benchDecode(b *testing.B, decode func(io.Reader) (image.Image, error)) {
 	data := benchPhoto(b, 6000, 4000)
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := decode(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
+}
+
+// cpuTime is the process's user+sys time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time an op took since cpuTime gave since (all
+// goroutines: what the parallel decode must not inflate much), beside the
+// wall time that the machine's other load disturbs more.
+func reportCPU(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64(cpuTime()-since)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkDecode24MPFull(b *testing.B)    { benchDecode(b, jpegscale.Decode) }
 func BenchmarkDecode24MPQuarter(b *testing.B) { benchDecode(b, jpegscale.DecodeQuarter) }
 func BenchmarkDecode24MPEighth(b *testing.B)  { benchDecode(b, jpegscale.DecodeEighth) }
+
+// DecodeScaled: the same decodes with the entropy decoding split between
+// two goroutines (the serial ones above are its peers).
+func BenchmarkDecode24MPQuarterParallel(b *testing.B) { benchDecodeScaled(b, 4) }
+func BenchmarkDecode24MPEighthParallel(b *testing.B)  { benchDecodeScaled(b, 8) }
+
+func benchDecodeScaled(b *testing.B, scale int) {
+	data := benchPhoto(b, 6000, 4000)
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := jpegscale.DecodeScaled(data, scale); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
+}
 
 // BenchmarkMakeFile is `atelier preview photo.jpg` (one Large thumbnail) of
 // $ATELIER_BENCH_JPEG (bench/preview.sh's photos), or of a generated 24 MP

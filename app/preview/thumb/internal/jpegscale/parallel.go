@@ -37,6 +37,10 @@ import (
 // lower it): below it, starting B costs more than it saves.
 var minParBlocks = 1 << 14
 
+// parAllScales splits scans at 1/2 and full size too (tests: the code
+// path stays exact there).
+var parAllScales = false
+
 // syncWindow is how many of its first blocks B records positions for: A
 // must find the sync point among them.
 const syncWindow = 4096
@@ -73,16 +77,56 @@ type parB struct {
 	win     chan []parRec // B's first blocks, sent once (sentWin)
 	sentWin bool
 	prog    chan int // blocks decoded so far; closed when B ends
-	dc      []int32  // each block's DC coefficient (B's predictors)
-	ac      []int16  // each block's stored AC coefficients, stride each
-	stride  int
-	acIdx   []int // the natural-order indices of the stored AC coefficients
+	// chunks hold B's blocks, parProgress a chunk, allocated as B goes:
+	// A reads a chunk once B has reported the blocks in it.
+	chunks []*parChunk
+	total  int
+	// restartAt are the blocks at which B started again after an error:
+	// its blocks from the sync point on must have none.
+	restartAt []int
+	qw        []*[blockSize]float64 // 1/4 scale: the weights by phase
 	// Valid once prog is closed: the blocks decoded (B stopped at the
 	// limit or on err), and the first block after which B had read more
 	// than maxPad-8 bytes past the end of the data.
 	n       int
 	err     error
 	padFrom int
+	rawEnd  int // the byte after the last B took (at most the data's end)
+}
+
+// parChunk is parProgress of B's blocks: the DC coefficient (from B's
+// predictors) and what the scale needs of the rest.
+type parChunk struct {
+	dc []int32
+	q  []float64 // 1/4: quarterSums, 3 a block
+	ac []int16   // 1/2 and full size: the AC coefficients in natural order, 63 a block
+}
+
+// store keeps B's block n of phase ph.
+func (B *parB) store(n, ph int, b *block) {
+	c, o := B.chunks[n/parProgress], n%parProgress
+	if c == nil {
+		c = &parChunk{dc: make([]int32, parProgress)}
+		switch B.d.shift {
+		case 3:
+		case 2:
+			c.q = make([]float64, 3*parProgress)
+		default:
+			c.ac = make([]int16, (blockSize-1)*parProgress)
+		}
+		B.chunks[n/parProgress] = c
+	}
+	c.dc[o] = b[0]
+	switch B.d.shift {
+	case 3:
+	case 2:
+		c.q[3*o], c.q[3*o+1], c.q[3*o+2] = quarterSums(b, B.qw[ph])
+	default:
+		ac := c.ac[(blockSize-1)*o : (blockSize-1)*(o+1)]
+		for i := range ac {
+			ac[i] = int16(b[i+1]) // |AC| < 2^15 (at most 15 bits)
+		}
+	}
 }
 
 // bitPos is the decoder's position in the scan's data after unstuffing
@@ -133,7 +177,9 @@ func (d *decoder) decodeBlock(p *parPhase, b *block, dc *[maxComponents]int32) e
 // parallelScan decodes a sequential scan on two goroutines; ok is false
 // when the scan is not one to split (sequentialScan decodes it then).
 func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, myy int) (ok bool, err error) {
-	if d.src == nil || d.ri != 0 || nComp != d.nComp {
+	// At 1/2 and full size the inverse DCT of B's blocks would fall to A
+	// after the sync (it needs the DC): no gain; those decode serially.
+	if d.src == nil || d.ri != 0 || nComp != d.nComp || (d.shift < 2 && !parAllScales) {
 		return false, nil
 	}
 	var phases []parPhase
@@ -169,19 +215,14 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 
 	B := &parB{d: *d, win: make(chan []parRec, 1), prog: make(chan int, total/parProgress+4)}
 	B.limit.Store(int64(total))
-	switch d.shift {
-	case 3:
-	case 2:
-		B.acIdx = quarterIdx[1:]
-	default:
-		for i := 1; i < blockSize; i++ {
-			B.acIdx = append(B.acIdx, i)
+	B.padFrom = math.MaxInt
+	B.total = total
+	B.chunks = make([]*parChunk, total/parProgress+1)
+	if d.shift == 2 {
+		for _, p := range phases {
+			B.qw = append(B.qw, B.d.quarterWeights(d.comp[p.comp].tq))
 		}
 	}
-	B.stride = len(B.acIdx)
-	B.padFrom = math.MaxInt
-	B.dc = make([]int32, total)
-	B.ac = make([]int16, total*B.stride)
 	go B.run(phases, s, stuffed)
 	defer func() {
 		// B stops at its next block; wait for it (no goroutine outlives
@@ -199,8 +240,8 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 		wi      int
 		syncing = true
 	)
-	for k := 0; k < total; k++ {
-		mcu, ph := k/P, k%P
+	// Block k is block ph of MCU (mx, my): counted, not divided.
+	for k, ph, mx, my := 0, 0, 0, 0; k < total; k++ {
 		if syncing {
 			if pos := d.bitPos(); pos >= startPos {
 				if !haveWin {
@@ -228,9 +269,13 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 		if err := d.decodeBlock(p, &b, &dc); err != nil {
 			return true, err
 		}
-		mx, my := mcu%mxx, mcu/mxx
 		if err := d.reconstructBlock(&b, p.h*mx+p.dx, p.v*my+p.dy, int(p.comp)); err != nil {
 			return true, err
+		}
+		if ph++; ph == P {
+			if ph, mx = 0, mx+1; mx == mxx {
+				mx, my = 0, my+1
+			}
 		}
 	}
 	parStats.fellBack.Add(1)
@@ -241,7 +286,7 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 // k, where A's DC predictors are dcA and B's were dcB; false if B did not
 // decode them all cleanly (the pixels it placed are A's to overwrite).
 func (d *decoder) takeB(B *parB, phases []parPhase, dcB, dcA [maxComponents]int32, k, wi, mxx int) bool {
-	total := len(B.dc)
+	total := B.total
 	last := wi + total - k // B's blocks wi..last-1 are the scan's k..total-1
 	B.limit.Store(int64(last))
 	var delta [maxComponents]int32
@@ -251,21 +296,40 @@ func (d *decoder) takeB(B *parB, phases []parPhase, dcB, dcA [maxComponents]int3
 	P := len(phases)
 	var b block
 	i := wi
+	// B's block i is block ph of MCU (mx, my).
+	ph, mx, my := k%P, (k/P)%mxx, (k/P)/mxx
 	place := func(upTo int) error {
 		for ; i < upTo; i++ {
-			t := k + i - wi
-			mcu := t / P
-			p := &phases[t%P]
-			if d.shift != 3 {
-				b = block{}
-				ac := B.ac[i*B.stride : (i+1)*B.stride]
-				for j, n := range B.acIdx {
-					b[n] = int32(ac[j])
+			p := &phases[ph]
+			bx, by := p.h*mx+p.dx, p.v*my+p.dy
+			var w *[blockSize]float64
+			if B.qw != nil {
+				w = B.qw[ph]
+			}
+			if ph++; ph == P {
+				if ph, mx = 0, mx+1; mx == mxx {
+					mx, my = 0, my+1
 				}
 			}
-			b[0] = B.dc[i] + delta[p.comp]
-			mx, my := mcu%mxx, mcu/mxx
-			if err := d.reconstructBlock(&b, p.h*mx+p.dx, p.v*my+p.dy, int(p.comp)); err != nil {
+			c, o := B.chunks[i/parProgress], i%parProgress
+			dc := c.dc[o] + delta[p.comp]
+			switch d.shift {
+			case 2:
+				dst, stride, err := d.blockDst(bx, by, int(p.comp))
+				if err != nil {
+					return err
+				}
+				q := c.q[3*o : 3*o+3]
+				quarterPut(float64(float64(dc)*w[0]), q[0], q[1], q[2], dst, stride)
+				continue
+			case 3:
+			default:
+				for j, v := range c.ac[(blockSize-1)*o : (blockSize-1)*(o+1)] {
+					b[j+1] = int32(v)
+				}
+			}
+			b[0] = dc
+			if err := d.reconstructBlock(&b, bx, by, int(p.comp)); err != nil {
 				return err
 			}
 		}
@@ -281,7 +345,36 @@ func (d *decoder) takeB(B *parB, phases []parPhase, dcB, dcA [maxComponents]int3
 	// its limit: only its blocks before last count. Reading past the end
 	// of the data: within maxPad-8 bytes, the serial decode (whose read
 	// ahead differs by up to 8 bytes) would not have stopped either.
-	return placeErr == nil && B.n >= last && B.padFrom >= last
+	for _, r := range B.restartAt {
+		if r > wi {
+			return false
+		}
+	}
+	if placeErr != nil || B.n < last || B.padFrom < last {
+		return false
+	}
+	// The serial decode leaves the reader at the marker that ends the
+	// data (the decoder never reads past one): the next segment.
+	end := B.rawEnd
+	for end < len(d.src) {
+		j := bytes.IndexByte(d.src[end:], 0xff)
+		if j < 0 {
+			end = len(d.src)
+			break
+		}
+		end += j
+		if end+1 < len(d.src) && d.src[end+1] == 0x00 {
+			end += 2
+			continue
+		}
+		break
+	}
+	if _, err := d.srcR.Seek(int64(end), io.SeekStart); err != nil {
+		return false
+	}
+	d.bytes.i, d.bytes.j, d.bytes.nUnreadable = 0, 0, 0
+	d.fb = fastBits64{}
+	return true
 }
 
 // run is goroutine B: it decodes blocks from byte s of d.src (after
@@ -320,6 +413,7 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 		n   int
 	)
 	P := len(phases)
+	restarts := 0
 	for n = 0; n < int(B.limit.Load()); n++ {
 		if win != nil {
 			pos := d.bitPos()
@@ -338,19 +432,23 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 			err = errParOdd
 		}
 		if err != nil {
+			if win != nil && restarts < maxRestarts && d.restartB(&dc) {
+				// Garbage before the sync point (a code no table has,
+				// a run past the block): start again at the next byte.
+				restarts++
+				win = win[:len(win)-1]
+				B.restartAt = append(B.restartAt, n)
+				ph = 0
+				n--
+				continue
+			}
 			B.err = err
 			break
 		}
 		if d.fb.pad > maxPad-8 && B.padFrom > n {
 			B.padFrom = n
 		}
-		B.dc[n] = b[0]
-		if B.stride > 0 {
-			ac := B.ac[n*B.stride : (n+1)*B.stride]
-			for j, i := range B.acIdx {
-				ac[j] = int16(b[i])
-			}
-		}
+		B.store(n, ph, &b)
 		if ph++; ph == P {
 			ph = 0
 		}
@@ -363,6 +461,7 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 		B.sentWin = true
 	}
 	B.n = n
+	B.rawEnd = len(d.src) - d.srcR.Len() - (d.bytes.j - d.bytes.i)
 	B.prog <- n
 }
 
@@ -403,6 +502,38 @@ func splitPoint(src []byte, start int) (s int, stuffed int64) {
 		return -1, 0
 	}
 	return s, stuffed
+}
+
+// maxRestarts bounds B's new starts in its window.
+const maxRestarts = 64
+
+// restartB puts B at the next byte boundary after the bytes it has taken
+// (phase 0, predictors 0); false at the end of the data.
+func (d *decoder) restartB(dc *[maxComponents]int32) bool {
+	if d.fb.eod {
+		return false
+	}
+	raw := len(d.src) - d.srcR.Len() - (d.bytes.j - d.bytes.i)
+	// Pairs are taken whole: raw is after one or at a byte.
+	if raw+1 >= len(d.src) {
+		return false
+	}
+	next := raw + 1
+	if d.src[raw] == 0xff {
+		if d.src[raw+1] != 0x00 {
+			return false // a marker
+		}
+		next = raw + 2
+		d.stuffed++
+	}
+	if _, err := d.srcR.Seek(int64(next), io.SeekStart); err != nil {
+		return false
+	}
+	d.bytes.i, d.bytes.j = 0, 0
+	d.fb = fastBits64{}
+	d.eobRun = 0
+	*dc = [maxComponents]int32{}
+	return true
 }
 
 // DecodeScaled decodes the JPEG image in data at 1/scale of its size in

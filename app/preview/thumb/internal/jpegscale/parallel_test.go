@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,9 +89,9 @@ func checkParallel(t *testing.T, data []byte) {
 
 // lowParBlocks splits every scan, however small, for the test.
 func lowParBlocks(t testing.TB) {
-	old := minParBlocks
-	minParBlocks = 2
-	t.Cleanup(func() { minParBlocks = old })
+	old, all := minParBlocks, parAllScales
+	minParBlocks, parAllScales = 2, true
+	t.Cleanup(func() { minParBlocks, parAllScales = old, all })
 }
 
 // The two-goroutine decode gives the serial decode's pixels at every scale,
@@ -174,4 +175,31 @@ func FuzzDecodeScaled(f *testing.F) {
 			t.Fatalf("%d goroutines after the decodes, %d before", n, goroutines)
 		}
 	})
+}
+
+// On damaged data (bytes changed in the scan, the file cut short) the
+// two-goroutine decode still gives the serial decode's image or error:
+// B's garbage, restarts and failures after the sync point fall back.
+func TestParallelDamagedMatchesSerial(t *testing.T) {
+	lowParBlocks(t)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, photo().SubImage(image.Rect(0, 0, 203, 101)), &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	seed := buf.Bytes()
+	rng := rand.New(rand.NewSource(1))
+	before := parStats.synced.Load()
+	for i := 0; i < 400; i++ {
+		b := append([]byte(nil), seed...)
+		for k := 0; k < 1+rng.Intn(4); k++ {
+			b[600+rng.Intn(len(b)-600)] = byte(rng.Intn(256))
+		}
+		if rng.Intn(3) == 0 {
+			b = b[:600+rng.Intn(len(b)-600)]
+		}
+		checkParallel(t, b)
+	}
+	if parStats.synced.Load() == before {
+		t.Error("no damaged file decoded on two goroutines")
+	}
 }

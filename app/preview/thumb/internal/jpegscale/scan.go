@@ -469,23 +469,9 @@ func (d *decoder) reconstructProgressiveImage() error {
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 	qt := &d.quant[d.comp[compIndex].tq]
-	bs := 8 >> d.shift
-	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[bs*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[bs*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[bs*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[bs*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+	dst, stride, err := d.blockDst(bx, by, compIndex)
+	if err != nil {
+		return err
 	}
 	switch d.shift {
 	case 3:
@@ -535,6 +521,29 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 	}
 	return nil
+}
+
+// blockDst is where block (bx, by) of component compIndex goes at the
+// decoding scale, and the row stride there.
+func (d *decoder) blockDst(bx, by, compIndex int) (dst []byte, stride int, err error) {
+	bs := 8 >> d.shift
+	if d.nComp == 1 {
+		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
+	} else {
+		switch compIndex {
+		case 0:
+			dst, stride = d.img3.Y[bs*(by*d.img3.YStride+bx):], d.img3.YStride
+		case 1:
+			dst, stride = d.img3.Cb[bs*(by*d.img3.CStride+bx):], d.img3.CStride
+		case 2:
+			dst, stride = d.img3.Cr[bs*(by*d.img3.CStride+bx):], d.img3.CStride
+		case 3:
+			dst, stride = d.blackPix[bs*(by*d.blackStride+bx):], d.blackStride
+		default:
+			return nil, 0, UnsupportedError("too many components")
+		}
+	}
+	return dst, stride, nil
 }
 
 // nextRST reads the restart marker *expected and advances *expected to the
@@ -648,16 +657,29 @@ func (d *decoder) quarterWeights(tq uint8) *[blockSize]float64 {
 // by the weights w. A(u, 1) = -A(u, 0) for odd u, so the sums over even
 // (u = 0) and odd horizontal and vertical frequencies give all four means.
 func quarterBlock(b *block, w *[blockSize]float64, dst []byte, stride int) {
+	eo, odd0, odd1 := quarterSums(b, w)
+	// The explicit conversion rounds the product (no fused multiply-add
+	// with what quarterPut adds to it): parallel.go's blocks, whose DC
+	// comes later, must give the same pixels.
+	quarterPut(float64(float64(b[0])*w[0]), eo, odd0, odd1, dst, stride)
+}
+
+// quarterSums are quarterBlock's sums of the AC terms (parallel.go keeps
+// them for a block whose DC is not known yet).
+func quarterSums(b *block, w *[blockSize]float64) (eo, odd0, odd1 float64) {
 	f := func(n int) float64 { return float64(b[n]) * w[n] }
-	ee := f(0)
-	eo := f(8) + f(24) + f(40) + f(56)   // u = 0, v odd
+	eo = f(8) + f(24) + f(40) + f(56)    // u = 0, v odd
 	oe := f(1) + f(3) + f(5) + f(7)      // u odd, v = 0
 	oo := f(9) + f(11) + f(13) + f(15) + // both odd
 		f(25) + f(27) + f(29) + f(31) +
 		f(41) + f(43) + f(45) + f(47) +
 		f(57) + f(59) + f(61) + f(63)
+	return eo, oe + oo, oe - oo
+}
+
+// quarterPut writes quarterBlock's 2×2 means from its DC term ee and sums.
+func quarterPut(ee, eo, odd0, odd1 float64, dst []byte, stride int) {
 	top, bottom := ee+eo, ee-eo // qy = 0 and 1, before the horizontal terms
-	odd0, odd1 := oe+oo, oe-oo
 	_ = dst[stride+1]
 	dst[0] = clampLevel(top + odd0)
 	dst[1] = clampLevel(top - odd0)
