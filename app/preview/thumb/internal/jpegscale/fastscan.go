@@ -187,12 +187,10 @@ func (d *decoder) sequentialScan(nComp int, scan *[maxComponents]scanComp, mxx, 
 							continue
 						}
 					}
-					switch {
-					case quarter:
-						for _, n := range quarterIdx {
-							b[n] = 0
-						}
-					case !dcOnly:
+					if !dcOnly {
+						// At 1/4 too: one clear of the block is faster
+						// than clearing quarterBlock's coefficients one
+						// by one.
 						b = block{}
 					}
 					if d.fb.n < 32 {
