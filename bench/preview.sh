@@ -15,6 +15,7 @@
 # PREVIEW_BENCH_MINUTES and PREVIEW_BENCH_POD_MINUTES shorten the MP3s (10
 # and 30), PREVIEW_BENCH_SAMPLES the folder (500), PREVIEW_BENCH_MP (e.g.
 # "6 24") the photos; AUDIOWAVEFORM names a binary instead of building one.
+# PREVIEW_BENCH_ONLY=jpeg times the JPEG thumbnails alone (wall and CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,9 +34,10 @@ trap cleanup EXIT
 for tool in sox lame ffmpeg mpg123 vipsthumbnail convert; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (Debian: apt-get install sox lame ffmpeg mpg123 libvips-tools imagemagick)" >&2; exit 1; }
 done
+only=${PREVIEW_BENCH_ONLY:-}
 # audiowaveform: $AUDIOWAVEFORM, else on PATH, else built by the peer's build.sh.
 AW=${AUDIOWAVEFORM:-$(command -v audiowaveform || true)}
-if [ -z "$AW" ]; then
+if [ -z "$AW" ] && [ "$only" != jpeg ]; then
   peers=${ATELIER_PEERS:-$(cd .. && pwd)/shared/peers}
   [ -x "$peers/audiowaveform/build.sh" ] || peers=/work/shared/peers
   if [ -x "$peers/audiowaveform/build.sh" ]; then
@@ -77,6 +79,46 @@ ratio() { # Atelier / peer
   awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'
 }
 
+make_photos() {
+  for mp in $photos; do
+    case $mp in
+    6) wh=3000x2000 ;; 24) wh=6000x4000 ;; 45) wh=8256x5504 ;;
+    *) wh=$(awk -v mp="$mp" 'BEGIN { w = int(sqrt(mp * 1e6 * 1.5)); printf "%dx%d", w, int(w / 1.5) }') ;;
+    esac
+    # A plasma fractal with sensor-like noise, 4:2:0 at quality 92: entropy
+    # close to a camera's.
+    convert -size 800x533 plasma:fractal -resize "$wh!" -attenuate 0.4 +noise Gaussian \
+      -sampling-factor 2x2 -quality 92 "$TMP/photo$mp.jpg"
+  done
+}
+time_photos() {
+  echo "Timing JPEG → 768 px thumbnails (medians of 3)…" >&2
+  for mp in $photos; do
+    med photo$mp.atelier "$A" preview "$TMP/photo$mp.jpg" -o "$TMP/t$mp.jpg"
+    med photo$mp.vips vipsthumbnail "$TMP/photo$mp.jpg" -s 768 -o "$TMP/v$mp.jpg"
+  done
+}
+if [ "$only" = jpeg ]; then
+  echo "Generating photos of ${photos} MP…" >&2
+  make_photos
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  med start "$A" preview --help
+  time_photos
+  echo
+  echo "JPEG → 768 px thumbnails ($(nproc) cores; load before: $load0; medians of 3). Ratios: Atelier over vipsthumbnail."
+  echo
+  printf "| %-32s | %-9s | %-9s | %-7s | %-9s | %-9s | %-7s |\n" "work" "wall" "vips" "ratio" "CPU" "vips CPU" "ratio"
+  printf "|%s|%s|%s|%s|%s|%s|%s|\n" "----------------------------------" "-----------" "-----------" "---------" "-----------" "-----------" "---------"
+  for mp in $photos; do
+    a=${T[photo$mp.atelier]} v=${T[photo$mp.vips]} ac=${CPU[photo$mp.atelier]} vc=${CPU[photo$mp.vips]}
+    printf "| %-32s | %-9s | %-9s | %-7s | %-9s | %-9s | %-7s |\n" "$mp MP JPEG → 768 px thumbnail" "$(sec "$a")" "$(sec "$v")" "$(ratio "$a" "$v")" \
+      "$(sec "$ac")" "$(sec "$vc")" "$(ratio "$ac" "$vc")"
+  done
+  echo
+  echo "Process start-up, included in every Atelier figure (\`atelier preview --help\`): $(sec "${T[start]}") wall, $(sec "${CPU[start]}") CPU; load after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  exit 0
+fi
+
 echo "Generating media (a ${minutes}-minute stereo MP3, a ${pod_minutes}-minute mono podcast, photos of ${photos} MP, ${samples} samples)…" >&2
 sox -n -r 44100 -c 2 -b 16 "$TMP/long.wav" synth $((minutes * 60)) sine 110-880 sine 330 pinknoise tremolo 3 60 vol 0.7
 lame --quiet -b 192 "$TMP/long.wav" "$TMP/long.mp3"
@@ -84,16 +126,7 @@ rm "$TMP/long.wav"
 sox -n -r 44100 -c 1 -b 16 "$TMP/pod.wav" synth $((pod_minutes * 60)) pinknoise sine 140-260 tremolo 4 90 bandpass 800 2q vol 0.6
 lame --quiet -b 64 -m m "$TMP/pod.wav" "$TMP/pod.mp3"
 rm "$TMP/pod.wav"
-for mp in $photos; do
-  case $mp in
-  6) wh=3000x2000 ;; 24) wh=6000x4000 ;; 45) wh=8256x5504 ;;
-  *) wh=$(awk -v mp="$mp" 'BEGIN { w = int(sqrt(mp * 1e6 * 1.5)); printf "%dx%d", w, int(w / 1.5) }') ;;
-  esac
-  # A plasma fractal with sensor-like noise, 4:2:0 at quality 92: entropy
-  # close to a camera's.
-  convert -size 800x533 plasma:fractal -resize "$wh!" -attenuate 0.4 +noise Gaussian \
-    -sampling-factor 2x2 -quality 92 "$TMP/photo$mp.jpg"
-done
+make_photos
 mkdir -p "$TMP/samples/kicks" "$TMP/samples/hats" "$TMP/samples/fx"
 for i in $(seq 1 "$samples"); do
   f=$((40 + i * 7))
@@ -120,11 +153,7 @@ for f in long pod; do
   med $f.ffmpeg ffmpeg -v error -threads 1 -i "$TMP/$f.mp3" -f null -
   med $f.mpg123 mpg123 -q -t "$TMP/$f.mp3"
 done
-echo "Timing JPEG → 768 px thumbnails (medians of 3)…" >&2
-for mp in $photos; do
-  med photo$mp.atelier "$A" preview "$TMP/photo$mp.jpg" -o "$TMP/t$mp.jpg"
-  med photo$mp.vips vipsthumbnail "$TMP/photo$mp.jpg" -s 768 -o "$TMP/v$mp.jpg"
-done
+time_photos
 
 echo "Cold previews of ${samples} samples…" >&2
 export ATELIER_HOME="$TMP/home"
