@@ -91,7 +91,9 @@ type parB struct {
 	n       int
 	err     error
 	padFrom int
-	rawEnd  int // the byte after the last B took (at most the data's end)
+	// endRaw is the byte after the data of B's n blocks (before the marker
+	// ending them); endN the blocks done then.
+	endRaw, endN int
 }
 
 // parChunk is parProgress of B's blocks: the DC coefficient (from B's
@@ -176,7 +178,7 @@ func (d *decoder) decodeBlock(p *parPhase, b *block, dc *[maxComponents]int32) e
 func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, myy int) (ok bool, err error) {
 	// At 1/2 and full size the inverse DCT of B's blocks would fall to A
 	// after the sync (it needs the DC): no gain; those decode serially.
-	if d.src == nil || d.ri != 0 || nComp != d.nComp || (d.shift < 2 && !parAllScales) {
+	if d.src == nil || nComp != d.nComp || (d.shift < 2 && !parAllScales) {
 		return false, nil
 	}
 	var phases []parPhase
@@ -204,7 +206,10 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 	d.bytes.nUnreadable = 0
 	d.stuffed = 0
 	start := len(d.src) - d.srcR.Len() - (d.bytes.j - d.bytes.i)
-	s, stuffed := splitPoint(d.src, start)
+	s, stuffed, rst := splitPoint(d.src, start)
+	if d.ri > 0 {
+		s, stuffed, rst = splitAtRST(d.src, start)
+	}
 	if s < 0 {
 		return false, nil
 	}
@@ -220,7 +225,7 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 			B.qw = append(B.qw, B.d.quarterWeights(d.comp[p.comp].tq))
 		}
 	}
-	go B.run(phases, s, stuffed)
+	go B.run(phases, s, stuffed, rst)
 	defer func() {
 		// B stops at its next block; wait for it (no goroutine outlives
 		// the decode).
@@ -236,6 +241,8 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 		haveWin bool
 		wi      int
 		syncing = true
+		mcu     int
+		expRST  = uint8(rst0Marker)
 	)
 	// Block k is block ph of MCU (mx, my): counted, not divided.
 	for k, ph, mx, my := 0, 0, 0, 0; k < total; k++ {
@@ -272,6 +279,15 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 		if ph++; ph == P {
 			if ph, mx = 0, mx+1; mx == mxx {
 				mx, my = 0, my+1
+			}
+			// The restart interval's end, as in sequentialScan.
+			if mcu++; d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
+				if err := d.nextRST(&expRST); err != nil {
+					return true, err
+				}
+				d.fb = fastBits64{}
+				dc = [maxComponents]int32{}
+				d.eobRun = 0
 			}
 		}
 	}
@@ -352,7 +368,10 @@ func (d *decoder) takeB(B *parB, phases []parPhase, dcB, dcA [maxComponents]int3
 	}
 	// The serial decode leaves the reader at the marker that ends the
 	// data (the decoder never reads past one): the next segment.
-	end := B.rawEnd
+	// B never reads past the marker that ends the data (with restart
+	// intervals, its attempt to read one more restart marker there
+	// fails: endRaw is from before it).
+	end := B.endRaw
 	for end < len(d.src) {
 		j := bytes.IndexByte(d.src[end:], 0xff)
 		if j < 0 {
@@ -376,7 +395,7 @@ func (d *decoder) takeB(B *parB, phases []parPhase, dcB, dcA [maxComponents]int3
 
 // run is goroutine B: it decodes blocks from byte s of d.src (after
 // stuffed 0xff00 pairs of the scan's data) until B.limit.
-func (B *parB) run(phases []parPhase, s int, stuffed int64) {
+func (B *parB) run(phases []parPhase, s int, stuffed int64, rst uint8) {
 	defer close(B.prog)
 	defer func() {
 		// A decoder crash on damaged data (Make recovers A's, not B's):
@@ -411,6 +430,7 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 	)
 	P := len(phases)
 	restarts := 0
+	mcu := 0
 	for n = 0; n < int(B.limit.Load()); n++ {
 		if win != nil {
 			pos := d.bitPos()
@@ -429,7 +449,7 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 			err = errParOdd
 		}
 		if err != nil {
-			if win != nil && restarts < maxRestarts && d.restartB(&dc) {
+			if win != nil && d.ri == 0 && restarts < maxRestarts && d.restartB(&dc) {
 				// Garbage before the sync point (a code no table has,
 				// a run past the block): start again at the next byte.
 				restarts++
@@ -446,11 +466,24 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 			B.padFrom = n
 		}
 		B.store(n, ph, &b)
-		if ph++; ph == P {
-			ph = 0
-		}
 		if (n+1)%parProgress == 0 {
 			B.prog <- n + 1
+		}
+		if ph++; ph == P {
+			ph = 0
+			// B started at an interval's start: its MCUs are counted
+			// from there.
+			if mcu++; d.ri > 0 && mcu%d.ri == 0 {
+				B.endN, B.endRaw = n+1, len(d.src)-d.srcR.Len()-(d.bytes.j-d.bytes.i)
+				if err := d.nextRST(&rst); err != nil {
+					B.err = err
+					n++
+					break
+				}
+				d.fb = fastBits64{}
+				dc = [maxComponents]int32{}
+				d.eobRun = 0
+			}
 		}
 	}
 	if !B.sentWin {
@@ -458,7 +491,10 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 		B.sentWin = true
 	}
 	B.n = n
-	B.rawEnd = len(d.src) - d.srcR.Len() - (d.bytes.j - d.bytes.i)
+	if B.endN != n {
+		// B did not stop after reading a restart marker: where it is.
+		B.endRaw = len(d.src) - d.srcR.Len() - (d.bytes.j - d.bytes.i)
+	}
 	B.prog <- n
 }
 
@@ -466,9 +502,9 @@ func (B *parB) run(phases []parPhase, s int, stuffed int64) {
 // start of src: the middle of the data before the end of src or the first
 // marker (not between 0xff and its stuffed 0x00), with the count of
 // stuffed pairs before it; -1 if the data is too short.
-func splitPoint(src []byte, start int) (s int, stuffed int64) {
+func splitPoint(src []byte, start int) (s int, stuffed int64, rst uint8) {
 	if start >= len(src) {
-		return -1, 0
+		return -1, 0, 0
 	}
 	s = start + (len(src)-start)/2
 	// One pass over the first half: the stuffed pairs (one that s cuts
@@ -496,9 +532,9 @@ func splitPoint(src []byte, start int) (s int, stuffed int64) {
 		stuffed = int64(bytes.Count(src[start:s], []byte{0xff, 0x00}))
 	}
 	if s <= start || s >= len(src) {
-		return -1, 0
+		return -1, 0, 0
 	}
-	return s, stuffed
+	return s, stuffed, 0
 }
 
 // maxRestarts bounds B's new starts in its window.
@@ -531,6 +567,34 @@ func (d *decoder) restartB(dc *[maxComponents]int32) bool {
 	d.eobRun = 0
 	*dc = [maxComponents]int32{}
 	return true
+}
+
+// splitAtRST is splitPoint for a scan with restart intervals: B starts
+// after the first restart marker past the middle of src, in step (phase 0,
+// predictors 0); rst is the marker B expects next. -1 if there is none
+// before another marker.
+func splitAtRST(src []byte, start int) (s int, stuffed int64, rst uint8) {
+	for i := start + (len(src)-start)/2; i+1 < len(src); {
+		j := bytes.IndexByte(src[i:], 0xff)
+		if j < 0 || i+j+1 >= len(src) {
+			break
+		}
+		i += j
+		switch c := src[i+1]; {
+		case c == 0x00:
+			i += 2
+		case rst0Marker <= c && c <= rst7Marker:
+			s = i + 2
+			rst = c + 1
+			if c == rst7Marker {
+				rst = rst0Marker
+			}
+			return s, int64(bytes.Count(src[start:s], []byte{0xff, 0x00})), rst
+		default:
+			return -1, 0, 0
+		}
+	}
+	return -1, 0, 0
 }
 
 // DecodeScaled decodes the JPEG image in data at 1/scale of its size in

@@ -96,8 +96,9 @@ func lowParBlocks(t testing.TB) {
 }
 
 // The two-goroutine decode gives the serial decode's pixels at every scale,
-// for every subsampling, grayscale, noise, restart intervals (decoded
-// serially) and a tiny image; and it does split (syncs) on the photos.
+// for every subsampling, grayscale, noise, restart intervals (B starts
+// after a restart marker) and a tiny image; and it does split (syncs) on
+// the photos.
 func TestParallelMatchesSerial(t *testing.T) {
 	convert, err := exec.LookPath("convert")
 	if err != nil {
@@ -119,7 +120,9 @@ func TestParallelMatchesSerial(t *testing.T) {
 		{"4:2:0 q40 optimize", "1600x1200", plasma, []string{"-sampling-factor", "2x2", "-quality", "40", "-define", "jpeg:optimize-coding=true"}, true},
 		{"noise 4:2:0", "640x480", noise, []string{"-sampling-factor", "2x2", "-quality", "90"}, true},
 		{"noise gray q100", "500x400", noise, []string{"-colorspace", "Gray", "-quality", "100"}, true},
-		{"4:2:0 restart", "800x600", plasma, []string{"-sampling-factor", "2x2", "-quality", "85", "-define", "jpeg:restart-interval=3"}, false},
+		{"4:2:0 restart", "800x600", plasma, []string{"-sampling-factor", "2x2", "-quality", "85", "-define", "jpeg:restart-interval=3"}, true},
+		{"4:4:4 restart every MCU", "640x480", plasma, []string{"-sampling-factor", "1x1", "-quality", "95", "-define", "jpeg:restart-interval=1"}, true},
+		{"gray noise restart", "500x400", noise, []string{"-colorspace", "Gray", "-quality", "90", "-define", "jpeg:restart-interval=7"}, true},
 		{"tiny", "9x7", plasma, []string{"-sampling-factor", "2x2", "-quality", "90"}, false},
 	}
 	for _, c := range cases {
@@ -185,10 +188,25 @@ func TestParallelDamagedMatchesSerial(t *testing.T) {
 	if err := jpeg.Encode(&buf, photo().SubImage(image.Rect(0, 0, 203, 101)), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	seed := buf.Bytes()
+	seeds := [][]byte{buf.Bytes()}
+	// With restart intervals too (B starts after a marker).
+	convert, err := exec.LookPath("convert")
+	if err != nil {
+		t.Fatal("ImageMagick's convert is needed to make the test JPEGs (make test installs it)")
+	}
+	dst := filepath.Join(t.TempDir(), "dri.jpg")
+	if out, err := exec.Command(convert, "-size", "203x101", "plasma:fractal", "-quality", "90", "-define", "jpeg:restart-interval=2", dst).CombinedOutput(); err != nil {
+		t.Fatalf("convert: %v: %s", err, out)
+	}
+	dri, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, dri)
 	rng := rand.New(rand.NewSource(1))
 	before := parStats.synced.Load()
 	for i := 0; i < 400; i++ {
+		seed := seeds[i%2]
 		b := append([]byte(nil), seed...)
 		for k := 0; k < 1+rng.Intn(4); k++ {
 			b[600+rng.Intn(len(b)-600)] = byte(rng.Intn(256))
