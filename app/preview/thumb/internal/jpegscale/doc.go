@@ -6,6 +6,10 @@
 // "Atelier" in reader.go, scan.go and huffman.go; dct.go is unchanged.
 // Sequential scans go through fastscan.go (Atelier): a 64-bit bit
 // accumulator, 9-bit Huffman lookup tables, and at 1/8 scale the AC
-// coefficients skipped without being materialised.
+// coefficients skipped without being materialised. DecodeScaled (data in
+// memory, parallel.go) decodes a large sequential scan at 1/4 and 1/8 on two
+// goroutines: the second starts mid-data and meets the first where their
+// block boundaries (bit position and MCU phase) agree, or after a restart
+// marker; the result is the serial decode's, bit for bit.
 // The encoder and format registration are left out.
 package jpegscale
