@@ -123,6 +123,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 		{"4:2:0 restart", "800x600", plasma, []string{"-sampling-factor", "2x2", "-quality", "85", "-define", "jpeg:restart-interval=3"}, true},
 		{"4:4:4 restart every MCU", "640x480", plasma, []string{"-sampling-factor", "1x1", "-quality", "95", "-define", "jpeg:restart-interval=1"}, true},
 		{"gray noise restart", "500x400", noise, []string{"-colorspace", "Gray", "-quality", "90", "-define", "jpeg:restart-interval=7"}, true},
+		{"CMYK", "640x480", plasma, []string{"-colorspace", "CMYK", "-quality", "90"}, true},
 		{"tiny", "9x7", plasma, []string{"-sampling-factor", "2x2", "-quality", "90"}, false},
 	}
 	for _, c := range cases {
