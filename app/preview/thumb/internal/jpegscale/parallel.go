@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"runtime"
 	"sync/atomic"
 )
 
@@ -37,8 +38,8 @@ import (
 // lower it): below it, starting B costs more than it saves.
 var minParBlocks = 1 << 14
 
-// parAllScales splits scans at 1/2 and full size too (tests: the code
-// path stays exact there).
+// parAllScales splits scans at 1/2 and full size too, and with one core
+// (tests: the code path stays exact there).
 var parAllScales = false
 
 // syncWindow is how many of its first blocks B records positions for: A
@@ -198,8 +199,8 @@ func (d *decoder) parallelScan(nComp int, scan *[maxComponents]scanComp, mxx, my
 	}
 	P := len(phases)
 	total := mxx * myy * P
-	if total < minParBlocks {
-		return false, nil
+	if total < minParBlocks || (runtime.GOMAXPROCS(0) < 2 && !parAllScales) {
+		return false, nil // one core: B would only add work
 	}
 
 	d.fb = fastBits64{}
