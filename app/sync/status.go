@@ -49,7 +49,19 @@ type syncSettings struct {
 // SyncEvent carries SyncStatus after a run, a pause or a change of remotes.
 const SyncEvent = "sync"
 
+// settings reads the stored settings once, then answers from memory: the
+// status polls (the tray's, every minute) must not reopen a database closed
+// while idle. Only putSettings writes them.
 func (s *Service) settings() (syncSettings, error) {
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	return s.settingsLocked()
+}
+
+func (s *Service) settingsLocked() (syncSettings, error) {
+	if s.setOK {
+		return s.set, nil
+	}
 	var st syncSettings
 	err := s.db.View(func(tx *localdb.Tx) error {
 		v, ok, err := syncSettingsT.Get(tx, "main")
@@ -68,15 +80,21 @@ func (s *Service) settings() (syncSettings, error) {
 	if st.Retention == (vault.Retention{}) {
 		st.Retention = vault.DefaultRetention
 	}
+	if err == nil {
+		s.set, s.setOK = st, true
+	}
 	return st, err
 }
 
 func (s *Service) putSettings(fn func(*syncSettings)) error {
-	st, err := s.settings()
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	st, err := s.settingsLocked()
 	if err != nil {
 		return err
 	}
 	fn(&st)
+	s.setOK = false
 	return s.db.Update(func(tx *localdb.Tx) error { return syncSettingsT.Put(tx, "main", st) })
 }
 
