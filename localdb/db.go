@@ -69,6 +69,8 @@ type DB struct {
 	bo     badger.Options
 	// reopens counts the reopens after an idle close (tests, logs).
 	reopens atomic.Int64
+	// writes counts the writes ended (Writes).
+	writes atomic.Uint64
 	// lsm and vlog are the sizes at the last close: Size answers them
 	// without reopening.
 	lsm, vlog atomic.Int64
@@ -390,6 +392,15 @@ func (db *DB) IsOpen() bool {
 // Reopens counts the reopens after an idle close.
 func (db *DB) Reopens() int64 { return db.reopens.Load() }
 
+// Writes counts the writes (Updates, flushed Batches, DropPrefixes,
+// Restores) ended so far, committed or not: a value read before reading the
+// database and unchanged afterwards means nothing was written since. A
+// summary kept in memory with it answers status polls without reopening
+// a database closed while idle.
+func (db *DB) Writes() uint64 { return db.writes.Load() }
+
+func (db *DB) wrote() { db.writes.Add(1) }
+
 // Close flushes and closes the database; later uses fail with ErrClosed.
 func (db *DB) Close() error {
 	db.mu.Lock()
@@ -443,6 +454,7 @@ func (db *DB) Update(fn func(tx *Tx) error) error {
 		return err
 	}
 	defer db.release()
+	defer db.wrote()
 	return b.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
 }
 
@@ -476,6 +488,7 @@ func (db *DB) Restore(r io.Reader) error {
 		return err
 	}
 	defer db.release()
+	defer db.wrote()
 	return b.Load(r, 256)
 }
 
@@ -489,6 +502,7 @@ func (db *DB) DropPrefixes(prefixes ...[]byte) error {
 		return err
 	}
 	defer db.release()
+	defer db.wrote()
 	return b.DropPrefix(prefixes...)
 }
 

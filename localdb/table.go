@@ -71,6 +71,7 @@ func (b *Batch) Flush() error {
 	}
 	b.done = true
 	defer b.db.release()
+	defer b.db.wrote()
 	return b.wb.Flush()
 }
 
