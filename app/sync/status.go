@@ -2,8 +2,8 @@ package syncsvc
 
 import (
 	"os"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
