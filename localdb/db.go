@@ -74,6 +74,10 @@ type DB struct {
 	// lsm and vlog are the sizes at the last close: Size answers them
 	// without reopening.
 	lsm, vlog atomic.Int64
+	// held is the data directory, flock'ed as Badger locks it, while the
+	// handle is released: another process (a second engine, a CLI) still
+	// finds the directory in use.
+	held *os.File
 
 	dir string
 	log *slog.Logger
@@ -320,6 +324,7 @@ func (db *DB) release() {
 // reopenLocked opens the handle released while idle (db.mu held).
 func (db *DB) reopenLocked() error {
 	t0 := time.Now()
+	db.unholdLocked()
 	if _, err := os.Stat(db.dir); err != nil {
 		return fmt.Errorf("reopen the database in %s: %w. The data directory was moved, deleted or unmounted while Atelier was idle: put it back (or remount it) and try again, or restart Atelier", db.dir, err)
 	}
@@ -378,8 +383,35 @@ func (db *DB) closeIdle(quiet time.Duration) bool {
 	lsm, vlog := filesSize(db.dir)
 	db.lsm.Store(lsm)
 	db.vlog.Store(vlog)
+	db.holdLocked()
 	db.log.Debug("idle database closed", "dir", db.dir)
 	return true
+}
+
+// holdLocked takes Badger's lock of the data directory (an flock of the
+// directory) for the time the handle is released.
+func (db *DB) holdLocked() {
+	f, err := os.Open(db.dir)
+	if err == nil {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		db.log.Warn("could not keep the idle database's directory locked: another Atelier process could open it meanwhile", "dir", db.dir, "err", err)
+		return
+	}
+	db.held = f
+}
+
+// unholdLocked gives the directory's lock back for Badger to take.
+func (db *DB) unholdLocked() {
+	if db.held != nil {
+		syscall.Flock(int(db.held.Fd()), syscall.LOCK_UN)
+		db.held.Close()
+		db.held = nil
+	}
 }
 
 // IsOpen reports whether the Badger handle is open (false while released when idle).
@@ -409,6 +441,7 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	db.unholdLocked()
 	b := db.bdb
 	db.bdb = nil
 	if b == nil {

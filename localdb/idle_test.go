@@ -231,3 +231,39 @@ func TestInMemoryNeverClosed(t *testing.T) {
 		t.Fatal("an in-memory database was closed when idle")
 	}
 }
+
+// TestIdleCloseKeepsDirectoryLocked: while its handle is released, the
+// database still holds the directory: another process opening it is told
+// it is in use (ErrLocked), and after Close it may.
+func TestIdleCloseKeepsDirectoryLocked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	db, err := Open(dir, Options{Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if !db.closeIdle(time.Millisecond) {
+		t.Fatal("not closed when idle")
+	}
+	if !lockedByOther(dir) {
+		t.Fatal("the idle database's directory is not locked")
+	}
+	if other, err := Open(dir, Options{Logger: quietLog}); !errors.Is(err, ErrLocked) {
+		if other != nil {
+			other.Close()
+		}
+		t.Fatalf("a second open of the idle database: %v", err)
+	}
+	if err := db.View(func(tx *Tx) error { return nil }); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	db.Close()
+	if lockedByOther(dir) {
+		t.Fatal("the directory is still locked after Close")
+	}
+	other, err := Open(dir, Options{Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+}
