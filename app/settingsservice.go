@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"atelier/atomicfile"
 
@@ -37,9 +38,22 @@ type storedSettings struct {
 var settingsTable = localdb.NewTable[storedSettings]("meta/settings/")
 
 // SettingsService holds preferences: onboarding, start at login, the preview cache.
-type SettingsService struct{ e *Engine }
+// The stored settings are read once and kept: the power loop and status
+// polls must not reopen a database closed while idle. Only update writes them.
+type SettingsService struct {
+	e *Engine
+
+	mu   sync.Mutex
+	st   storedSettings
+	stOK bool
+}
 
 func (s *SettingsService) stored() (storedSettings, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stOK {
+		return s.st, nil
+	}
 	var st storedSettings
 	err := s.e.DB.View(func(tx *localdb.Tx) error {
 		v, ok, err := settingsTable.Get(tx, "app")
@@ -48,10 +62,16 @@ func (s *SettingsService) stored() (storedSettings, error) {
 		}
 		return err
 	})
+	if err == nil {
+		s.st, s.stOK = st, true
+	}
 	return st, err
 }
 
 func (s *SettingsService) update(fn func(*storedSettings)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stOK = false
 	return s.e.DB.Update(func(tx *localdb.Tx) error {
 		v, _, err := settingsTable.Get(tx, "app")
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -49,9 +50,35 @@ const MarkerName = "ATELIER-DB"
 // compactions and the value log.
 func OpenHeadroom(o badger.Options) int64 { return 2*o.MemTableSize + 16<<20 }
 
-// DB is an open data directory.
+// DB is an open data directory. On disk, it closes its Badger handle once
+// nothing used it for CloseAfter (RunGC does: an idle engine then holds no
+// memtables, caches, mapped tables or compactor goroutines) and reopens it on
+// the next use, transparently: every access goes through acquire, and a
+// handle in use is never closed.
 type DB struct {
-	bdb *badger.DB
+	// mu guards bdb and closed. It is never held while a caller's function
+	// runs (only around taking or giving back a use, an open and a close),
+	// so a View inside a View cannot deadlock on it.
+	mu     sync.RWMutex
+	bdb    *badger.DB // nil while released (idle) or after Close
+	closed bool       // Close was called
+	// users counts the uses in flight (Views, Updates, Batches until
+	// Flush or Cancel); usedAt is when the last one ended (unix ns).
+	users  atomic.Int64
+	usedAt atomic.Int64
+	bo     badger.Options
+	// reopens counts the reopens after an idle close (tests, logs).
+	reopens atomic.Int64
+	// writes counts the writes ended (Writes).
+	writes atomic.Uint64
+	// lsm and vlog are the sizes at the last close: Size answers them
+	// without reopening.
+	lsm, vlog atomic.Int64
+	// held is the data directory, flock'ed as Badger locks it, while the
+	// handle is released: another process (a second engine, a CLI) still
+	// finds the directory in use.
+	held *os.File
+
 	dir string
 	log *slog.Logger
 
@@ -167,7 +194,8 @@ func Open(dir string, opts Options) (*DB, error) {
 			}
 		}
 	}
-	db := &DB{bdb: bdb, dir: dir, log: lg}
+	db := &DB{bdb: bdb, bo: bo, dir: dir, log: lg}
+	db.usedAt.Store(time.Now().UnixNano())
 	if !opts.InMemory {
 		db.headroom = OpenHeadroom(bo)
 		db.spaceAt.Store(time.Now().UnixNano()) // checked just now by checkDir
@@ -257,20 +285,196 @@ func classifyOpenError(dir string, err error) error {
 // Dir is the directory the database lives in ("" in memory).
 func (db *DB) Dir() string { return db.dir }
 
-// Badger exposes the underlying handle for the few places that need raw access
-// (streams, key scans in tests).
-func (db *DB) Badger() *badger.DB { return db.bdb }
+// InMemory reports whether the database lives in memory only (tests and
+// throwaway engines): its values must fit Badger's value threshold.
+func (db *DB) InMemory() bool { return db.dir == "" }
 
-// Close flushes and closes the database.
-func (db *DB) Close() error { return db.bdb.Close() }
+// ErrClosed is returned by every use after Close.
+var ErrClosed = errors.New("the database is closed")
+
+// acquire takes a use of the Badger handle, reopening it when it was
+// released while idle; release gives it back. Uses nest freely.
+func (db *DB) acquire() (*badger.DB, error) {
+	db.mu.RLock()
+	if b := db.bdb; b != nil {
+		db.users.Add(1)
+		db.mu.RUnlock()
+		return b, nil
+	}
+	db.mu.RUnlock()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil, fmt.Errorf("%w (%s)", ErrClosed, db.dir)
+	}
+	if db.bdb == nil {
+		if err := db.reopenLocked(); err != nil {
+			return nil, err
+		}
+	}
+	db.users.Add(1)
+	return db.bdb, nil
+}
+
+func (db *DB) release() {
+	db.usedAt.Store(time.Now().UnixNano())
+	db.users.Add(-1)
+}
+
+// reopenLocked opens the handle released while idle (db.mu held).
+func (db *DB) reopenLocked() error {
+	t0 := time.Now()
+	db.unholdLocked()
+	if _, err := os.Stat(db.dir); err != nil {
+		return fmt.Errorf("reopen the database in %s: %w. The data directory was moved, deleted or unmounted while Atelier was idle: put it back (or remount it) and try again, or restart Atelier", db.dir, err)
+	}
+	if err := checkDir(db.dir, db.bo); err != nil {
+		return fmt.Errorf("reopen the database in %s: %w", db.dir, err)
+	}
+	b, err := badger.Open(db.bo)
+	if err != nil {
+		return fmt.Errorf("reopen the database in %s: %w", db.dir, classifyOpenError(db.dir, err))
+	}
+	db.bdb = b
+	db.reopens.Add(1)
+	db.log.Debug("database reopened", "dir", db.dir, "by", caller(), "idle", time.Duration(t0.UnixNano()-db.usedAt.Load()).Round(time.Second), "took", time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+// caller names the first function outside this package on the stack: who
+// made an idle database reopen.
+func caller() string {
+	pc := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "atelier/localdb.") {
+			return fmt.Sprintf("%s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return "?"
+		}
+	}
+}
+
+// CloseAfter is how long a database on disk must go unused before RunGC
+// closes its Badger handle (the next use reopens it).
+var CloseAfter = 2 * time.Minute
+
+// closeIdle closes the handle when nothing used it for quiet, without ever
+// waiting for a use in flight. It reports whether it closed it.
+func (db *DB) closeIdle(quiet time.Duration) bool {
+	if db.dir == "" || db.users.Load() != 0 || time.Since(time.Unix(0, db.usedAt.Load())) < quiet {
+		return false
+	}
+	if !db.mu.TryLock() {
+		return false
+	}
+	defer db.mu.Unlock()
+	// Every use takes mu's read lock to count itself: none can start now.
+	if db.bdb == nil || db.users.Load() != 0 {
+		return false
+	}
+	b := db.bdb
+	db.bdb = nil
+	if err := b.Close(); err != nil {
+		db.log.Warn("closing the idle database", "dir", db.dir, "err", err)
+	}
+	lsm, vlog := filesSize(db.dir)
+	db.lsm.Store(lsm)
+	db.vlog.Store(vlog)
+	db.holdLocked()
+	db.log.Debug("idle database closed", "dir", db.dir)
+	return true
+}
+
+// holdLocked takes Badger's lock of the data directory (an flock of the
+// directory) for the time the handle is released.
+func (db *DB) holdLocked() {
+	f, err := os.Open(db.dir)
+	if err == nil {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		db.log.Warn("could not keep the idle database's directory locked: another Atelier process could open it meanwhile", "dir", db.dir, "err", err)
+		return
+	}
+	db.held = f
+}
+
+// unholdLocked gives the directory's lock back for Badger to take.
+func (db *DB) unholdLocked() {
+	if db.held != nil {
+		syscall.Flock(int(db.held.Fd()), syscall.LOCK_UN)
+		db.held.Close()
+		db.held = nil
+	}
+}
+
+// IsOpen reports whether the Badger handle is open (false while released when idle).
+func (db *DB) IsOpen() bool {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.bdb != nil
+}
+
+// Reopens counts the reopens after an idle close.
+func (db *DB) Reopens() int64 { return db.reopens.Load() }
+
+// Writes counts the writes (Updates, flushed Batches, DropPrefixes,
+// Restores) ended so far, committed or not: a value read before reading the
+// database and unchanged afterwards means nothing was written since. A
+// summary kept in memory with it answers status polls without reopening
+// a database closed while idle.
+func (db *DB) Writes() uint64 { return db.writes.Load() }
+
+func (db *DB) wrote() { db.writes.Add(1) }
+
+// Close flushes and closes the database; later uses fail with ErrClosed.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	db.unholdLocked()
+	b := db.bdb
+	db.bdb = nil
+	if b == nil {
+		return nil
+	}
+	return b.Close()
+}
 
 // Sync fsyncs the value log: call it where a write must survive power loss
 // (the consent ledger), since writes are otherwise durable against process crashes only.
-func (db *DB) Sync() error { return db.bdb.Sync() }
+func (db *DB) Sync() error {
+	b, err := db.acquire()
+	if err != nil {
+		return err
+	}
+	defer db.release()
+	return b.Sync()
+}
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(tx *Tx) error) error {
-	return db.bdb.View(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
+	b, err := db.acquire()
+	if err != nil {
+		return err
+	}
+	defer db.release()
+	return b.View(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
+}
+
+// ViewRaw runs fn in a read-only transaction given as Badger's own (streams,
+// byte-level scans).
+func (db *DB) ViewRaw(fn func(txn *badger.Txn) error) error {
+	return db.View(func(tx *Tx) error { return fn(tx.t) })
 }
 
 // Update runs fn in a read-write transaction, committed when fn returns nil.
@@ -278,27 +482,62 @@ func (db *DB) Update(fn func(tx *Tx) error) error {
 	if err := db.writable(); err != nil {
 		return err
 	}
-	return db.bdb.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
+	b, err := db.acquire()
+	if err != nil {
+		return err
+	}
+	defer db.release()
+	defer db.wrote()
+	return b.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
 }
 
 // Batch returns a write batch for bulk loads larger than one transaction may hold.
-// Its writes are not atomic as a whole; call Flush at the end.
-func (db *DB) Batch() *Batch { return &Batch{wb: db.bdb.NewWriteBatch(), db: db} }
+// Its writes are not atomic as a whole; call Flush (or Cancel) at the end: the
+// database stays open until then.
+func (db *DB) Batch() *Batch {
+	b, err := db.acquire()
+	if err != nil {
+		return &Batch{db: db, err: err}
+	}
+	return &Batch{wb: b.NewWriteBatch(), db: db}
+}
 
 // Backup writes a full backup to w.
 func (db *DB) Backup(w io.Writer) error {
-	_, err := db.bdb.Backup(w, 0)
+	b, err := db.acquire()
+	if err != nil {
+		return err
+	}
+	defer db.release()
+	_, err = b.Backup(w, 0)
 	return err
 }
 
 // Restore loads a backup written by Backup. Existing keys are overwritten; call it
 // on an empty database for an exact copy.
 func (db *DB) Restore(r io.Reader) error {
-	return db.bdb.Load(r, 256)
+	b, err := db.acquire()
+	if err != nil {
+		return err
+	}
+	defer db.release()
+	defer db.wrote()
+	return b.Load(r, 256)
 }
 
 // DropPrefix deletes every key under prefix.
-func (db *DB) DropPrefix(prefix string) error { return db.bdb.DropPrefix([]byte(prefix)) }
+func (db *DB) DropPrefix(prefix string) error { return db.DropPrefixes([]byte(prefix)) }
+
+// DropPrefixes deletes every key under each of prefixes, in one pass.
+func (db *DB) DropPrefixes(prefixes ...[]byte) error {
+	b, err := db.acquire()
+	if err != nil {
+		return err
+	}
+	defer db.release()
+	defer db.wrote()
+	return b.DropPrefix(prefixes...)
+}
 
 // ReleaseAfter is how long writes must have stopped before RunGC hands the
 // tables' pages back to the kernel (ReleasePages).
@@ -309,6 +548,8 @@ var ReleaseAfter = time.Minute
 // forever. While writes have stopped for ReleaseAfter it releases the pages
 // of the tables mapped (every ReleaseAfter) and, once per quiet spell,
 // returns the Go heap's free pages to the system (an idle engine's RSS).
+// Once nothing used the database for CloseAfter it closes the Badger handle
+// (the next use reopens it) and returns the heap's free pages again.
 func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 	if db.dir == "" {
 		return
@@ -317,11 +558,17 @@ func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	r := time.NewTicker(ReleaseAfter)
 	defer r.Stop()
+	c := time.NewTicker(max(CloseAfter/4, time.Millisecond))
+	defer c.Stop()
 	var released int64 // wroteAt at the last release
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-c.C:
+			if db.closeIdle(CloseAfter) {
+				debug.FreeOSMemory() // the memtables and caches
+			}
 		case <-r.C:
 			w := db.wroteAt.Load()
 			if w == 0 || time.Since(time.Unix(0, w)) < ReleaseAfter {
@@ -339,17 +586,57 @@ func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 				db.log.Debug("database pages released", "dir", db.dir, "mapped", n)
 			}
 		case <-t.C:
-			for db.bdb.RunValueLogGC(0.5) == nil {
-				if ctx.Err() != nil {
-					return
-				}
-			}
+			db.valueLogGC(ctx)
 		}
 	}
 }
 
-// Size reports the on-disk size of the LSM tree and value log.
-func (db *DB) Size() (lsm, vlog int64) { return db.bdb.Size() }
+// valueLogGC rewrites value-log files while it frees space; a database
+// closed while idle wrote nothing since, and is left closed.
+func (db *DB) valueLogGC(ctx context.Context) {
+	db.mu.RLock()
+	b := db.bdb
+	if b != nil {
+		db.users.Add(1)
+	}
+	db.mu.RUnlock()
+	if b == nil {
+		return
+	}
+	defer db.users.Add(-1) // not a use: it must not keep an idle database open
+	for ctx.Err() == nil && b.RunValueLogGC(0.5) == nil {
+	}
+}
+
+// filesSize sums the sizes of the tables and value-log files in dir, as
+// Badger's Size does.
+func filesSize(dir string) (lsm, vlog int64) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		switch filepath.Ext(e.Name()) {
+		case ".sst":
+			lsm += fi.Size()
+		case ".vlog":
+			vlog += fi.Size()
+		}
+	}
+	return lsm, vlog
+}
+
+// Size reports the on-disk size of the LSM tree and value log (as at the
+// idle close while the database is released: nothing wrote since).
+func (db *DB) Size() (lsm, vlog int64) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.bdb == nil {
+		return db.lsm.Load(), db.vlog.Load()
+	}
+	return db.bdb.Size()
+}
 
 // DirSize sums the disk space used by regular files below dir. It counts
 // allocated blocks, not apparent sizes: Badger preallocates its memtable and

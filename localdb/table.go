@@ -16,13 +16,19 @@ type Tx struct{ t *badger.Txn }
 func (tx *Tx) Raw() *badger.Txn { return tx.t }
 
 // Batch wraps a Badger write batch.
+// A Batch holds the database open (a use) until Flush or Cancel.
 type Batch struct {
-	wb *badger.WriteBatch
-	db *DB
+	wb   *badger.WriteBatch
+	db   *DB
+	err  error // the database could not be (re)opened
+	done bool
 }
 
 // SetRaw queues a raw key/value write (refused on a nearly full disk).
 func (b *Batch) SetRaw(key, val []byte) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
 	if err := b.db.writable(); err != nil {
 		return err
 	}
@@ -31,6 +37,9 @@ func (b *Batch) SetRaw(key, val []byte) error {
 
 // SetEntry queues an entry (for TTLs).
 func (b *Batch) SetEntry(e *badger.Entry) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
 	if err := b.db.writable(); err != nil {
 		return err
 	}
@@ -38,13 +47,43 @@ func (b *Batch) SetEntry(e *badger.Entry) error {
 }
 
 // DeleteRaw queues a delete.
-func (b *Batch) DeleteRaw(key []byte) error { return b.wb.Delete(key) }
+func (b *Batch) DeleteRaw(key []byte) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	return b.wb.Delete(key)
+}
+
+func (b *Batch) usable() error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.done {
+		return errors.New("write batch used after Flush or Cancel")
+	}
+	return nil
+}
 
 // Flush commits everything queued and waits for it.
-func (b *Batch) Flush() error { return b.wb.Flush() }
+func (b *Batch) Flush() error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	b.done = true
+	defer b.db.release()
+	defer b.db.wrote()
+	return b.wb.Flush()
+}
 
-// Cancel drops the batch.
-func (b *Batch) Cancel() { b.wb.Cancel() }
+// Cancel drops the batch (nothing after a Flush).
+func (b *Batch) Cancel() {
+	if b.err != nil || b.done {
+		return
+	}
+	b.done = true
+	b.wb.Cancel()
+	b.db.release()
+}
 
 // Codec turns values into bytes and back.
 type Codec[T any] interface {

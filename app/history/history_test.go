@@ -620,8 +620,12 @@ func TestTakingNamesTheVersionInFlight(t *testing.T) {
 
 // TestRunWakesForChangesAfterIdle: Run stops scanning the pending changes
 // once none are left (an idle engine's CPU), and still takes a version of
-// every change considered afterwards.
+// every change considered afterwards, also after it dropped the vault's
+// cached snapshots and trees while idle (DropCachesAfter).
 func TestRunWakesForChangesAfterIdle(t *testing.T) {
+	old := history.DropCachesAfter
+	history.DropCachesAfter = 300 * time.Millisecond
+	defer func() { history.DropCachesAfter = old }()
 	root := t.TempDir()
 	db, err := localdb.Open(t.TempDir(), localdb.Options{})
 	if err != nil {

@@ -98,7 +98,7 @@ func (s *Store) erase(ctx context.Context, purposes []string, all bool) (EraseRe
 	for i, p := range prefixes {
 		bp[i] = []byte(p)
 	}
-	err := s.db.Badger().DropPrefix(bp...)
+	err := s.db.DropPrefixes(bp...)
 	s.wmu.Unlock()
 	s.xpMu.Unlock()
 	s.impMu.Unlock()
@@ -130,7 +130,7 @@ func (s *Store) erase(ctx context.Context, purposes []string, all bool) (EraseRe
 // countKeys counts keys (latest versions) under prefixes.
 func (s *Store) countKeys(prefixes []string) int64 {
 	var n int64
-	_ = s.db.Badger().View(func(txn *badger.Txn) error {
+	_ = s.db.ViewRaw(func(txn *badger.Txn) error {
 		for _, p := range prefixes {
 			o := badger.DefaultIteratorOptions
 			o.PrefetchValues = false
@@ -150,7 +150,7 @@ func (s *Store) countKeys(prefixes []string) int64 {
 // deleted and expired ones: the test of an erase.
 func (s *Store) RawKeyCount(prefix string) (int, error) {
 	n := 0
-	err := s.db.Badger().View(func(txn *badger.Txn) error {
+	err := s.db.ViewRaw(func(txn *badger.Txn) error {
 		o := badger.DefaultIteratorOptions
 		o.PrefetchValues = false
 		o.AllVersions = true

@@ -144,7 +144,7 @@ func (s *Store) Export(ctx context.Context, dir string, report progress.Func) (E
 		files["dropped_events.csv"].cw.Write([]string{d.Purpose, d.Reason, strconv.FormatInt(d.Count, 10)})
 	}
 
-	err = s.db.Badger().View(func(txn *badger.Txn) error {
+	err = s.db.ViewRaw(func(txn *badger.Txn) error {
 		// raw events
 		jw.open("events")
 		ew := files["events.csv"].cw

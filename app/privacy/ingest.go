@@ -262,7 +262,7 @@ func (s *Store) putBlocks(wb *localdb.Batch, def *PurposeDef, block []pending, l
 
 // maxValue is the largest value worth writing in one key.
 func (s *Store) maxValue() int {
-	if s.db.Badger().Opts().InMemory {
+	if s.db.InMemory() {
 		return 1000 // in memory, a value must fit the value threshold (localdb: 1 KiB)
 	}
 	return 1 << 20

@@ -39,7 +39,7 @@ func openClock(t testing.TB, c *fakeClock) (*Store, *localdb.DB) {
 func storedEvents(t testing.TB, st *Store) []RawEvent {
 	t.Helper()
 	var out []RawEvent
-	err := st.db.Badger().View(func(txn *badger.Txn) error {
+	err := st.db.ViewRaw(func(txn *badger.Txn) error {
 		return iteratePrefix(txn, evPrefix, func(k, v []byte) error {
 			p, base, err := blockKeyTime(k)
 			if err != nil {
@@ -59,7 +59,7 @@ func storedEvents(t testing.TB, st *Store) []RawEvent {
 func rollupTotal(t testing.TB, st *Store, purpose, gran string) uint64 {
 	t.Helper()
 	var n uint64
-	err := st.db.Badger().View(func(txn *badger.Txn) error {
+	err := st.db.ViewRaw(func(txn *badger.Txn) error {
 		return iteratePrefix(txn, rollPrefix+purpose+"/"+gran+"/", func(k, v []byte) error {
 			_, _, _, dim, _, ok := splitRollupKey(string(k))
 			if !ok {

@@ -128,7 +128,7 @@ func (s *Store) Dashboard(q DashboardQuery) (Dashboard, error) {
 	}
 	d := Dashboard{From: f.Format(dayLayout), To: t.Format(dayLayout), Source: q.Source, Purpose: purpose, Granted: s.Granted(purpose)}
 	segs := cover(f, t)
-	err = s.db.Badger().View(func(txn *badger.Txn) error {
+	err = s.db.ViewRaw(func(txn *badger.Txn) error {
 		r := newRollReader(txn, purpose)
 		defer r.close()
 		for _, m := range r.children("", '/') {

@@ -47,7 +47,7 @@ func (s *Store) Shareable(from, to string) (ShareSet, error) {
 	}
 	set := ShareSet{From: f.Format(dayLayout), To: t.Format(dayLayout), K: s.cfg.KAnonymity, GeneratedAt: s.now()}
 	k := float64(s.cfg.KAnonymity)
-	err = s.db.Badger().View(func(txn *badger.Txn) error {
+	err = s.db.ViewRaw(func(txn *badger.Txn) error {
 		for _, src := range []string{SourceAnalytics, SourceAudience} {
 			purpose, _ := purposeOfSource(src)
 			r := newRollReader(txn, purpose)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -107,6 +108,22 @@ type Service struct {
 	emit func() // throttled ProjectsEvent
 
 	testHookBatch atomic.Pointer[func(watch.Batch)] // tests: runs before each watcher batch
+
+	// The projects as last read: status polls (the tray's, every minute)
+	// and queries must not reopen a database closed while idle. Only this
+	// service writes projectsTable; each write bumps listGen.
+	listMu  sync.Mutex
+	list    []Project
+	listOK  bool
+	listGen uint64
+}
+
+// forgetList drops the cached projects (before and after a write of one).
+func (s *Service) forgetList() {
+	s.listMu.Lock()
+	s.list, s.listOK = nil, false
+	s.listGen++
+	s.listMu.Unlock()
 }
 
 // projectRun is the live state of one watched project.
@@ -163,6 +180,14 @@ func (s *Service) close() error {
 }
 
 func (s *Service) projects() ([]Project, error) {
+	s.listMu.Lock()
+	if s.listOK {
+		out := slices.Clone(s.list)
+		s.listMu.Unlock()
+		return out, nil
+	}
+	gen := s.listGen
+	s.listMu.Unlock()
 	var out []Project
 	err := s.db.View(func(tx *localdb.Tx) error {
 		return projectsTable.Scan(tx, "", func(_ string, p Project) error {
@@ -171,6 +196,13 @@ func (s *Service) projects() ([]Project, error) {
 		})
 	})
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	if err == nil {
+		s.listMu.Lock()
+		if gen == s.listGen {
+			s.list, s.listOK = slices.Clone(out), true
+		}
+		s.listMu.Unlock()
+	}
 	return out, err
 }
 
@@ -243,7 +275,10 @@ func (s *Service) Add(path string) (ProjectSummary, error) {
 		id = fmt.Sprintf("%s-%d", base, i)
 	}
 	p := Project{ID: index.ProjectID(id), Name: name, Root: abs, Added: time.Now().UTC()}
-	if err := s.db.Update(func(tx *localdb.Tx) error { return projectsTable.Put(tx, id, p) }); err != nil {
+	s.forgetList()
+	err = s.db.Update(func(tx *localdb.Tx) error { return projectsTable.Put(tx, id, p) })
+	s.forgetList()
+	if err != nil {
 		return ProjectSummary{}, err
 	}
 	s.log.Info("project added", "project", id, "root", abs)
@@ -287,7 +322,10 @@ func (s *Service) Remove(ref string) error {
 		r.cancel()
 		<-r.done
 	}
-	if err := s.db.Update(func(tx *localdb.Tx) error { return projectsTable.Delete(tx, string(p.ID)) }); err != nil {
+	s.forgetList()
+	err = s.db.Update(func(tx *localdb.Tx) error { return projectsTable.Delete(tx, string(p.ID)) })
+	s.forgetList()
+	if err != nil {
 		return err
 	}
 	if err := index.DropProject(s.db, p.ID); err != nil {

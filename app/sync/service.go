@@ -81,6 +81,13 @@ type Service struct {
 	history HistorySource
 	goos    string // file-name rules of files written here ("": this platform; tests)
 
+	statusMu sync.Mutex
+	status   *statusStored // Status's reads of the database (storedStatus)
+
+	setMu sync.Mutex
+	set   syncSettings // as stored (settings), once setOK
+	setOK bool
+
 	notifyMu    sync.Mutex
 	lastFailure map[string]string // project -> last background error notified
 

@@ -2,6 +2,7 @@ package syncsvc
 
 import (
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,7 +50,19 @@ type syncSettings struct {
 // SyncEvent carries SyncStatus after a run, a pause or a change of remotes.
 const SyncEvent = "sync"
 
+// settings reads the stored settings once, then answers from memory: the
+// status polls (the tray's, every minute) must not reopen a database closed
+// while idle. Only putSettings writes them.
 func (s *Service) settings() (syncSettings, error) {
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	return s.settingsLocked()
+}
+
+func (s *Service) settingsLocked() (syncSettings, error) {
+	if s.setOK {
+		return s.set, nil
+	}
 	var st syncSettings
 	err := s.db.View(func(tx *localdb.Tx) error {
 		v, ok, err := syncSettingsT.Get(tx, "main")
@@ -68,15 +81,21 @@ func (s *Service) settings() (syncSettings, error) {
 	if st.Retention == (vault.Retention{}) {
 		st.Retention = vault.DefaultRetention
 	}
+	if err == nil {
+		s.set, s.setOK = st, true
+	}
 	return st, err
 }
 
 func (s *Service) putSettings(fn func(*syncSettings)) error {
-	st, err := s.settings()
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	st, err := s.settingsLocked()
 	if err != nil {
 		return err
 	}
 	fn(&st)
+	s.setOK = false
 	return s.db.Update(func(tx *localdb.Tx) error { return syncSettingsT.Put(tx, "main", st) })
 }
 
@@ -94,10 +113,15 @@ func (s *Service) Status() (SyncStatus, error) {
 	set, _ := s.settings()
 	st := SyncStatus{Device: set.Device, Consent: s.consent("sync.cloud"), Keyring: s.keyringState(), Projects: []ProjectSyncStatus{}, Problems: []string{}}
 	st.Paused, st.PowerPaused = s.pausedFor()
-	var err error
-	if st.Remotes, err = s.RemoteList(); err != nil {
+	stored, err := s.storedStatus()
+	if err != nil {
 		return st, err
 	}
+	st.Remotes = make([]Remote, 0, len(stored.remotes))
+	for _, r := range stored.remotes {
+		st.Remotes = append(st.Remotes, s.describe(r))
+	}
+	st.Conflicts = stored.conflicts
 	s.mu.Lock()
 	st.Running = s.running
 	st.Problems = append(st.Problems, s.problems...)
@@ -106,8 +130,44 @@ func (s *Service) Status() (SyncStatus, error) {
 		prog[k] = *v
 	}
 	s.mu.Unlock()
-	err = s.db.View(func(tx *localdb.Tx) error {
-		if err := syncConflicts.Keys(tx, "", func(string) error { st.Conflicts++; return nil }); err != nil {
+	st.Projects = slices.Clone(stored.projects)
+	for i := range st.Projects {
+		if p, ok := prog[st.Projects[i].Project]; ok {
+			st.Projects[i].Progress = &p
+		}
+	}
+	if st.Projects == nil {
+		st.Projects = []ProjectSyncStatus{}
+	}
+	return st, stored.err
+}
+
+// statusStored is what Status reads from the database, kept with the
+// database's write count: the tray polls Status every minute, and an idle
+// engine answers it from memory (its database closed) until something
+// writes.
+type statusStored struct {
+	writes    uint64
+	remotes   []Remote
+	conflicts int
+	projects  []ProjectSyncStatus // without Progress
+	err       error
+}
+
+func (s *Service) storedStatus() (statusStored, error) {
+	w := s.db.Writes()
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	if c := s.status; c != nil && c.writes == w {
+		return *c, nil
+	}
+	out := statusStored{writes: w}
+	var err error
+	if out.remotes, err = s.remotes(); err != nil {
+		return out, err
+	}
+	out.err = s.db.View(func(tx *localdb.Tx) error {
+		if err := syncConflicts.Keys(tx, "", func(string) error { out.conflicts++; return nil }); err != nil {
 			return err
 		}
 		return syncRules.Scan(tx, "", func(k string, r SyncRules) error {
@@ -118,15 +178,12 @@ func (s *Service) Status() (SyncStatus, error) {
 					ps.LastSync = lr.Started
 				}
 			}
-			if p, ok := prog[k]; ok {
-				ps.Progress = &p
-			}
-			st.Projects = append(st.Projects, ps)
+			out.projects = append(out.projects, ps)
 			return nil
 		})
 	})
-	for i := range st.Projects {
-		p := &st.Projects[i]
+	for i := range out.projects {
+		p := &out.projects[i]
 		p.Pending = s.pending(p.Project)
 		if rm, err := s.remote(p.Remote); err == nil {
 			p.Remote = rm.Name
@@ -135,7 +192,10 @@ func (s *Service) Status() (SyncStatus, error) {
 			}
 		}
 	}
-	return st, err
+	if out.err == nil && s.db.Writes() == w {
+		s.status = &out
+	}
+	return out, nil
 }
 
 // Pause stops transfers (the one under way finishes its current pack) and

@@ -55,6 +55,16 @@ func runDaemon(ctx context.Context, gopts *globalOptions, opts daemonOptions) er
 		return err
 	}
 	memlimit.Start(ctx, lg)
+	// ATELIER_DB_CLOSE_AFTER (a duration) overrides how long the database
+	// must go unused before it is closed (finding what wakes an idle engine:
+	// each reopen is logged at debug level with the function that asked).
+	if v := os.Getenv("ATELIER_DB_CLOSE_AFTER"); v != "" {
+		dur, err := time.ParseDuration(v)
+		if err != nil || dur <= 0 {
+			return fmt.Errorf("ATELIER_DB_CLOSE_AFTER=%q: use a duration such as 30s or 2m", v)
+		}
+		localdb.CloseAfter = dur
+	}
 	e, err := daemonOpen(ctx, d, lg)
 	if err != nil {
 		return err

@@ -195,6 +195,14 @@ func (c *treeCache) put(id string, t *Tree) {
 	c.entries += len(t.Entries)
 }
 
+// drop empties the cache and frees its map.
+func (c *treeCache) drop() {
+	c.mu.Lock()
+	c.m = nil
+	c.entries = 0
+	c.mu.Unlock()
+}
+
 func (c *treeCache) clear() {
 	c.mu.Lock()
 	clear(c.m)

@@ -90,6 +90,18 @@ func TestTreesSharedBetweenSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTree(t, root, out)
+	// With the caches dropped (an idle engine), the snapshot and its trees
+	// are read again, the same.
+	v.DropCaches()
+	snap, err = v.FindSnapshot(ctx, "p", "")
+	if err != nil || len(snap.Files) != 1000 {
+		t.Fatalf("after DropCaches: %v, %+v", err, snap)
+	}
+	out1 := t.TempDir()
+	if _, err := v.Restore(ctx, snap, out1, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, root, out1)
 	// A second device (no local state, no cache) reads the same.
 	v2, err := vault.Open(ctx, opts(s, vault.NewMemState(), "b"))
 	if err != nil {

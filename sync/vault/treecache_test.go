@@ -35,4 +35,13 @@ func TestTreeCacheBoundsEntries(t *testing.T) {
 	if c.entries != 0 || len(c.m) != 0 {
 		t.Fatalf("after clear: %d trees, %d entries", len(c.m), c.entries)
 	}
+	c.put("a", dir(3))
+	c.drop()
+	if c.entries != 0 || c.m != nil || c.get("a") != nil {
+		t.Fatalf("after drop: %d trees, %d entries", len(c.m), c.entries)
+	}
+	c.put("b", dir(2))
+	if c.get("b") == nil || c.entries != 2 {
+		t.Fatal("a put after drop was not cached")
+	}
 }

@@ -436,6 +436,16 @@ func (v *Vault) LoadSnapshot(ctx context.Context, id string) (*Snapshot, error) 
 	return s, nil
 }
 
+// DropCaches forgets the snapshots and trees kept from recent reads (an idle
+// engine's memory: a flattened snapshot of 100,000 files holds every file's
+// chunk list); the next use reads them again.
+func (v *Vault) DropCaches() {
+	v.mu.Lock()
+	v.snaps = map[string]*Snapshot{}
+	v.mu.Unlock()
+	v.trees.drop()
+}
+
 func (v *Vault) cache(s *Snapshot) {
 	v.mu.Lock()
 	if len(v.snaps) > 16 {
