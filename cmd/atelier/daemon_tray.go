@@ -5,11 +5,11 @@ import (
 	"log/slog"
 
 	"atelier/app"
-	"atelier/app/desktop"
+	"atelier/app/desktop/traydaemon"
 )
 
 // startDaemonTray shows Atelier's status icon for `atelier daemon --tray`
-// (desktop.StartTray): the desktop app with no window. The icon's Quit
+// (traydaemon.StartTray): the desktop app with no window. The icon's Quit
 // cancels the returned context, which stops the daemon as Ctrl-C does.
 // Without a session bus the daemon runs on without an icon, and says so.
 func startDaemonTray(ctx context.Context, gopts *globalOptions, e *app.Engine, lg *slog.Logger) (context.Context, func()) {
@@ -18,7 +18,7 @@ func startDaemonTray(ctx context.Context, gopts *globalOptions, e *app.Engine, l
 	if gopts.dataDir != "" {
 		args = []string{"--data-dir", app.DataDirFlag(gopts.dataDir).Data}
 	}
-	stop, err := desktop.StartTray(ctx, e, desktop.TrayOptions{LauncherArgs: args, Stop: cancel, Log: lg})
+	stop, err := traydaemon.StartTray(ctx, e, traydaemon.TrayOptions{LauncherArgs: args, Stop: cancel, Log: lg})
 	if err != nil {
 		lg.Warn("no status icon: the engine runs on without one (stop it with Ctrl-C or SIGTERM)", "err", err)
 		return ctx, cancel

@@ -1,4 +1,8 @@
-package desktop
+// Package traydaemon is `atelier daemon --tray`: the engine shows Atelier's
+// status icon itself, so the app costs no more than its engine while no
+// window is open (apart from app/desktop, which the small launcher links:
+// this package links the engine).
+package traydaemon
 
 import (
 	"context"
@@ -6,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -14,6 +17,7 @@ import (
 
 	"atelier/app"
 	"atelier/app/api"
+	"atelier/app/desktop"
 	"atelier/app/tray"
 )
 
@@ -23,9 +27,6 @@ import (
 // the launcher (atelier-desktop), whose window attaches to this engine;
 // a window hidden for HiddenExitAfter closes for good; Quit stops the
 // engine once its work under way is safe, and every window attached to it.
-
-// LauncherName is the desktop launcher's program (cmd/atelier-desktop).
-const LauncherName = "atelier-desktop"
 
 // TrayOptions configure StartTray.
 type TrayOptions struct {
@@ -39,25 +40,6 @@ type TrayOptions struct {
 	// Stop ends the daemon: its engine closes once Stop returns.
 	Stop func()
 	Log  *slog.Logger
-}
-
-// FindProgram finds name beside this program (a build's build/bin, or
-// the package's /usr/bin) and else on PATH. It answers name itself when
-// neither has it (exec then says it is missing).
-func FindProgram(name string) string {
-	if self, err := os.Executable(); err == nil {
-		if s, err := filepath.EvalSymlinks(self); err == nil {
-			self = s
-		}
-		p := filepath.Join(filepath.Dir(self), name)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	return name
 }
 
 // trayShell is the engine's Shell in the tray daemon: events refresh the
@@ -75,7 +57,7 @@ func (s *trayShell) PickFolder(string) (string, error) {
 	return "", errors.New("no folder picker here: type the folder's path instead")
 }
 
-func (s *trayShell) Notify(title, body string) { Notify(title, body) }
+func (s *trayShell) Notify(title, body string) { desktop.Notify(title, body) }
 
 // Show asks the window attached to this engine, if any, to show itself (a
 // second launch of the desktop app calls Window.Focus).
@@ -96,7 +78,7 @@ type trayDaemonActions struct {
 func (a trayDaemonActions) Open() {
 	cmd := a.opts.Launcher
 	if len(cmd) == 0 {
-		cmd = append([]string{FindProgram(LauncherName)}, a.opts.LauncherArgs...)
+		cmd = append([]string{desktop.FindProgram(desktop.LauncherName)}, a.opts.LauncherArgs...)
 	}
 	c := exec.Command(cmd[0], cmd[1:]...)
 	// The window lives on its own: a Ctrl-C in the daemon's terminal is
@@ -105,7 +87,7 @@ func (a trayDaemonActions) Open() {
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
 	if err := c.Start(); err != nil {
 		a.lg.Error("tray: open the Atelier window: cannot run the desktop launcher; is atelier-desktop installed beside atelier or on PATH?", "launcher", cmd[0], "err", err)
-		Notify("Atelier cannot open its window", "Running "+cmd[0]+" failed: "+err.Error()+". Reinstall Atelier, or start atelier-desktop yourself.")
+		desktop.Notify("Atelier cannot open its window", "Running "+cmd[0]+" failed: "+err.Error()+". Reinstall Atelier, or start atelier-desktop yourself.")
 		return
 	}
 	a.lg.Info("tray: opening the window", "launcher", cmd[0], "pid", c.Process.Pid)
@@ -140,7 +122,7 @@ func StartTray(ctx context.Context, e *app.Engine, opts TrayOptions) (stop func(
 			// checkpoints its work as it closes.
 			e.Emit(app.QuitEvent, nil)
 			bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			what := Busy(bctx, caller)
+			what := desktop.Busy(bctx, caller)
 			cancel()
 			if what != "" {
 				lg.Info("quitting once the work under way is safe", "work", what)
@@ -153,7 +135,7 @@ func StartTray(ctx context.Context, e *app.Engine, opts TrayOptions) (stop func(
 		})
 	}
 	t, stopTray, err := tray.Start(ctx, tray.Options{
-		Source:  StatusSource{C: caller},
+		Source:  desktop.StatusSource{C: caller},
 		Actions: trayDaemonActions{s: s, caller: caller, opts: opts, lg: lg},
 		Logger:  lg,
 	})
@@ -166,16 +148,4 @@ func StartTray(ctx context.Context, e *app.Engine, opts TrayOptions) (stop func(
 		e.SetShell(nil)
 		stopTray()
 	}, nil
-}
-
-// Notify shows a desktop notification through notify-send when it is
-// there (the freedesktop notification service); the window's status line
-// shows every notice either way.
-func Notify(title, body string) {
-	if p, err := exec.LookPath("notify-send"); err == nil {
-		cmd := exec.Command(p, "--app-name=Atelier", title, body)
-		if cmd.Start() == nil {
-			go cmd.Wait()
-		}
-	}
 }

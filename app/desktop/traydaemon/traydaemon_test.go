@@ -1,4 +1,4 @@
-package desktop_test
+package traydaemon_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"atelier/app"
 	"atelier/app/api"
 	"atelier/app/desktop"
+	"atelier/app/desktop/traydaemon"
 	"atelier/app/tray"
 	"atelier/app/tray/traytest"
 )
@@ -54,7 +55,7 @@ func TestTrayDaemonShowsTheIconOpensAndQuits(t *testing.T) {
 	opened := filepath.Join(t.TempDir(), "opened")
 	stopped := make(chan struct{})
 	var stopOnce sync.Once
-	stop, err := desktop.StartTray(ctx, eng, desktop.TrayOptions{
+	stop, err := traydaemon.StartTray(ctx, eng, traydaemon.TrayOptions{
 		Launcher: []string{"sh", "-c", `echo "$@" > "$0"`, opened, "--data-dir", dirs.Data},
 		Stop:     func() { stopOnce.Do(func() { close(stopped) }) },
 		Log:      eng.Log,
