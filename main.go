@@ -64,9 +64,9 @@ type desktopApp struct {
 	stop       context.CancelFunc
 
 	mu       sync.Mutex
-	eng      *app.Engine   // nil when attached, and after a hand-over (engine)
-	reg      *api.Registry // eng's services
-	files    http.Handler  // eng's files
+	eng      *app.Engine     // nil when attached, and after a hand-over (engine)
+	reg      *api.Registry   // eng's services
+	files    http.Handler    // eng's files
 	ctx      context.Context // the Wails context: between OnStartup and OnShutdown
 	tray     *tray.Tray
 	stopTray func()
