@@ -573,6 +573,8 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 	eng.SetShell(nil)
 	if err := eng.Close(); err != nil {
 		a.lg.Error("hand-over: stop the engine", "err", err)
+	} else {
+		a.lg.Info("stopped cleanly", "for", "the hand-over")
 	}
 	err = desktop.StartTrayDaemon(ctx, desktop.DaemonStart{
 		Program:     prog,
