@@ -63,6 +63,10 @@ type desktopApp struct {
 	stopCtx    context.Context // ends when the window's app shuts down
 	stop       context.CancelFunc
 
+	// handing is held during a hand-over: a quit meanwhile waits for it
+	// (and then quits the daemon too).
+	handing sync.Mutex
+
 	mu       sync.Mutex
 	eng      *app.Engine     // nil when attached, and after a hand-over (engine)
 	reg      *api.Registry   // eng's services
@@ -515,6 +519,8 @@ func (a *desktopApp) engineConnected(ok bool, err error) {
 }
 
 func (a *desktopApp) shutdown(ctx context.Context) {
+	a.handing.Lock() // a hand-over under way ends first (it sees the quit)
+	defer a.handing.Unlock()
 	a.mu.Lock()
 	a.ctx = nil
 	stopTray := a.stopTray
@@ -555,6 +561,8 @@ func (a *desktopApp) retire(ctx context.Context) bool {
 // --tray` on the same data dir and waits until it answers. When that fails,
 // the window opens its engine again and stays hidden: nothing is lost.
 func (a *desktopApp) handOver(ctx context.Context) bool {
+	a.handing.Lock()
+	defer a.handing.Unlock()
 	eng := a.engine()
 	if eng == nil {
 		return false
@@ -591,7 +599,18 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 		if stopTray != nil {
 			stopTray() // the daemon shows the icon now
 		}
-		if !a.life.IsHidden() {
+		switch {
+		case a.life.IsQuitting():
+			// Quit (the tray) during the hand-over: the app quits, the
+			// daemon too.
+			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if c, err := api.Dial(app.SocketPath(a.dirs)); err == nil {
+				if err := c.Call(qctx, "Window.QuitApp", nil); err != nil {
+					a.lg.Warn("quit the tray daemon", "err", err)
+				}
+			}
+			cancel()
+		case !a.life.IsHidden():
 			// Opened again during the hand-over: a new window on the daemon.
 			a.openLauncher()
 		}
