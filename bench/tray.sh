@@ -71,7 +71,9 @@ visible() { xdotool search --onlyvisible --name "— Atelier" >/dev/null 2>&1; }
 #   handover  the window program started hidden, which after
 #             HANDOVER_AFTER (default 5s) hands its engine to
 #             `atelier daemon --tray` and exits (what a closed window
-#             leaves now; start at login runs that daemon directly).
+#             leaves now; start at login runs that daemon directly);
+#   daemon    a plain `atelier daemon` (no icon, no window): the engine's
+#             own cost, the floor for the other two.
 # Then the reopen from the tray: Open Atelier in the tray daemon's icon to
 # a visible window (REOPENS times, default 3).
 atelier_pids() { pgrep -f -- "--data-dir $TMP/d" || true; }
@@ -85,7 +87,8 @@ for mode in ${HIDDEN_MODES:-window handover}; do
   case $mode in
     window) ATELIER_HIDDEN_EXIT_AFTER=0 "$WIN" --data-dir "$TMP/d" --hidden > "$TMP/desktop-$mode.log" 2>&1 & desk=$! ;;
     handover) ATELIER_HIDDEN_EXIT_AFTER=${HANDOVER_AFTER:-5s} "$WIN" --data-dir "$TMP/d" --hidden > "$TMP/desktop-$mode.log" 2>&1 & desk=$! ;;
-    *) echo "bench: HIDDEN_MODES: unknown mode $mode (window, handover)" >&2; exit 2 ;;
+    daemon) "$A" --data-dir "$TMP/d" daemon > "$TMP/desktop-$mode.log" 2>&1 & desk=$! ;;
+    *) echo "bench: HIDDEN_MODES: unknown mode $mode (window, handover, daemon)" >&2; exit 2 ;;
   esac
   pids+=($desk)
   echo "[$mode] load before the idle window: $(cut -d' ' -f1-3 /proc/loadavg)"
