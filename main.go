@@ -407,8 +407,9 @@ func (a *desktopApp) run() error {
 		files = desktop.FilesProxy(app.SocketPath(a.dirs))
 	}
 	call = a.firstCall(call)
-	// A call ends when the app quits (and, on the window's own engine,
-	// when that engine closes: its services' calls run under it).
+	// A call ends when the app quits (shutdown cancels it before the
+	// engine closes). Not the engine's context: the window outlives an
+	// engine that a failed hand-over opens again.
 	bridgeCtx := a.stopCtx
 	// GTK and WebKit start without GL (desktop.QuickStart); the variables go
 	// once the page has loaded.
