@@ -31,6 +31,7 @@ func TestTrayDaemonShowsTheIconOpensAndQuits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	w.PropertiesOnly = true // the icon runs in this -race process
 
 	dirs := app.DirsUnder(t.TempDir())
 	eng, err := app.Open(dirs, app.Options{Background: true, Serve: true})
