@@ -133,6 +133,19 @@ func (l *Lifecycle) retireLater() {
 		if l.spell.Load() != spell || !l.hidden.Load() || l.quitting.Load() {
 			return
 		}
+		// A hand-over stops the engine as Quit does: while a history
+		// version or a sync is under way, wait for another spell rather
+		// than checkpoint it.
+		if l.Busy != nil {
+			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			what := l.Busy(bctx)
+			cancel()
+			if what != "" {
+				l.log().Info("the hand-over waits for the work under way", "work", what, "again in", l.HiddenExitAfter)
+				l.retireLater()
+				return
+			}
+		}
 		l.log().Info("window hidden for a while: the window process hands over and exits", "after", l.HiddenExitAfter)
 		if !l.Retire(context.Background()) {
 			l.log().Info("the window stays hidden, with the work in this process")

@@ -15,7 +15,7 @@ func TestHiddenWindowRetiresAfterASpell(t *testing.T) {
 		return &Lifecycle{
 			Win:             win,
 			Host:            func(context.Context) error { return nil },
-			Busy:            func(context.Context) string { return "the sync of Demo EP" },
+			Busy:            func(context.Context) string { return "" },
 			Notice:          ns.add,
 			HiddenExitAfter: 50 * time.Millisecond,
 			Retire:          retire,
@@ -83,6 +83,24 @@ func TestHiddenWindowRetiresAfterASpell(t *testing.T) {
 	l = newLife(win, ns, func(context.Context) bool { asked.Add(1); return true })
 	l.Started(ctx, true, time.Second)
 	waitQuits(win, 1)
+
+	// Work under way (a sync, a history version): the hand-over waits for
+	// a spell in which there is none.
+	win, ns = &fakeWindow{}, &notices{}
+	asked.Store(0)
+	l = newLife(win, ns, func(context.Context) bool { asked.Add(1); return true })
+	var busyAsked atomic.Int32
+	l.Busy = func(context.Context) string {
+		if busyAsked.Add(1) <= 3 {
+			return "the sync of Demo EP"
+		}
+		return ""
+	}
+	l.BeforeClose(ctx)
+	waitQuits(win, 1)
+	if b := busyAsked.Load(); b != 4 || asked.Load() != 1 {
+		t.Fatalf("busy asked %d times (want 4: three busy spells, then free), retire asked %d", b, asked.Load())
+	}
 }
 
 func TestHiddenExitAfterFromTheEnvironment(t *testing.T) {
