@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,18 +52,87 @@ var assets embed.FS
 type desktopApp struct {
 	lg      *slog.Logger
 	dirs    app.Dirs
+	dataDir string // the --data-dir flag, "" when not given (the hand-over passes it on)
 	hidden  bool
-	eng     *app.Engine // nil when attached
 	client  *api.Client // nil when the app owns the engine
-	caller  api.Caller
-	life    *desktop.Lifecycle
-	stopCtx context.Context // ends when the window's app shuts down
-	stop    context.CancelFunc
+	// daemonTray: attached to `atelier daemon --tray`, the app's own
+	// engine, which shows the status icon and quits with the app.
+	daemonTray bool
+	caller     api.Caller
+	life       *desktop.Lifecycle
+	stopCtx    context.Context // ends when the window's app shuts down
+	stop       context.CancelFunc
+
+	// handing is held during a hand-over: a quit meanwhile waits for it
+	// (and then quits the daemon too).
+	handing sync.Mutex
 
 	mu       sync.Mutex
+	eng      *app.Engine     // nil when attached, and after a hand-over (engine)
+	reg      *api.Registry   // eng's services
+	files    http.Handler    // eng's files
 	ctx      context.Context // the Wails context: between OnStartup and OnShutdown
 	tray     *tray.Tray
 	stopTray func()
+}
+
+// engine is the window's own engine, nil when attached or handed over.
+func (a *desktopApp) engine() *app.Engine {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.eng
+}
+
+// setEngine makes eng the window's own engine (nil: none, during a
+// hand-over).
+func (a *desktopApp) setEngine(eng *app.Engine) {
+	var reg *api.Registry
+	var files http.Handler
+	if eng != nil {
+		reg, files = api.NewRegistry(eng.Services()), eng.FilesHandler()
+	}
+	a.mu.Lock()
+	a.eng, a.reg, a.files = eng, reg, files
+	a.mu.Unlock()
+}
+
+// errHandingOver answers the window's calls while its engine moves to the
+// tray daemon (a moment; the window is hidden then).
+var errHandingOver = errors.New("the Atelier engine is moving to the background (tray) process: try again in a moment")
+
+// ownCall calls the window's own engine, whichever it is now.
+func (a *desktopApp) ownCall(ctx context.Context, method string, args []json.RawMessage) (any, error) {
+	a.mu.Lock()
+	reg := a.reg
+	a.mu.Unlock()
+	if reg == nil {
+		return nil, errHandingOver
+	}
+	return reg.Call(ctx, method, args)
+}
+
+// ownCaller is api.Local over the window's own engine, whichever it is now.
+type ownCaller struct{ a *desktopApp }
+
+func (o ownCaller) Call(ctx context.Context, method string, out any, args ...any) error {
+	o.a.mu.Lock()
+	reg := o.a.reg
+	o.a.mu.Unlock()
+	if reg == nil {
+		return errHandingOver
+	}
+	return api.Local{Registry: reg}.Call(ctx, method, out, args...)
+}
+
+func (a *desktopApp) serveFiles(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	files := a.files
+	a.mu.Unlock()
+	if files == nil {
+		http.Error(w, errHandingOver.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	files.ServeHTTP(w, r)
 }
 
 // wailsCtx is the Wails runtime's context, nil outside its lifecycle (the
@@ -104,7 +174,7 @@ func (w wailsShell) PickFolder(title string) (string, error) { return w.a.pickFo
 
 func (w wailsShell) Show() { w.a.life.Open() }
 
-func (w wailsShell) Notify(title, body string) { notify(title, body) }
+func (w wailsShell) Notify(title, body string) { desktop.Notify(title, body) }
 
 func (a *desktopApp) emit(event string, data any) {
 	if ctx := a.wailsCtx(); ctx != nil {
@@ -124,26 +194,15 @@ func (a *desktopApp) pickFolder(title string) (string, error) {
 	return runtime.OpenDirectoryDialog(ctx, runtime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
 }
 
-// notify uses the freedesktop notification service through notify-send when
-// it is there; the frontend shows every notice in its status line either way.
-func notify(title, body string) {
-	if p, err := exec.LookPath("notify-send"); err == nil {
-		cmd := exec.Command(p, "--app-name=Atelier", title, body)
-		if cmd.Start() == nil {
-			go cmd.Wait()
-		}
-	}
-}
-
 // notice reaches the creator: the window's status line and a desktop
 // notification (the window may be hidden).
 func (a *desktopApp) notice(title, body string) {
-	if a.eng != nil {
-		a.eng.Notify(title, body)
+	if eng := a.engine(); eng != nil {
+		eng.Notify(title, body)
 		return
 	}
 	a.emit("notice", map[string]string{"title": title, "body": body})
-	notify(title, body)
+	desktop.Notify(title, body)
 }
 
 // The tray's menu actions.
@@ -166,7 +225,15 @@ func (a *desktopApp) localMethods() map[string]desktop.LocalMethod {
 		"Projects.PickFolder": func(context.Context, []json.RawMessage) (any, error) {
 			return a.pickFolder("Choose a project folder")
 		},
-		"Window.Quit": func(context.Context, []json.RawMessage) (any, error) {
+		"Window.Quit": func(ctx context.Context, _ []json.RawMessage) (any, error) {
+			// Attached to the app's own tray daemon, quitting quits it too
+			// (it finishes or checkpoints its work); a daemon the creator
+			// started goes on.
+			if a.daemonTray {
+				if err := a.client.Call(ctx, "Window.QuitApp", nil); err != nil {
+					a.lg.Warn("quit the tray daemon", "err", err)
+				}
+			}
 			go a.life.Quit()
 			return nil, nil
 		},
@@ -232,7 +299,7 @@ func main() {
 	}
 	defer release()
 
-	a := &desktopApp{lg: lg, dirs: dirs, hidden: *hidden}
+	a := &desktopApp{lg: lg, dirs: dirs, dataDir: *dataDir, hidden: *hidden}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
 	if err := a.open(); err != nil {
 		fail(err)
@@ -253,7 +320,11 @@ func main() {
 		FirstTime: func(key string) bool { return desktop.FirstTime(dirs.Data, key) },
 		Hidden:    func() { yield(lg, true) },
 		Shown:     func() { yield(lg, false) },
-		Log:       lg,
+		// Hidden for a while, the window process goes: GTK and WebKit
+		// cost far more than the engine (issue 16).
+		HiddenExitAfter: desktop.HiddenExitAfter(lg),
+		Retire:          a.retire,
+		Log:             lg,
 	}
 	if *skipOnboarding {
 		if err := a.caller.Call(context.Background(), "Settings.CompleteOnboarding", nil); err != nil {
@@ -288,8 +359,8 @@ func (a *desktopApp) open() error {
 	for {
 		eng, err := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
 		if err == nil {
-			a.eng = eng
-			a.caller = api.Local{Registry: api.NewRegistry(eng.Services())}
+			a.setEngine(eng)
+			a.caller = ownCaller{a}
 			return nil
 		}
 		if !errors.Is(err, localdb.ErrLocked) {
@@ -308,13 +379,18 @@ func (a *desktopApp) open() error {
 
 func (a *desktopApp) attach(c *api.Client) {
 	a.client, a.caller = c, c
-	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "sinceLaunch", sinceLaunch())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	var info app.WindowInfo
+	err := c.Call(ctx, "Window.Info", &info)
+	cancel()
+	a.daemonTray = err == nil && info.Tray
+	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "trayDaemon", a.daemonTray, "sinceLaunch", sinceLaunch())
 }
 
 // busy names the work a quit would cut short; an attached window's quit
 // cuts nothing (its engine goes on).
 func (a *desktopApp) busy(ctx context.Context) string {
-	if a.eng == nil {
+	if a.engine() == nil {
 		return ""
 	}
 	return desktop.Busy(ctx, a.caller)
@@ -323,18 +399,18 @@ func (a *desktopApp) busy(ctx context.Context) string {
 func (a *desktopApp) run() error {
 	var call desktop.CallFunc
 	var files http.Handler
-	if a.eng != nil {
-		call = withLocal(api.NewRegistry(a.eng.Services()).Call, a.localMethods())
-		files = a.eng.FilesHandler()
+	if a.client == nil {
+		call = withLocal(a.ownCall, a.localMethods())
+		files = http.HandlerFunc(a.serveFiles)
 	} else {
 		call = desktop.Remote(a.client, a.localMethods())
 		files = desktop.FilesProxy(app.SocketPath(a.dirs))
 	}
 	call = a.firstCall(call)
+	// A call ends when the app quits (shutdown cancels it before the
+	// engine closes). Not the engine's context: the window outlives an
+	// engine that a failed hand-over opens again.
 	bridgeCtx := a.stopCtx
-	if a.eng != nil {
-		bridgeCtx = a.eng.Context()
-	}
 	// GTK and WebKit start without GL (desktop.QuickStart); the variables go
 	// once the page has loaded.
 	quickStarted := desktop.QuickStart()
@@ -392,10 +468,14 @@ func (a *desktopApp) startup(ctx context.Context) {
 	a.mu.Lock()
 	a.ctx = ctx
 	a.mu.Unlock()
-	if a.eng != nil {
-		a.eng.SetShell(wailsShell{a})
+	if eng := a.engine(); eng != nil {
+		eng.SetShell(wailsShell{a})
 	} else {
 		go desktop.Follow(a.stopCtx, app.SocketPath(a.dirs), a.fromEngine, a.engineConnected, a.lg)
+	}
+	if a.daemonTray {
+		// The engine (atelier daemon --tray) shows the status icon.
+		return
 	}
 	t, stop, err := tray.Start(a.stopCtx, tray.Options{Source: desktop.StatusSource{C: a.caller}, Actions: trayActions{a}, Logger: a.lg})
 	if err != nil {
@@ -413,12 +493,17 @@ func (a *desktopApp) fromEngine(name string, data any) {
 	case app.FocusEvent:
 		a.life.Open()
 		return
+	case app.QuitEvent:
+		// The tray daemon quits (its icon's Quit, or another window's).
+		a.lg.Info("the Atelier engine quits: closing the window")
+		a.life.Quit()
+		return
 	case "notice":
 		if a.life.IsHidden() {
 			if m, ok := data.(map[string]any); ok {
 				title, _ := m["title"].(string)
 				body, _ := m["body"].(string)
-				notify(title, body)
+				desktop.Notify(title, body)
 			}
 		}
 	}
@@ -435,15 +520,18 @@ func (a *desktopApp) engineConnected(ok bool, err error) {
 }
 
 func (a *desktopApp) shutdown(ctx context.Context) {
+	a.handing.Lock() // a hand-over under way ends first (it sees the quit)
+	defer a.handing.Unlock()
 	a.mu.Lock()
 	a.ctx = nil
 	stopTray := a.stopTray
 	a.mu.Unlock()
 	a.stop()
-	if a.eng != nil {
-		a.eng.SetShell(nil)
+	if eng := a.engine(); eng != nil {
+		a.setEngine(nil)
+		eng.SetShell(nil)
 		a.lg.Info("shutting down: finishing the work under way")
-		if err := a.eng.Close(); err != nil {
+		if err := eng.Close(); err != nil {
 			a.lg.Error("shut down", "err", err)
 		} else {
 			a.lg.Info("stopped cleanly")
@@ -452,6 +540,120 @@ func (a *desktopApp) shutdown(ctx context.Context) {
 	if stopTray != nil {
 		stopTray()
 	}
+}
+
+// retire is asked once the window has been hidden for HiddenExitAfter:
+// true lets the window process exit. Attached to the tray daemon, the
+// window just goes (the daemon has the icon and the engine). Attached to a
+// daemon the creator runs, it stays (its icon is the only one). Owning the
+// engine, it hands the engine over to `atelier daemon --tray`.
+func (a *desktopApp) retire(ctx context.Context) bool {
+	if a.client != nil {
+		if a.daemonTray {
+			a.lg.Info("window hidden for a while: it closes; the engine goes on in the tray (atelier daemon --tray)")
+		}
+		return a.daemonTray
+	}
+	return a.handOver(ctx)
+}
+
+// handOver stops the window's engine the way Quit does (the engine
+// finishes or checkpoints the work under way), starts `atelier daemon
+// --tray` on the same data dir and waits until it answers. When that fails,
+// the window opens its engine again and stays hidden: nothing is lost.
+func (a *desktopApp) handOver(ctx context.Context) bool {
+	a.handing.Lock()
+	defer a.handing.Unlock()
+	eng := a.engine()
+	if eng == nil {
+		return false
+	}
+	prog, err := desktop.DaemonProgram()
+	if err != nil {
+		a.lg.Warn("the window keeps the engine: no tray daemon to hand it to", "err", err)
+		return false
+	}
+	began := time.Now()
+	bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	what := desktop.Busy(bctx, a.caller)
+	cancel()
+	a.lg.Info("handing the engine over to the tray daemon", "program", prog, "finishing", what)
+	a.setEngine(nil)
+	eng.SetShell(nil)
+	if err := eng.Close(); err != nil {
+		a.lg.Error("hand-over: stop the engine", "err", err)
+	} else {
+		a.lg.Info("stopped cleanly", "for", "the hand-over")
+	}
+	err = desktop.StartTrayDaemon(ctx, desktop.DaemonStart{
+		Program:     prog,
+		DataDirFlag: a.dataDir,
+		Socket:      app.SocketPath(a.dirs),
+		LogPath:     filepath.Join(a.dirs.Data, "daemon.log"),
+	})
+	if err == nil {
+		a.lg.Info("hand-over done: the engine runs in the tray daemon; the window process exits", "took", time.Since(began).Round(time.Millisecond))
+		a.mu.Lock()
+		stopTray := a.stopTray
+		a.stopTray = nil
+		a.mu.Unlock()
+		if stopTray != nil {
+			stopTray() // the daemon shows the icon now
+		}
+		switch {
+		case a.life.IsQuitting():
+			// Quit (the tray) during the hand-over: the app quits, the
+			// daemon too.
+			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if c, err := api.Dial(app.SocketPath(a.dirs)); err == nil {
+				if err := c.Call(qctx, "Window.QuitApp", nil); err != nil {
+					a.lg.Warn("quit the tray daemon", "err", err)
+				}
+			}
+			cancel()
+		case !a.life.IsHidden():
+			// Opened again during the hand-over: a new window on the daemon.
+			a.openLauncher()
+		}
+		return true
+	}
+	a.lg.Error("hand-over failed: the window keeps the engine and stays hidden", "err", err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		eng, oerr := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
+		if oerr == nil {
+			eng.SetShell(wailsShell{a})
+			a.setEngine(eng)
+			a.mu.Lock()
+			t := a.tray
+			a.mu.Unlock()
+			t.Poke()
+			a.lg.Info("the window's engine runs again", "took", time.Since(began).Round(time.Millisecond))
+			return false
+		}
+		if !errors.Is(oerr, localdb.ErrLocked) || time.Now().After(deadline) {
+			a.lg.Error("hand-over failed and the engine cannot open again", "err", oerr)
+			a.notice("Atelier stopped working", "Its engine could not move to the background ("+err.Error()+") nor open again ("+oerr.Error()+"). Quit Atelier and open it again.")
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// openLauncher starts the desktop launcher on this data dir (a window
+// attached to the engine's new home).
+func (a *desktopApp) openLauncher() {
+	var args []string
+	if a.dataDir != "" {
+		args = []string{"--data-dir", a.dirs.Data}
+	}
+	c := exec.Command(desktop.FindProgram(desktop.LauncherName), args...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := c.Start(); err != nil {
+		a.lg.Warn("open a window on the tray daemon", "err", err)
+		return
+	}
+	go c.Wait()
 }
 
 func yield(lg *slog.Logger, background bool) {

@@ -3,8 +3,33 @@ package app
 import "errors"
 
 // windowService lets a second launch of the desktop app bring the first
-// window forward (over the API socket). It is not bound to the frontend.
+// window forward (over the API socket), and a window attached to an engine
+// learn whether that engine is the whole app (`atelier daemon --tray`). It
+// is not bound to the frontend.
 type windowService struct{ e *Engine }
+
+// QuitEvent tells the desktop windows attached to an engine that shows its
+// own status icon (`atelier daemon --tray`) that the app quits: they close.
+const QuitEvent = "app.quit"
+
+// AppShell is a Shell that is the app itself, not a window: the status icon
+// of `atelier daemon --tray` (desktop.StartTray). A window attached to such
+// an engine leaves the icon to it, closes for good once hidden for a while,
+// and quitting it quits the engine too.
+type AppShell interface {
+	Shell
+	// QuitApp quits the engine (finishing or checkpointing the work under
+	// way) and every window attached to it. It does not block.
+	QuitApp()
+}
+
+// WindowInfo says what a window attached to this engine needs to know.
+type WindowInfo struct {
+	// Tray: the engine shows its own status icon and quits with the app
+	// (`atelier daemon --tray`); false for a window's own engine and for a
+	// plain `atelier daemon` the creator runs (e.g. the systemd unit).
+	Tray bool `json:"tray"`
+}
 
 // Focus shows and raises the desktop window.
 func (w windowService) Focus() error {
@@ -14,5 +39,24 @@ func (w windowService) Focus() error {
 		return errors.New("this engine has no window (it is `atelier daemon`)")
 	}
 	sh.Show()
+	return nil
+}
+
+// Info says whether this engine is the app's own tray daemon.
+func (w windowService) Info() WindowInfo {
+	_, ok := w.e.desktop().(AppShell)
+	return WindowInfo{Tray: ok}
+}
+
+// QuitApp quits the app from an attached window (Ctrl+Q): the engine of
+// `atelier daemon --tray` stops once its work under way is safe, with every
+// window attached to it. A daemon the creator started (without --tray) is
+// theirs to stop: it goes on.
+func (w windowService) QuitApp() error {
+	sh, ok := w.e.desktop().(AppShell)
+	if !ok {
+		return errors.New("this engine was started as `atelier daemon` without --tray: it goes on; stop it with Ctrl-C, or `systemctl --user stop atelier` for the systemd unit")
+	}
+	sh.QuitApp()
 	return nil
 }

@@ -58,7 +58,9 @@ type proc struct {
 }
 
 // start runs a built binary with env added to the test's environment
-// (ATELIER_HOME removed, so --data-dir or the XDG dirs decide).
+// (ATELIER_HOME removed, so --data-dir or the XDG dirs decide). A hidden
+// window stays resident (ATELIER_HIDDEN_EXIT_AFTER=0) unless env says
+// otherwise: the hand-over has tests of its own.
 func start(t *testing.T, name string, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin(t, name), args...)
@@ -67,6 +69,7 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, "ATELIER_HIDDEN_EXIT_AFTER=0")
 	cmd.Env = append(cmd.Env, env...)
 	p := &proc{name: name, cmd: cmd, logs: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
@@ -436,7 +439,8 @@ func TestDesktopAutostartStartsHidden(t *testing.T) {
 	w.Click(waitItem(t, w), tray.LabelQuit)
 	first.waitExit(t, 60*time.Second, "quit before the login")
 
-	// Log in: the entry's command starts the app with no window shown.
+	// Log in: the entry's command starts the engine with its status icon
+	// (the launcher execs `atelier daemon --tray`) and no window at all.
 	before := len(w.Items())
 	login := start(t, "atelier-desktop", env, execLine[1:]...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -445,21 +449,33 @@ func TestDesktopAutostartStartsHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 90*time.Second, "the hidden window's page to load", func() bool { return atelierWindow(false) != "" })
+	eventually(t, 30*time.Second, "the tray to show the engine's state", func() bool { return strings.HasPrefix(tooltip(w, it), "Atelier: ") })
 	time.Sleep(2 * time.Second)
-	if atelierWindow(true) != "" {
-		t.Fatal("start at login showed the window")
+	if atelierWindow(false) != "" {
+		t.Fatal("start at login started a window")
 	}
-	if tip := tooltip(w, it); !strings.HasPrefix(tip, "Atelier: ") {
-		t.Errorf("the tray shows %q", tip)
+	if !strings.Contains(login.logs.String(), "status icon shown") {
+		t.Errorf("start at login did not run the tray daemon:\n%s", login.logs.String())
 	}
-	// The first launch afterwards shows the window.
+	// The first launch afterwards shows a window, attached to that engine.
 	again := start(t, "atelier-desktop", env)
-	again.waitExit(t, 30*time.Second, "the launch after login")
-	eventually(t, 10*time.Second, "the window after the launch", func() bool { return atelierWindow(true) != "" })
+	eventually(t, 90*time.Second, "the window after the launch", func() bool { return atelierWindow(true) != "" })
+	if !strings.Contains(again.logs.String(), "trayDaemon=true") {
+		t.Errorf("the window did not attach to the tray daemon:\n%s", again.logs.String())
+	}
 	if login.exited() {
 		t.Fatal("the app started at login quit")
 	}
+	// Quit from the icon: the engine stops cleanly, and its window closes.
+	if err := w.Click(it, tray.LabelQuit); err != nil {
+		t.Fatal(err)
+	}
+	login.waitExit(t, 60*time.Second, "Quit from the tray daemon's icon")
+	again.waitExit(t, 30*time.Second, "the attached window when the app quits")
+	if !strings.Contains(login.logs.String(), "stopped cleanly") {
+		t.Errorf("the tray daemon did not stop cleanly:\n%s", login.logs.String())
+	}
+	eventually(t, 10*time.Second, "the item to leave the bus", func() bool { return w.Gone(it) })
 }
 
 // TestDesktopPausesOnBattery: with "pause on battery" set and the machine on
@@ -526,14 +542,14 @@ func TestDesktopSecondLaunchShowsHiddenWindow(t *testing.T) {
 	defer failShot(t, "desktop-second-launch-failure.png")
 	env, w := trayBus(t, true)
 	data := filepath.Join(t.TempDir(), "data")
-	first := start(t, "atelier-desktop", env, "--data-dir", data, "--skip-onboarding", "--hidden")
+	// Opened, then closed into the tray (a start at login runs the tray
+	// daemon instead: TestDesktopAutostartStartsHidden).
+	first := start(t, "atelier-desktop", env, "--data-dir", data, "--skip-onboarding")
 	waitItem(t, w)
-	eventually(t, 90*time.Second, "the hidden window's page to load", func() bool { return atelierWindow(false) != "" })
-	win := atelierWindow(false)
-	time.Sleep(time.Second)
-	if atelierWindow(true) != "" {
-		t.Fatal("the app started with --hidden showed its window")
-	}
+	eventually(t, 90*time.Second, "the window's page to load", func() bool { return atelierWindow(true) != "" })
+	win := atelierWindow(true)
+	closeWindow(t, win)
+	eventually(t, 10*time.Second, "the window to hide", func() bool { return atelierWindow(true) == "" })
 
 	again := start(t, "atelier-desktop", env, "--data-dir", data, "--hidden")
 	again.waitExit(t, 30*time.Second, "a second hidden launch")

@@ -44,11 +44,21 @@ type Lifecycle struct {
 	// (FirstTime below): the no-tray notice is then given once, not at
 	// every launch.
 	FirstTime func(key string) bool
-	Log       *slog.Logger
+	// HiddenExitAfter is how long a hidden window stays resident before
+	// Retire is asked (0: it stays): a hidden window keeps GTK and WebKit
+	// (hundreds of MB), where the engine alone is a fraction of that.
+	HiddenExitAfter time.Duration
+	// Retire hands the work over so that the window process can exit (its
+	// engine to a tray daemon; nothing when attached to one) and answers
+	// true when it may; false keeps the window hidden and resident.
+	Retire func(ctx context.Context) bool
+	Log    *slog.Logger
 
 	quitting atomic.Bool
+	retired  atomic.Bool
 	noTray   sync.Once
 	hidden   atomic.Bool
+	spell    atomic.Int64 // counts hides and opens: a retire timer acts only in its own spell
 }
 
 func (l *Lifecycle) log() *slog.Logger {
@@ -62,6 +72,9 @@ func (l *Lifecycle) log() *slog.Logger {
 // answers true to keep the app running with the window hidden, false to
 // let it quit.
 func (l *Lifecycle) BeforeClose(ctx context.Context) (prevent bool) {
+	if l.retired.Load() {
+		return false // the work was handed over (Retire): nothing to finish here
+	}
 	if !l.quitting.Load() {
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		err := l.Host(hctx)
@@ -89,6 +102,7 @@ func (l *Lifecycle) IsQuitting() bool { return l.quitting.Load() }
 
 // Open shows the window: the tray's Open, a second launch of the app.
 func (l *Lifecycle) Open() {
+	l.spell.Add(1)
 	l.Win.Show()
 	if l.hidden.Swap(false) && l.Shown != nil {
 		l.Shown()
@@ -104,15 +118,58 @@ func (l *Lifecycle) hide() {
 	if !l.hidden.Swap(true) && l.Hidden != nil {
 		l.Hidden()
 	}
+	l.retireLater()
 }
+
+// retireLater asks Retire once the window has stayed hidden for
+// HiddenExitAfter (an Open in between starts a new spell), and quits the
+// window process when Retire says it may.
+func (l *Lifecycle) retireLater() {
+	if l.HiddenExitAfter <= 0 || l.Retire == nil {
+		return
+	}
+	spell := l.spell.Add(1)
+	time.AfterFunc(l.HiddenExitAfter, func() {
+		if l.spell.Load() != spell || !l.hidden.Load() || l.quitting.Load() {
+			return
+		}
+		// A hand-over stops the engine as Quit does: while a history
+		// version or a sync is under way, wait for another spell rather
+		// than checkpoint it.
+		if l.Busy != nil {
+			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			what := l.Busy(bctx)
+			cancel()
+			if what != "" {
+				l.log().Info("the hand-over waits for the work under way", "work", what, "again in", l.HiddenExitAfter)
+				l.retireLater()
+				return
+			}
+		}
+		l.log().Info("window hidden for a while: the window process hands over and exits", "after", l.HiddenExitAfter)
+		if !l.Retire(context.Background()) {
+			l.log().Info("the window stays hidden, with the work in this process")
+			return
+		}
+		l.retired.Store(true)
+		l.quitting.Store(true)
+		l.Win.Quit()
+	})
+}
+
+// IsRetired says whether the window process handed its work over and exits.
+func (l *Lifecycle) IsRetired() bool { return l.retired.Load() }
 
 // Started runs once the window's page has loaded. Without a tray host it
 // says, once, that closing quits; an app started hidden (at login) waits up
 // to wait for a tray host (panels start late) and shows its window when
 // none comes, rather than run with no way to reach it.
 func (l *Lifecycle) Started(ctx context.Context, hidden bool, wait time.Duration) {
-	if hidden && !l.hidden.Swap(true) && l.Hidden != nil {
-		l.Hidden()
+	if hidden && !l.hidden.Swap(true) {
+		if l.Hidden != nil {
+			l.Hidden()
+		}
+		l.retireLater()
 	}
 	deadline := time.Now().Add(wait)
 	for {
@@ -175,4 +232,31 @@ func FirstTime(dataDir, key string) bool {
 		f.Close()
 	}
 	return true
+}
+
+// HiddenExitAfterEnv overrides DefaultHiddenExitAfter (a Go duration, e.g.
+// "2s" in tests; "0" keeps a hidden window resident).
+const HiddenExitAfterEnv = "ATELIER_HIDDEN_EXIT_AFTER"
+
+// DefaultHiddenExitAfter is how long a hidden window stays resident: a
+// quick reopen within it is instant; after it, the window process exits and
+// the engine goes on in the tray daemon.
+const DefaultHiddenExitAfter = 2 * time.Minute
+
+// HiddenExitAfter is DefaultHiddenExitAfter, or what HiddenExitAfterEnv
+// says; a value that does not parse is logged and ignored.
+func HiddenExitAfter(lg *slog.Logger) time.Duration {
+	if lg == nil {
+		lg = slog.Default()
+	}
+	v := os.Getenv(HiddenExitAfterEnv)
+	if v == "" {
+		return DefaultHiddenExitAfter
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		lg.Warn(HiddenExitAfterEnv+" is not a duration such as 2m or 30s: using the default", "value", v, "default", DefaultHiddenExitAfter)
+		return DefaultHiddenExitAfter
+	}
+	return d
 }

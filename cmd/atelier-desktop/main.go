@@ -26,7 +26,13 @@ import (
 
 	"atelier/app/api"
 	"atelier/app/desktop"
+	"atelier/app/tray"
 )
+
+// hostWait is how long a start at login waits for a tray host (panels
+// start late) before it leaves the decision to the window program, which
+// shows its window when none comes.
+const hostWait = 10 * time.Second
 
 // windowName is the window program's file name, beside this one (a build in
 // build/bin) or in libDir (the Debian package).
@@ -44,6 +50,12 @@ func main() {
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if forwarded(lg, os.Args[1:], started) {
 		return
+	}
+	// Start at login: the engine with its status icon, no window at all.
+	if argv := trayDaemonInstead(lg, os.Args[1:], tray.HostPresent, hostWait); argv != nil {
+		if err := syscall.Exec(argv[0], argv, os.Environ()); err != nil {
+			lg.Warn("start the tray daemon; starting the hidden window instead", "program", argv[0], "err", err)
+		}
 	}
 	win, err := windowProgram()
 	if err != nil {
@@ -139,4 +151,55 @@ func dataDirOf(flagValue string) (string, error) {
 		return "", errors.New("no user config dir")
 	}
 	return filepath.Join(cfg, "atelier"), nil
+}
+
+// trayDaemonInstead is the command a start at login (--hidden) runs instead
+// of a hidden window: `atelier [--data-dir DIR] daemon --tray`, the engine
+// showing the status icon itself, which costs a fraction of a window kept
+// hidden (bench/tray.sh); the icon's Open Atelier starts the window. It
+// answers nil (start the window program, as before) for a launch that is
+// not hidden, when an engine already runs on the data dir (the window
+// attaches to a daemon the creator runs; a tray daemon needs nothing),
+// when no tray host comes within wait, or when there is no atelier
+// program.
+func trayDaemonInstead(lg *slog.Logger, args []string, host func(context.Context) error, wait time.Duration) []string {
+	fs := flag.NewFlagSet("atelier-desktop", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dataDir := fs.String("data-dir", "", "")
+	hidden := fs.Bool("hidden", false, "")
+	skip := fs.Bool("skip-onboarding", false, "")
+	if fs.Parse(args) != nil || !*hidden || *skip {
+		return nil
+	}
+	data, err := dataDirOf(*dataDir)
+	if err != nil {
+		return nil
+	}
+	if _, err := api.Dial(filepath.Join(data, api.SocketName)); err == nil {
+		return nil
+	}
+	for deadline := time.Now().Add(wait); ; {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := host(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if !time.Now().Before(deadline) {
+			lg.Info("no tray host: starting the window hidden instead of the tray daemon", "why", err)
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	prog, err := desktop.DaemonProgram()
+	if err != nil {
+		lg.Warn("starting the window hidden instead of the tray daemon", "err", err)
+		return nil
+	}
+	argv := []string{prog}
+	if *dataDir != "" {
+		argv = append(argv, "--data-dir", data)
+	}
+	lg.Info("start at login: the engine with its status icon (atelier daemon --tray)", "program", prog, "data", data)
+	return append(argv, "daemon", "--tray")
 }

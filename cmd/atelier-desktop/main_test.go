@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"atelier/app"
+	"atelier/app/api"
 	"atelier/app/desktop"
 )
 
@@ -88,5 +93,47 @@ func TestWindowProgramBesideTheLauncher(t *testing.T) {
 	defer os.Remove(beside)
 	if got, err := windowProgram(); err != nil || got != beside {
 		t.Errorf("windowProgram: %q, %v; want %q", got, err, beside)
+	}
+}
+
+// A start at login runs the tray daemon instead of a hidden window when a
+// tray host runs and no engine does; otherwise the window program decides
+// as before.
+func TestStartAtLoginRunsTheTrayDaemon(t *testing.T) {
+	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
+	data := filepath.Join(t.TempDir(), "data")
+	prog := filepath.Join(t.TempDir(), "atelier")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(desktop.DaemonProgramEnv, prog)
+	host := func(context.Context) error { return nil }
+	noHost := func(context.Context) error { return errors.New("no tray host") }
+
+	got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0)
+	if want := []string{prog, "--data-dir", data, "daemon", "--tray"}; !slices.Equal(got, want) {
+		t.Errorf("start at login: %q, want %q", got, want)
+	}
+	if got := trayDaemonInstead(lg, []string{"--data-dir", data}, host, 0); got != nil {
+		t.Errorf("a launch to a window ran %q", got)
+	}
+	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, noHost, 600*time.Millisecond); got != nil {
+		t.Errorf("with no tray host: %q", got)
+	}
+	t.Setenv(desktop.DaemonProgramEnv, filepath.Join(t.TempDir(), "none"))
+	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0); got != nil {
+		t.Errorf("with no atelier program: %q", got)
+	}
+	t.Setenv(desktop.DaemonProgramEnv, prog)
+	// An engine answers on the data dir (a daemon the creator runs): the
+	// hidden window attaches to it, as before.
+	os.MkdirAll(data, 0o700)
+	l, err := net.Listen("unix", filepath.Join(data, api.SocketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0); got != nil {
+		t.Errorf("with an engine running: %q", got)
 	}
 }

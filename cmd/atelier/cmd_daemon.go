@@ -20,6 +20,7 @@ import (
 
 type daemonOptions struct {
 	uiAddr, uiDir, logLevel string
+	tray                    bool // show the status icon (the desktop app's engine: daemon_tray.go)
 }
 
 func newDaemonCommand(gopts *globalOptions) *cobra.Command {
@@ -38,6 +39,7 @@ func newDaemonCommand(gopts *globalOptions) *cobra.Command {
 	c.Flags().StringVar(&opts.uiAddr, "ui", "", "also serve the browser UI on this loopback address (127.0.0.1:PORT)")
 	c.Flags().StringVar(&opts.uiDir, "ui-dir", "", "the built frontend to serve with --ui")
 	c.Flags().StringVar(&opts.logLevel, "log-level", "info", "debug, info, warn or error")
+	c.Flags().BoolVar(&opts.tray, "tray", false, "show Atelier's status icon (the desktop app without a window: Open Atelier, Pause sync, Quit)")
 	return c
 }
 
@@ -70,6 +72,11 @@ func runDaemon(ctx context.Context, gopts *globalOptions, opts daemonOptions) er
 		return err
 	}
 	lg.Info("engine running", "version", app.Version, "data", d.Data, "socket", e.SocketPath())
+	if opts.tray {
+		var stopTray func()
+		ctx, stopTray = startDaemonTray(ctx, gopts, e, lg)
+		defer stopTray()
+	}
 	if opts.uiAddr != "" {
 		if opts.uiDir == "" {
 			e.Close()

@@ -98,6 +98,13 @@ type Watcher struct {
 	mu    sync.Mutex
 	items []Item
 	added chan struct{}
+
+	// PropertiesOnly reads menus with GetGroupProperties instead of a
+	// panel's GetLayout. A test whose item runs in its own (-race) process
+	// sets it: fyne.io/systray v1.12's GetLayout reads the menu revision
+	// under one lock while its refresh writes it under another, a data race
+	// in the library that the race detector reports as the test's.
+	PropertiesOnly bool
 }
 
 type watcherObj struct{ w *Watcher }
@@ -254,6 +261,9 @@ func (w *Watcher) Menu(it Item) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w.PropertiesOnly {
+		return w.menuByProperties(obj)
+	}
 	var rev uint32
 	var root struct {
 		ID       int32
@@ -273,18 +283,47 @@ func (w *Watcher) Menu(it Item) ([]Entry, error) {
 		if err := dbus.Store([]any{c.Value()}, &e); err != nil {
 			return nil, fmt.Errorf("decode a menu entry %v: %w", c, err)
 		}
-		en := Entry{ID: e.ID, Enabled: true}
-		if v, ok := e.Props["label"]; ok {
-			en.Label, _ = v.Value().(string)
-		}
-		if v, ok := e.Props["enabled"]; ok {
-			en.Enabled, _ = v.Value().(bool)
-		}
-		if v, ok := e.Props["type"]; ok {
-			s, _ := v.Value().(string)
-			en.Separator = s == "separator"
-		}
-		out = append(out, en)
+		out = append(out, entryOf(e.ID, e.Props))
+	}
+	return out, nil
+}
+
+// entryOf is one menu entry from its dbusmenu properties.
+func entryOf(id int32, props map[string]dbus.Variant) Entry {
+	en := Entry{ID: id, Enabled: true}
+	if v, ok := props["label"]; ok {
+		en.Label, _ = v.Value().(string)
+	}
+	if v, ok := props["enabled"]; ok {
+		en.Enabled, _ = v.Value().(bool)
+	}
+	if v, ok := props["type"]; ok {
+		s, _ := v.Value().(string)
+		en.Separator = s == "separator"
+	}
+	return en
+}
+
+// maxMenuIDs bounds the ids menuByProperties asks for: fyne.io/systray
+// numbers a menu's entries 1, 2, ... in the order they were added.
+const maxMenuIDs = 64
+
+// menuByProperties reads the top-level entries by id, in id order.
+func (w *Watcher) menuByProperties(obj dbus.BusObject) ([]Entry, error) {
+	ids := make([]int32, maxMenuIDs)
+	for i := range ids {
+		ids[i] = int32(i + 1)
+	}
+	var got []struct {
+		ID    int32
+		Props map[string]dbus.Variant
+	}
+	if err := obj.Call(menuIface+".GetGroupProperties", 0, ids, []string{}).Store(&got); err != nil {
+		return nil, fmt.Errorf("GetGroupProperties: %w", err)
+	}
+	out := make([]Entry, 0, len(got))
+	for _, e := range got {
+		out = append(out, entryOf(e.ID, e.Props))
 	}
 	return out, nil
 }
