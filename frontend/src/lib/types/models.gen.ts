@@ -1206,6 +1206,11 @@ export interface VideoInfo {
   channels?: number
 }
 
+/** atelier/app.WindowInfo */
+export interface WindowInfo {
+  tray: boolean
+}
+
 /** atelier/app/modules/sandbox.WrittenFile */
 export interface WrittenFile {
   path: string
