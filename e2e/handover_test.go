@@ -19,33 +19,8 @@ import (
 	"time"
 
 	"atelier/app/tray"
+	"atelier/internal/testchild"
 )
-
-// pidsWith are the processes whose command line contains every one of
-// parts (a detached daemon is no child of the test).
-func pidsWith(parts ...string) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		cmd := strings.ReplaceAll(string(b), "\x00", " ")
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(cmd, p)
-		}
-		if all {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
 
 func alive(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
@@ -69,7 +44,7 @@ func TestDesktopHandsTheEngineToTheTrayDaemon(t *testing.T) {
 	proj := demoProject(t)
 	win := start(t, "atelier-desktop", env, "--data-dir", data, "--skip-onboarding")
 	t.Cleanup(func() {
-		for _, pid := range pidsWith(data, "daemon", "--tray") {
+		for _, pid := range testchild.PidsWith(data, "daemon", "--tray") {
 			syscall.Kill(pid, syscall.SIGTERM)
 		}
 		if t.Failed() {
@@ -94,7 +69,7 @@ func TestDesktopHandsTheEngineToTheTrayDaemon(t *testing.T) {
 	if atelierWindow(false) != "" {
 		t.Error("a window outlived the window process")
 	}
-	daemons := pidsWith(data, "daemon", "--tray")
+	daemons := testchild.PidsWith(data, "daemon", "--tray")
 	if len(daemons) != 1 {
 		t.Fatalf("tray daemons on the data dir: %v", daemons)
 	}
@@ -119,7 +94,7 @@ func TestDesktopHandsTheEngineToTheTrayDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 90*time.Second, "a window from the daemon's icon", func() bool { return atelierWindow(true) != "" })
-	windows := pidsWith("atelier-desktop-window", data)
+	windows := testchild.PidsWith("atelier-desktop-window", data)
 	if len(windows) != 1 {
 		t.Fatalf("window processes on the data dir: %v", windows)
 	}

@@ -571,8 +571,8 @@ func (db *DB) RunGC(ctx context.Context, interval time.Duration) {
 			}
 		case <-r.C:
 			w := db.wroteAt.Load()
-			if w == 0 || time.Since(time.Unix(0, w)) < ReleaseAfter {
-				continue
+			if w == 0 || time.Since(time.Unix(0, w)) < ReleaseAfter || !db.IsOpen() {
+				continue // closed while idle: no tables are mapped
 			}
 			// Every quiet tick: compactions after the last write wrote
 			// tables too (a look at /proc/self/maps, ~40 advice calls).

@@ -15,6 +15,7 @@ import (
 	"atelier/app"
 	"atelier/app/api"
 	"atelier/app/desktop"
+	"atelier/internal/testchild"
 )
 
 const handoverHelperEnv = "ATELIER_HANDOVER_HELPER"
@@ -95,7 +96,7 @@ func TestStartTrayDaemon(t *testing.T) {
 	if _, err := api.Dial(app.SocketPath(dirs)); err != nil {
 		t.Fatal(err)
 	}
-	pids := daemonPids(t, dirs.Data)
+	pids := testchild.PidsWith("TestHelperTrayDaemon", dirs.Data)
 	if len(pids) != 1 {
 		t.Fatalf("daemon processes on %s: %v", dirs.Data, pids)
 	}
@@ -111,25 +112,4 @@ func TestStartTrayDaemon(t *testing.T) {
 			t.Fatal("the helper daemon did not stop")
 		}
 	}
-}
-
-// daemonPids are the processes whose command line names the data dir.
-func daemonPids(t *testing.T, data string) []int {
-	t.Helper()
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(string(b), "TestHelperTrayDaemon") && strings.Contains(string(b), data) {
-			out = append(out, pid)
-		}
-	}
-	return out
 }
