@@ -4,10 +4,14 @@
 // already owns the data dir (`atelier daemon`), the window attaches to it
 // over the local API instead of opening its own.
 //
-// It is built as atelier-desktop-window and started by atelier-desktop
-// (cmd/atelier-desktop), a launcher without GTK and WebKit that brings an
-// already running window forward instead; started directly, it does that
-// itself too (desktop.Claim).
+// It is built twice. atelier-desktop-window opens its own engine when none
+// runs (engine_own.go). atelier-desktop-view (the viewonly build tag) only
+// attaches and links no engine, so it starts quicker: the launcher starts it
+// when an engine already answers on the data dir, and it hands over to
+// atelier-desktop-window should that engine be gone by then. Both are started
+// by atelier-desktop (cmd/atelier-desktop), a launcher without GTK and WebKit
+// that brings an already running window forward instead; started directly,
+// a window program does that itself too (desktop.Claim).
 package main
 
 import (
@@ -18,9 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -36,12 +38,11 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
-	"atelier/app"
 	"atelier/app/api"
 	"atelier/app/desktop"
 	"atelier/app/tray"
 	"atelier/internal/memlimit"
-	"atelier/localdb"
+	"atelier/internal/pprofserve"
 )
 
 //go:embed all:frontend/dist
@@ -51,7 +52,8 @@ var assets embed.FS
 // attached to a running one (client).
 type desktopApp struct {
 	lg      *slog.Logger
-	dirs    app.Dirs
+	data    string // the data dir
+	socket  string // its engine's API socket
 	dataDir string // the --data-dir flag, "" when not given (the hand-over passes it on)
 	hidden  bool
 	client  *api.Client // nil when the app owns the engine
@@ -68,7 +70,7 @@ type desktopApp struct {
 	handing sync.Mutex
 
 	mu       sync.Mutex
-	eng      *app.Engine     // nil when attached, and after a hand-over (engine)
+	eng      ownEngine       // nil when attached, and after a hand-over (engine)
 	reg      *api.Registry   // eng's services
 	files    http.Handler    // eng's files
 	ctx      context.Context // the Wails context: between OnStartup and OnShutdown
@@ -76,8 +78,25 @@ type desktopApp struct {
 	stopTray func()
 }
 
+// ownEngine is an engine the window program opened itself, when none ran
+// on the data dir (engine_own.go). The view program never has one.
+type ownEngine interface {
+	Registry() *api.Registry
+	Files() http.Handler
+	// SetWindow makes a the engine's window (its events, folder dialogs,
+	// notices); nil: none.
+	SetWindow(a *desktopApp)
+	Notify(title, body string)
+	Close() error
+}
+
+// openEngine opens an engine on the window's data dir; locked says another
+// process holds the data dir. It is nil in the view program (viewonly),
+// which links no engine.
+var openEngine func(a *desktopApp) (eng ownEngine, locked bool, err error)
+
 // engine is the window's own engine, nil when attached or handed over.
-func (a *desktopApp) engine() *app.Engine {
+func (a *desktopApp) engine() ownEngine {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.eng
@@ -85,11 +104,11 @@ func (a *desktopApp) engine() *app.Engine {
 
 // setEngine makes eng the window's own engine (nil: none, during a
 // hand-over).
-func (a *desktopApp) setEngine(eng *app.Engine) {
+func (a *desktopApp) setEngine(eng ownEngine) {
 	var reg *api.Registry
 	var files http.Handler
 	if eng != nil {
-		reg, files = api.NewRegistry(eng.Services()), eng.FilesHandler()
+		reg, files = eng.Registry(), eng.Files()
 	}
 	a.mu.Lock()
 	a.eng, a.reg, a.files = eng, reg, files
@@ -165,7 +184,7 @@ func (w wailsWindow) Quit() {
 	}
 }
 
-// wailsShell is the engine's view of the window (app.Shell).
+// wailsShell is the engine's view of the window (app.Shell, engine_own.go).
 type wailsShell struct{ a *desktopApp }
 
 func (w wailsShell) Emit(event string, data any) { w.a.emit(event, data) }
@@ -262,36 +281,37 @@ func main() {
 	// The time to here is the dynamic loader mapping GTK and WebKit and Go's
 	// start-up: a second launch, which only brings a window forward, pays it too.
 	lg.Info("window: main", "sinceLaunch", sinceLaunch())
-	servePprof(lg, os.Getenv("ATELIER_PPROF"))
+	pprofserve.FromEnv(lg, os.Getenv("ATELIER_PPROF"))
 	// The engine's Go memory follows its live heap, as the daemon's does
 	// (an indexing peak is returned to the system while hidden in the tray).
-	memlimit.Start(context.Background(), lg)
-
-	dirs, err := app.DefaultDirs()
-	if *dataDir != "" {
-		dirs, err = app.DataDirFlag(*dataDir), nil
+	// The view program has no engine.
+	if openEngine != nil {
+		memlimit.Start(context.Background(), lg)
 	}
+
+	data, err := desktop.DataDir(*dataDir)
 	if err != nil {
 		fail(err)
 	}
+	socket := filepath.Join(data, api.SocketName)
 	// One window per data dir: a second launch shows the first one's window.
-	release, err := desktop.Claim(dirs.Data)
+	release, err := desktop.Claim(data)
 	if errors.Is(err, desktop.ErrOtherWindow) {
 		if *hidden {
-			lg.Info("Atelier is already open on this data directory", "data", dirs.Data)
+			lg.Info("Atelier is already open on this data directory", "data", data)
 			return
 		}
-		c, derr := api.Dial(app.SocketPath(dirs))
+		c, derr := api.Dial(socket)
 		if derr != nil {
 			// Its engine is still starting, or it is going away: a window
 			// that was not started hidden shows itself once it is up.
-			lg.Warn("Atelier is already open on this data directory, but its engine does not answer yet; try again in a moment", "data", dirs.Data, "err", derr)
+			lg.Warn("Atelier is already open on this data directory, but its engine does not answer yet; try again in a moment", "data", data, "err", derr)
 			return
 		}
 		// An attached window hears of it through its engine's events, so
 		// an error from a windowless engine is fine here.
 		c.Call(context.Background(), "Window.Focus", nil)
-		lg.Info("window: brought forward", "data", dirs.Data, "sinceLaunch", sinceLaunch())
+		lg.Info("window: brought forward", "data", data, "sinceLaunch", sinceLaunch())
 		return
 	}
 	if err != nil {
@@ -299,9 +319,18 @@ func main() {
 	}
 	defer release()
 
-	a := &desktopApp{lg: lg, dirs: dirs, dataDir: *dataDir, hidden: *hidden}
+	a := &desktopApp{lg: lg, data: data, socket: socket, dataDir: *dataDir, hidden: *hidden}
 	a.stopCtx, a.stop = context.WithCancel(context.Background())
-	if err := a.open(); err != nil {
+	if err := a.open(); errors.Is(err, errNoEngine) {
+		// The view program, and the engine it was started for is gone:
+		// the full window program opens one (the lock goes with exec).
+		release()
+		win := desktop.FindProgram(desktop.WindowName)
+		lg.Info("no engine answers: starting the window program that runs its own", "program", win)
+		if err := syscall.Exec(win, append([]string{win}, os.Args[1:]...), os.Environ()); err != nil {
+			fail(fmt.Errorf("start the window program %s: %w (reinstall Atelier)", win, err))
+		}
+	} else if err != nil {
 		fail(err)
 	}
 	a.life = &desktop.Lifecycle{
@@ -317,7 +346,7 @@ func main() {
 		},
 		// Hidden, the app is a background companion: its work yields to
 		// the creator's foreground apps (CPU policy and I/O priority).
-		FirstTime: func(key string) bool { return desktop.FirstTime(dirs.Data, key) },
+		FirstTime: func(key string) bool { return desktop.FirstTime(data, key) },
 		Hidden:    func() { yield(lg, true) },
 		Shown:     func() { yield(lg, false) },
 		// Hidden for a while, the window process goes: GTK and WebKit
@@ -346,32 +375,39 @@ func main() {
 	}
 }
 
+// errNoEngine: no engine answers, and this program (the view) cannot open
+// one.
+var errNoEngine = errors.New("no engine answers on the data dir")
+
 // open opens the engine on the data dir, or attaches to the engine that
 // owns it. A CLI command holds the lock for a moment: wait for it.
 func (a *desktopApp) open() error {
 	// An engine that answers on the socket owns the data dir: attach
 	// straight away, without touching the database.
-	if c, err := api.Dial(app.SocketPath(a.dirs)); err == nil {
+	if c, err := api.Dial(a.socket); err == nil {
 		a.attach(c)
 		return nil
 	}
+	if openEngine == nil {
+		return errNoEngine
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		eng, err := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
+		eng, locked, err := openEngine(a)
 		if err == nil {
 			a.setEngine(eng)
 			a.caller = ownCaller{a}
 			return nil
 		}
-		if !errors.Is(err, localdb.ErrLocked) {
+		if !locked {
 			return err
 		}
-		if c, derr := api.Dial(app.SocketPath(a.dirs)); derr == nil {
+		if c, derr := api.Dial(a.socket); derr == nil {
 			a.attach(c)
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w (no engine answers on %s: if no Atelier runs, a crashed one may have left the lock; try again in a moment)", err, app.SocketPath(a.dirs))
+			return fmt.Errorf("%w (no engine answers on %s: if no Atelier runs, a crashed one may have left the lock; try again in a moment)", err, a.socket)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -380,11 +416,11 @@ func (a *desktopApp) open() error {
 func (a *desktopApp) attach(c *api.Client) {
 	a.client, a.caller = c, c
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	var info app.WindowInfo
+	var info api.WindowInfo
 	err := c.Call(ctx, "Window.Info", &info)
 	cancel()
 	a.daemonTray = err == nil && info.Tray
-	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", app.SocketPath(a.dirs), "trayDaemon", a.daemonTray, "sinceLaunch", sinceLaunch())
+	a.lg.Info("an engine already runs on this data directory (atelier daemon): the window attaches to it", "socket", a.socket, "trayDaemon", a.daemonTray, "sinceLaunch", sinceLaunch())
 }
 
 // busy names the work a quit would cut short; an attached window's quit
@@ -404,7 +440,7 @@ func (a *desktopApp) run() error {
 		files = http.HandlerFunc(a.serveFiles)
 	} else {
 		call = desktop.Remote(a.client, a.localMethods())
-		files = desktop.FilesProxy(app.SocketPath(a.dirs))
+		files = desktop.FilesProxy(a.socket)
 	}
 	call = a.firstCall(call)
 	// A call ends when the app quits (shutdown cancels it before the
@@ -414,6 +450,7 @@ func (a *desktopApp) run() error {
 	// GTK and WebKit start without GL (desktop.QuickStart); the variables go
 	// once the page has loaded.
 	quickStarted := desktop.QuickStart()
+	var iconOnce sync.Once
 	return wails.Run(&options.App{
 		Title:       "Atelier",
 		Width:       1200,
@@ -436,11 +473,12 @@ func (a *desktopApp) run() error {
 		OnDomReady: func(ctx context.Context) {
 			a.lg.Info("window: page loaded", "sinceLaunch", sinceLaunch())
 			quickStarted()
+			iconOnce.Do(func() { go a.showIcon() }) // a reload (Ctrl+R) loads the page again
 			go a.life.Started(a.stopCtx, a.hidden, 10*time.Second)
 		},
 		OnBeforeClose: a.life.BeforeClose,
 		OnShutdown:    a.shutdown,
-		Bind:          []any{app.NewBridge(bridgeCtx, call)},
+		Bind:          []any{api.NewBridge(bridgeCtx, call)},
 		Linux:         &linux.Options{ProgramName: "atelier", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
 }
@@ -469,12 +507,18 @@ func (a *desktopApp) startup(ctx context.Context) {
 	a.ctx = ctx
 	a.mu.Unlock()
 	if eng := a.engine(); eng != nil {
-		eng.SetShell(wailsShell{a})
+		eng.SetWindow(a)
 	} else {
-		go desktop.Follow(a.stopCtx, app.SocketPath(a.dirs), a.fromEngine, a.engineConnected, a.lg)
+		go desktop.Follow(a.stopCtx, a.socket, a.fromEngine, a.engineConnected, a.lg)
 	}
+}
+
+// showIcon shows the window's status icon, once the page has loaded: its
+// D-Bus set-up and first status poll would otherwise compete with WebKit's
+// start for the CPU (the time to a usable window, bench/tray.sh). An
+// attached tray daemon (atelier daemon --tray) shows its own.
+func (a *desktopApp) showIcon() {
 	if a.daemonTray {
-		// The engine (atelier daemon --tray) shows the status icon.
 		return
 	}
 	t, stop, err := tray.Start(a.stopCtx, tray.Options{Source: desktop.StatusSource{C: a.caller}, Actions: trayActions{a}, Logger: a.lg})
@@ -483,17 +527,23 @@ func (a *desktopApp) startup(ctx context.Context) {
 		return
 	}
 	a.mu.Lock()
-	a.tray, a.stopTray = t, stop
+	gone := a.ctx == nil // shut down before the icon came (shutdown clears it first)
+	if !gone {
+		a.tray, a.stopTray = t, stop
+	}
 	a.mu.Unlock()
+	if gone {
+		stop()
+	}
 }
 
 // fromEngine is an event of the engine an attached window follows.
 func (a *desktopApp) fromEngine(name string, data any) {
 	switch name {
-	case app.FocusEvent:
+	case api.FocusEvent:
 		a.life.Open()
 		return
-	case app.QuitEvent:
+	case api.QuitEvent:
 		// The tray daemon quits (its icon's Quit, or another window's).
 		a.lg.Info("the Atelier engine quits: closing the window")
 		a.life.Quit()
@@ -529,7 +579,7 @@ func (a *desktopApp) shutdown(ctx context.Context) {
 	a.stop()
 	if eng := a.engine(); eng != nil {
 		a.setEngine(nil)
-		eng.SetShell(nil)
+		eng.SetWindow(nil)
 		a.lg.Info("shutting down: finishing the work under way")
 		if err := eng.Close(); err != nil {
 			a.lg.Error("shut down", "err", err)
@@ -579,7 +629,7 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 	cancel()
 	a.lg.Info("handing the engine over to the tray daemon", "program", prog, "finishing", what)
 	a.setEngine(nil)
-	eng.SetShell(nil)
+	eng.SetWindow(nil)
 	if err := eng.Close(); err != nil {
 		a.lg.Error("hand-over: stop the engine", "err", err)
 	} else {
@@ -588,8 +638,8 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 	err = desktop.StartTrayDaemon(ctx, desktop.DaemonStart{
 		Program:     prog,
 		DataDirFlag: a.dataDir,
-		Socket:      app.SocketPath(a.dirs),
-		LogPath:     filepath.Join(a.dirs.Data, "daemon.log"),
+		Socket:      a.socket,
+		LogPath:     filepath.Join(a.data, "daemon.log"),
 	})
 	if err == nil {
 		a.lg.Info("hand-over done: the engine runs in the tray daemon; the window process exits", "took", time.Since(began).Round(time.Millisecond))
@@ -605,7 +655,7 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 			// Quit (the tray) during the hand-over: the app quits, the
 			// daemon too.
 			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if c, err := api.Dial(app.SocketPath(a.dirs)); err == nil {
+			if c, err := api.Dial(a.socket); err == nil {
 				if err := c.Call(qctx, "Window.QuitApp", nil); err != nil {
 					a.lg.Warn("quit the tray daemon", "err", err)
 				}
@@ -620,9 +670,9 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 	a.lg.Error("hand-over failed: the window keeps the engine and stays hidden", "err", err)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		eng, oerr := app.Open(a.dirs, app.Options{Background: true, Serve: true, Logger: a.lg})
+		eng, locked, oerr := openEngine(a)
 		if oerr == nil {
-			eng.SetShell(wailsShell{a})
+			eng.SetWindow(a)
 			a.setEngine(eng)
 			a.mu.Lock()
 			t := a.tray
@@ -631,7 +681,7 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 			a.lg.Info("the window's engine runs again", "took", time.Since(began).Round(time.Millisecond))
 			return false
 		}
-		if !errors.Is(oerr, localdb.ErrLocked) || time.Now().After(deadline) {
+		if !locked || time.Now().After(deadline) {
 			a.lg.Error("hand-over failed and the engine cannot open again", "err", oerr)
 			a.notice("Atelier stopped working", "Its engine could not move to the background ("+err.Error()+") nor open again ("+oerr.Error()+"). Quit Atelier and open it again.")
 			return false
@@ -645,7 +695,7 @@ func (a *desktopApp) handOver(ctx context.Context) bool {
 func (a *desktopApp) openLauncher() {
 	var args []string
 	if a.dataDir != "" {
-		args = []string{"--data-dir", a.dirs.Data}
+		args = []string{"--data-dir", a.data}
 	}
 	c := exec.Command(desktop.FindProgram(desktop.LauncherName), args...)
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -672,30 +722,6 @@ func withLocal(call desktop.CallFunc, local map[string]desktop.LocalMethod) desk
 		}
 		return call(ctx, method, args)
 	}
-}
-
-// servePprof serves Go's profiles on addr, a loopback address, for the
-// benchmarks (ATELIER_PPROF=127.0.0.1:6060, then `go tool pprof
-// http://127.0.0.1:6060/debug/pprof/profile?seconds=60`). Off by default.
-func servePprof(lg *slog.Logger, addr string) {
-	if addr == "" {
-		return
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		lg.Warn("ATELIER_PPROF must be a loopback address such as 127.0.0.1:6060; profiles not served", "addr", addr)
-		return
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		lg.Warn("ATELIER_PPROF: cannot listen; profiles not served", "addr", addr, "err", err)
-		return
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	lg.Info("serving Go profiles", "addr", l.Addr().String())
-	go (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(l)
 }
 
 func fail(err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -142,5 +143,36 @@ func TestCollectOnlyAfterChanges(t *testing.T) {
 	files.ids = append(files.ids, "demo")
 	if !s.mayHaveStale() {
 		t.Fatal("a project came: a collection is due")
+	}
+}
+
+// With nothing rendered, a collection has nothing to remove and does not
+// read the index (a quiet engine's first minutes, issue 16); once a preview
+// folder exists, it reads the index and removes what no file holds.
+func TestCollectWithoutPreviewsSkipsTheIndex(t *testing.T) {
+	files := &projectFiles{ids: []index.ProjectID{"ep"}}
+	_, s, _ := newTestLibrary(t, files, func(string, map[string]any) {})
+	if _, err := s.collect(); err != nil {
+		t.Fatal(err)
+	}
+	if n := files.records.Load(); n != 0 {
+		t.Fatalf("an empty preview cache: the collection read the index %d times", n)
+	}
+	if s.mayHaveStale() {
+		t.Fatal("collected, yet another collection is due")
+	}
+	old := filepath.Join(s.cache.Root, "v0")
+	if err := os.MkdirAll(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files.records.Load() == 0 {
+		t.Fatal("a preview folder exists: the collection must read the index")
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) || n != 1 {
+		t.Fatalf("an older renderer's folder must go: removed %d, stat %v", n, err)
 	}
 }

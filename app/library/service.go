@@ -416,6 +416,14 @@ func (s *Service) collect() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Nothing rendered (a new library, or files without previews): nothing
+	// to collect, and no reason to read the whole index (100,000 records
+	// are most of a quiet engine's CPU in its first minutes).
+	if s.cache.Empty() {
+		if has, err := s.anyMeta(); err != nil || !has {
+			return 0, s.collected(ids, hint, err)
+		}
+	}
 	for _, id := range ids {
 		recs, err := s.files.Records(index.ProjectID(id), "")
 		if err != nil {
@@ -434,13 +442,31 @@ func (s *Service) collect() (int, error) {
 	if err := s.dropMeta(func(m preview.Meta) bool { return !live[m.Hash] || m.Version != preview.RendererVersion }); err != nil {
 		return n, err
 	}
+	return n, s.collected(ids, hint, nil)
+}
+
+// collected records a collection of the projects ids that saw hint changes
+// (unless err: the next one tries again).
+func (s *Service) collected(ids []string, hint int64, err error) error {
+	if err != nil {
+		return err
+	}
 	if err := s.db.Update(func(tx *localdb.Tx) error {
 		return collectedTable.Put(tx, "last", lastCollect{Renderer: preview.RendererVersion, Projects: ids})
 	}); err != nil {
-		return n, err
+		return err
 	}
 	s.staleHint.Add(-hint)
-	return n, nil
+	return nil
+}
+
+// anyMeta reports whether any render result is stored.
+func (s *Service) anyMeta() (bool, error) {
+	found := false
+	err := s.db.View(func(tx *localdb.Tx) error {
+		return prevMeta.Keys(tx, "", func(string) error { found = true; return localdb.ErrStop })
+	})
+	return found, err
 }
 
 func (s *Service) dropMeta(drop func(preview.Meta) bool) error {

@@ -122,6 +122,27 @@ func (c *Cache) Dir(id string) string {
 	return filepath.Join(c.versionDir(), id[:2], id)
 }
 
+// Empty reports whether the cache holds nothing at all: no preview of this
+// renderer nor a folder of an older one (a collection has nothing to do).
+func (c *Cache) Empty() bool {
+	entries, err := os.ReadDir(c.Root)
+	if err != nil {
+		return os.IsNotExist(err)
+	}
+	for _, e := range entries {
+		if e.Name() != filepath.Base(c.versionDir()) {
+			return false
+		}
+	}
+	shards, _ := os.ReadDir(c.versionDir())
+	for _, sh := range shards {
+		if items, _ := os.ReadDir(filepath.Join(c.versionDir(), sh.Name())); len(items) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Load returns the stored meta of id, if its files are all present.
 func (c *Cache) Load(id string) (Meta, bool) {
 	b, err := os.ReadFile(filepath.Join(c.Dir(id), "meta.json"))

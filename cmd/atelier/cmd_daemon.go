@@ -13,6 +13,7 @@ import (
 	"atelier/app"
 	"atelier/app/api"
 	"atelier/internal/memlimit"
+	"atelier/internal/pprofserve"
 	"atelier/localdb"
 )
 
@@ -57,6 +58,7 @@ func runDaemon(ctx context.Context, gopts *globalOptions, opts daemonOptions) er
 		return err
 	}
 	memlimit.Start(ctx, lg)
+	pprofserve.FromEnv(lg, os.Getenv("ATELIER_PPROF"))
 	// ATELIER_DB_CLOSE_AFTER (a duration) overrides how long the database
 	// must go unused before it is closed (finding what wakes an idle engine:
 	// each reopen is logged at debug level with the function that asked).
