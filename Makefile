@@ -40,6 +40,8 @@ cli:
 
 desktop: frontend
 	$(GO) tool wails build -tags $(TAGS) -s -m -nosyncgomod -skipbindings -ldflags "$(LDFLAGS)" -o atelier-desktop-window
+	# the same window without the engine: what a launch runs while one answers (main.go)
+	$(GO) tool wails build -tags "$(TAGS) viewonly" -s -m -nosyncgomod -skipbindings -ldflags "$(LDFLAGS)" -o atelier-desktop-view
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/atelier-desktop ./cmd/atelier-desktop
 
 ## modules: build the studio's first-party modules for wasip1 into build/bin/modules

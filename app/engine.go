@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -160,28 +159,9 @@ func Open(dirs Dirs, opts Options) (*Engine, error) {
 // one Bridge that calls every service method through the same registry the
 // local API serves. Wails v2 cannot bind methods that take a context.Context,
 // and long-running methods take one, so the frontend calls
-// window.go.app.Bridge.Call("Service.Method", args) instead of per-method bindings.
+// window.go.api.Bridge.Call("Service.Method", args) instead of per-method bindings.
 func (e *Engine) Bindings() []any {
-	return []any{NewBridge(e.ctx, api.NewRegistry(e.Services()).Call)}
-}
-
-// Bridge is the desktop frontend's way into the services (see Bindings).
-type Bridge struct {
-	ctx  context.Context
-	call CallFunc // the engine's registry, or a running engine's socket (attach.go)
-}
-
-// Call invokes "Service.Method" with JSON-encoded args, under the engine's
-// context (a desktop call ends when the app quits). It answers the local
-// API's body, api.Reply, rather than a Go error (which Wails would hand the
-// frontend as a bare string): the result, or the error with its kind and the
-// message meant for the app, so both transports give the frontend one shape.
-func (b *Bridge) Call(method string, args []json.RawMessage) api.Reply {
-	res, err := b.call(b.ctx, method, args)
-	if err != nil {
-		return api.ErrorReply(err)
-	}
-	return api.Reply{Result: res}
+	return []any{api.NewBridge(e.ctx, api.NewRegistry(e.Services()).Call)}
 }
 
 // SocketPath is where the local API listens.

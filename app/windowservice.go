@@ -1,16 +1,16 @@
 package app
 
-import "errors"
+import (
+	"errors"
+
+	"atelier/app/api"
+)
 
 // windowService lets a second launch of the desktop app bring the first
 // window forward (over the API socket), and a window attached to an engine
 // learn whether that engine is the whole app (`atelier daemon --tray`). It
 // is not bound to the frontend.
 type windowService struct{ e *Engine }
-
-// QuitEvent tells the desktop windows attached to an engine that shows its
-// own status icon (`atelier daemon --tray`) that the app quits: they close.
-const QuitEvent = "app.quit"
 
 // AppShell is a Shell that is the app itself, not a window: the status icon
 // of `atelier daemon --tray` (desktop.StartTray). A window attached to such
@@ -23,19 +23,11 @@ type AppShell interface {
 	QuitApp()
 }
 
-// WindowInfo says what a window attached to this engine needs to know.
-type WindowInfo struct {
-	// Tray: the engine shows its own status icon and quits with the app
-	// (`atelier daemon --tray`); false for a window's own engine and for a
-	// plain `atelier daemon` the creator runs (e.g. the systemd unit).
-	Tray bool `json:"tray"`
-}
-
 // Focus shows and raises the desktop window.
 func (w windowService) Focus() error {
 	sh := w.e.desktop()
 	if sh == nil {
-		w.e.Emit(FocusEvent, nil) // a desktop window attached to this engine shows itself (attach.go)
+		w.e.Emit(api.FocusEvent, nil) // a desktop window attached to this engine shows itself (attach.go)
 		return errors.New("this engine has no window (it is `atelier daemon`)")
 	}
 	sh.Show()
@@ -43,9 +35,9 @@ func (w windowService) Focus() error {
 }
 
 // Info says whether this engine is the app's own tray daemon.
-func (w windowService) Info() WindowInfo {
+func (w windowService) Info() api.WindowInfo {
 	_, ok := w.e.desktop().(AppShell)
-	return WindowInfo{Tray: ok}
+	return api.WindowInfo{Tray: ok}
 }
 
 // QuitApp quits the app from an attached window (Ctrl+Q): the engine of

@@ -247,7 +247,7 @@ func TestPackageInstall(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apt-get install %s: %v\n%s", debs[0], err, out)
 	}
-	for _, p := range []string{"/usr/bin/atelier", "/usr/bin/atelier-desktop", "/usr/lib/atelier/atelier-desktop-window", "/usr/share/applications/atelier.desktop", "/usr/share/icons/hicolor/48x48/apps/atelier.png", "/usr/lib/systemd/user/atelier.service", "/usr/share/atelier/autostart/atelier.desktop"} {
+	for _, p := range []string{"/usr/bin/atelier", "/usr/bin/atelier-desktop", "/usr/lib/atelier/atelier-desktop-window", "/usr/lib/atelier/atelier-desktop-view", "/usr/share/applications/atelier.desktop", "/usr/share/icons/hicolor/48x48/apps/atelier.png", "/usr/lib/systemd/user/atelier.service", "/usr/share/atelier/autostart/atelier.desktop"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("the package did not install %s", p)
 		}

@@ -94,7 +94,8 @@ func TestDesktopHandsTheEngineToTheTrayDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 90*time.Second, "a window from the daemon's icon", func() bool { return atelierWindow(true) != "" })
-	windows := testchild.PidsWith("atelier-desktop-window", data)
+	// The tray daemon answers, so the launcher starts the view program.
+	windows := testchild.PidsWith("atelier-desktop-view", data)
 	if len(windows) != 1 {
 		t.Fatalf("window processes on the data dir: %v", windows)
 	}

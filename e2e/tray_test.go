@@ -361,6 +361,11 @@ func TestDesktopAttachesToDaemon(t *testing.T) {
 	if !strings.Contains(app.logs.String(), "the window attaches to it") {
 		t.Errorf("the app did not attach")
 	}
+	// With an engine running, the launcher starts the view program, which
+	// links no engine (exec keeps the process).
+	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", app.cmd.Process.Pid)); err != nil || filepath.Base(exe) != "atelier-desktop-view" {
+		t.Errorf("the window attached to the daemon runs %q (%v), want atelier-desktop-view", exe, err)
+	}
 	// Events come from the daemon: a change shows in the window's title.
 	os.WriteFile(filepath.Join(proj, "take-3.wav"), []byte("RIFF not really"), 0o644)
 	eventually(t, 30*time.Second, "the daemon's change in the window title", func() bool { return titleCount() >= 1 })
@@ -591,4 +596,27 @@ func TestDesktopSecondLaunchShowsHiddenWindow(t *testing.T) {
 	third := start(t, "atelier-desktop", env, "--data-dir", data)
 	third.waitExit(t, 30*time.Second, "a third launch")
 	eventually(t, 10*time.Second, "the third launch to show the window", func() bool { return atelierWindow(true) == win })
+}
+
+// TestDesktopViewWithoutEngineStartsTheWindowProgram: the view program started
+// for an engine that is gone by then (or by hand) does not fail: it execs
+// the window program, which opens its own engine.
+func TestDesktopViewWithoutEngineStartsTheWindowProgram(t *testing.T) {
+	if os.Getenv("DISPLAY") == "" {
+		t.Fatal("DISPLAY is not set: run under scripts/with-xvfb.sh (make test-window does)")
+	}
+	defer failShot(t, "desktop-view-fallback-failure.png")
+	env, _ := trayBus(t, true)
+	data := filepath.Join(t.TempDir(), "data")
+	app := start(t, "atelier-desktop-view", env, "--data-dir", data, "--skip-onboarding")
+	eventually(t, 90*time.Second, "the window with its page loaded", func() bool { return atelierWindow(true) != "" })
+	if !strings.Contains(app.logs.String(), "no engine answers: starting the window program that runs its own") {
+		t.Errorf("the view program did not say it hands over to the window program:\n%s", app.logs.String())
+	}
+	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", app.cmd.Process.Pid)); err != nil || filepath.Base(exe) != "atelier-desktop-window" {
+		t.Errorf("the window runs %q (%v), want atelier-desktop-window", exe, err)
+	}
+	if st := status(t, data); st["running"] != true {
+		t.Errorf("no engine runs in the window: %v", st)
+	}
 }

@@ -73,7 +73,7 @@ func TestAttachedWindowUsesTheRunningEngine(t *testing.T) {
 	}
 
 	picked := filepath.Join(t.TempDir(), "picked")
-	bridge := app.NewBridge(ctx, desktop.Remote(c, map[string]desktop.LocalMethod{
+	bridge := api.NewBridge(ctx, desktop.Remote(c, map[string]desktop.LocalMethod{
 		"Projects.PickFolder": func(context.Context, []json.RawMessage) (any, error) { return picked, nil },
 	}))
 	arg := func(v any) []json.RawMessage {
@@ -181,11 +181,11 @@ func TestAttachedWindowUsesTheRunningEngine(t *testing.T) {
 		mu.Lock()
 		got := strings.Join(events, ",")
 		mu.Unlock()
-		if strings.Contains(got, app.FocusEvent) {
+		if strings.Contains(got, api.FocusEvent) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q event; got %s", app.FocusEvent, got)
+			t.Fatalf("no %q event; got %s", api.FocusEvent, got)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

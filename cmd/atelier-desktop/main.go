@@ -14,7 +14,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,10 +32,6 @@ import (
 // start late) before it leaves the decision to the window program, which
 // shows its window when none comes.
 const hostWait = 10 * time.Second
-
-// windowName is the window program's file name, beside this one (a build in
-// build/bin) or in libDir (the Debian package).
-const windowName = "atelier-desktop-window"
 
 // libDir is where the Debian package installs the window program (a
 // variable so a test does not depend on what this machine has installed).
@@ -57,10 +52,17 @@ func main() {
 			lg.Warn("start the tray daemon; starting the hidden window instead", "program", argv[0], "err", err)
 		}
 	}
-	win, err := windowProgram()
+	win, err := windowProgram(desktop.WindowName)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Atelier:", err)
 		os.Exit(1)
+	}
+	// An engine already runs (`atelier daemon`, the tray daemon): the view
+	// program, which only attaches and links no engine, is up sooner.
+	if engineAnswers(os.Args[1:]) {
+		if v, err := windowProgram(desktop.ViewName); err == nil {
+			win = v
+		}
 	}
 	// The window program logs its steps from this process's start: exec
 	// keeps the process (and its start time).
@@ -70,9 +72,9 @@ func main() {
 	}
 }
 
-// windowProgram finds atelier-desktop-window: beside this program, else in
-// /usr/lib/atelier.
-func windowProgram() (string, error) {
+// windowProgram finds the window or view program (desktop.WindowName,
+// desktop.ViewName): beside this program, else in /usr/lib/atelier.
+func windowProgram(windowName string) (string, error) {
 	var tried []string
 	if self, err := os.Executable(); err == nil {
 		if s, err := filepath.EvalSymlinks(self); err == nil {
@@ -97,27 +99,49 @@ func isExecutable(p string) bool {
 	return err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0
 }
 
+// launch is what a launch's arguments say (the window program's flags;
+// ok false when they do not parse: the window program reports it).
+type launch struct {
+	dataFlag, data string // --data-dir, and the data dir it names
+	hidden, skip   bool   // --hidden, --skip-onboarding
+}
+
+func parseLaunch(args []string) (l launch, ok bool) {
+	fs := flag.NewFlagSet("atelier-desktop", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&l.dataFlag, "data-dir", "", "")
+	fs.BoolVar(&l.hidden, "hidden", false, "")
+	fs.BoolVar(&l.skip, "skip-onboarding", false, "")
+	if fs.Parse(args) != nil {
+		return l, false
+	}
+	var err error
+	l.data, err = desktop.DataDir(l.dataFlag)
+	return l, err == nil
+}
+
+// engineAnswers reports whether an engine answers on the data dir args
+// name.
+func engineAnswers(args []string) bool {
+	l, ok := parseLaunch(args)
+	if !ok {
+		return false
+	}
+	_, err := api.Dial(filepath.Join(l.data, api.SocketName))
+	return err == nil
+}
+
 // forwarded reports whether a window already runs on the data dir args
 // name; then it has asked that window to show itself (unless --hidden: a
 // start at login with the app already running does nothing). Anything it
 // cannot tell (bad flags, no lock file yet) it leaves to the window program.
 func forwarded(lg *slog.Logger, args []string, started time.Time) bool {
-	fs := flag.NewFlagSet("atelier-desktop", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dataDir := fs.String("data-dir", "", "")
-	hidden := fs.Bool("hidden", false, "")
-	fs.Bool("skip-onboarding", false, "")
-	if fs.Parse(args) != nil {
+	l, ok := parseLaunch(args)
+	if !ok || !desktop.Held(l.data) {
 		return false
 	}
-	data, err := dataDirOf(*dataDir)
-	if err != nil {
-		return false
-	}
-	if !desktop.Held(data) {
-		return false
-	}
-	if *hidden {
+	data := l.data
+	if l.hidden {
 		lg.Info("Atelier is already open on this data directory", "data", data)
 		return true
 	}
@@ -136,23 +160,6 @@ func forwarded(lg *slog.Logger, args []string, started time.Time) bool {
 	return true
 }
 
-// dataDirOf is the data dir the window program would open: --data-dir, else
-// $ATELIER_HOME/data, else the user config dir's atelier folder (as
-// app.DefaultDirs and app.DataDirFlag say; a test keeps them in step).
-func dataDirOf(flagValue string) (string, error) {
-	if flagValue != "" {
-		return filepath.Abs(flagValue)
-	}
-	if h := os.Getenv("ATELIER_HOME"); h != "" {
-		return filepath.Join(h, "data"), nil
-	}
-	cfg, err := os.UserConfigDir()
-	if err != nil {
-		return "", errors.New("no user config dir")
-	}
-	return filepath.Join(cfg, "atelier"), nil
-}
-
 // trayDaemonInstead is the command a start at login (--hidden) runs instead
 // of a hidden window: `atelier [--data-dir DIR] daemon --tray`, the engine
 // showing the status icon itself, which costs a fraction of a window kept
@@ -163,18 +170,11 @@ func dataDirOf(flagValue string) (string, error) {
 // when no tray host comes within wait, or when there is no atelier
 // program.
 func trayDaemonInstead(lg *slog.Logger, args []string, host func(context.Context) error, wait time.Duration) []string {
-	fs := flag.NewFlagSet("atelier-desktop", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dataDir := fs.String("data-dir", "", "")
-	hidden := fs.Bool("hidden", false, "")
-	skip := fs.Bool("skip-onboarding", false, "")
-	if fs.Parse(args) != nil || !*hidden || *skip {
+	l, ok := parseLaunch(args)
+	if !ok || !l.hidden || l.skip {
 		return nil
 	}
-	data, err := dataDirOf(*dataDir)
-	if err != nil {
-		return nil
-	}
+	data := l.data
 	if _, err := api.Dial(filepath.Join(data, api.SocketName)); err == nil {
 		return nil
 	}
@@ -197,7 +197,7 @@ func trayDaemonInstead(lg *slog.Logger, args []string, host func(context.Context
 		return nil
 	}
 	argv := []string{prog}
-	if *dataDir != "" {
+	if l.dataFlag != "" {
 		argv = append(argv, "--data-dir", data)
 	}
 	lg.Info("start at login: the engine with its status icon (atelier daemon --tray)", "program", prog, "data", data)

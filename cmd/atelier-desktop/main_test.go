@@ -28,12 +28,12 @@ func TestDataDirIsTheWindowsDataDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := dataDirOf(""); err != nil || got != want.Data {
+		if got, err := desktop.DataDir(""); err != nil || got != want.Data {
 			t.Errorf("ATELIER_HOME=%q: %q, %v; the window opens %q", atelierHome, got, err, want.Data)
 		}
 	}
 	t.Chdir(home)
-	if got, _ := dataDirOf("rel/d"); got != app.DataDirFlag("rel/d").Data {
+	if got, _ := desktop.DataDir("rel/d"); got != app.DataDirFlag("rel/d").Data {
 		t.Errorf("--data-dir rel/d: %q, the window opens %q", got, app.DataDirFlag("rel/d").Data)
 	}
 }
@@ -71,19 +71,19 @@ func TestWindowProgramBesideTheLauncher(t *testing.T) {
 	if s, err := filepath.EvalSymlinks(self); err == nil {
 		self = s
 	}
-	beside := filepath.Join(filepath.Dir(self), windowName)
+	beside := filepath.Join(filepath.Dir(self), desktop.WindowName)
 	// the package's folder, as on a machine without the package
 	defer func(d string) { libDir = d }(libDir)
 	libDir = t.TempDir()
-	if _, err := windowProgram(); err == nil {
+	if _, err := windowProgram(desktop.WindowName); err == nil {
 		t.Fatal("found a window program where there is none")
 	}
 	// installed by the package
-	pkg := filepath.Join(libDir, windowName)
+	pkg := filepath.Join(libDir, desktop.WindowName)
 	if err := os.WriteFile(pkg, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := windowProgram(); err != nil || got != pkg {
+	if got, err := windowProgram(desktop.WindowName); err != nil || got != pkg {
 		t.Errorf("windowProgram: %q, %v; want the package's %q", got, err, pkg)
 	}
 	// beside the launcher (a build in build/bin): that one first
@@ -91,7 +91,7 @@ func TestWindowProgramBesideTheLauncher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Remove(beside)
-	if got, err := windowProgram(); err != nil || got != beside {
+	if got, err := windowProgram(desktop.WindowName); err != nil || got != beside {
 		t.Errorf("windowProgram: %q, %v; want %q", got, err, beside)
 	}
 }
@@ -135,5 +135,37 @@ func TestStartAtLoginRunsTheTrayDaemon(t *testing.T) {
 	defer l.Close()
 	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0); got != nil {
 		t.Errorf("with an engine running: %q", got)
+	}
+}
+
+// The launcher starts the view program (no engine linked) only while an
+// engine answers on the data dir the arguments name.
+func TestEngineAnswersOnlyWithAnEngine(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if engineAnswers([]string{"--data-dir", data}) {
+		t.Error("no engine runs, yet the launcher would start the view program")
+	}
+	l, err := net.Listen("unix", filepath.Join(data, api.SocketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if !engineAnswers([]string{"--data-dir", data, "--skip-onboarding"}) {
+		t.Error("an engine answers, yet the launcher would start the window program")
+	}
+	if engineAnswers([]string{"--data-dir", data, "--no-such-flag"}) {
+		t.Error("arguments the window program rejects: it must be the one to say so")
 	}
 }

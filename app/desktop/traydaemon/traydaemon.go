@@ -61,7 +61,7 @@ func (s *trayShell) Notify(title, body string) { desktop.Notify(title, body) }
 
 // Show asks the window attached to this engine, if any, to show itself (a
 // second launch of the desktop app calls Window.Focus).
-func (s *trayShell) Show() { s.e.Emit(app.FocusEvent, nil) }
+func (s *trayShell) Show() { s.e.Emit(api.FocusEvent, nil) }
 
 func (s *trayShell) QuitApp() { s.quit() }
 
@@ -120,7 +120,7 @@ func StartTray(ctx context.Context, e *app.Engine, opts TrayOptions) (stop func(
 			s.t.Load().SetQuitting()
 			// Attached windows close now; the engine finishes or
 			// checkpoints its work as it closes.
-			e.Emit(app.QuitEvent, nil)
+			e.Emit(api.QuitEvent, nil)
 			bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			what := desktop.Busy(bctx, caller)
 			cancel()

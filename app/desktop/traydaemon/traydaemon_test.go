@@ -45,7 +45,7 @@ func TestTrayDaemonShowsTheIconOpensAndQuits(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var info app.WindowInfo
+	var info api.WindowInfo
 	if err := c.Call(ctx, "Window.Info", &info); err != nil || info.Tray {
 		t.Fatalf("Window.Info of a plain engine: %+v, %v; want no tray", info, err)
 	}
@@ -124,7 +124,7 @@ func TestTrayDaemonShowsTheIconOpensAndQuits(t *testing.T) {
 	}
 	waitFor(t, "Window.Focus to reach the attached window", func() bool {
 		c.Call(ctx, "Window.Focus", nil)
-		return seen(app.FocusEvent)
+		return seen(api.FocusEvent)
 	})
 	if err := w.Click(it, tray.LabelQuit); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestTrayDaemonShowsTheIconOpensAndQuits(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("Quit from the icon did not stop the daemon")
 	}
-	waitFor(t, "the quit to reach the attached window", func() bool { return seen(app.QuitEvent) })
+	waitFor(t, "the quit to reach the attached window", func() bool { return seen(api.QuitEvent) })
 	waitFor(t, "the icon to show quitting", func() bool {
 		return strings.Contains(tooltipOf(w, it), "quitting")
 	})

@@ -1,5 +1,5 @@
 // The one adapter between the views and the Go services. In the desktop app
-// Wails binds one bridge, window.go.app.Bridge.Call("Service.Method", args),
+// Wails binds one bridge, window.go.api.Bridge.Call("Service.Method", args),
 // which runs the same method registry as the local API (Wails v2 cannot bind
 // methods that take a context, and long-running ones do); in the browser UI
 // (`atelier daemon --ui ADDR`, used by the end-to-end tests) the same methods are
@@ -30,7 +30,7 @@ function authHeaders(): Record<string, string> {
 }
 
 export function isDesktop(): boolean {
-  return !!(window.go && window.go.app)
+  return !!(window.go && window.go.api)
 }
 
 /** call invokes "Service.Method" with args and resolves to its result. A
@@ -39,7 +39,7 @@ export function isDesktop(): boolean {
 export async function call<T = any>(method: string, ...args: any[]): Promise<T> {
   let body: Reply
   if (isDesktop()) {
-    const bridge = window.go.app?.Bridge?.Call
+    const bridge = window.go.api?.Bridge?.Call
     if (!bridge) throw new ApiError('transport', `${method}: the desktop bridge is not bound in this build`, undefined, method)
     try {
       body = await bridge(method, args)

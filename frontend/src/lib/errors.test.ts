@@ -12,7 +12,7 @@ afterEach(() => {
 
 function desktop(reply: any) {
   const Call = vi.fn(async () => reply)
-  g.window = { go: { app: { Bridge: { Call } } } }
+  g.window = { go: { api: { Bridge: { Call } } } }
   return Call
 }
 

@@ -1206,7 +1206,7 @@ export interface VideoInfo {
   channels?: number
 }
 
-/** atelier/app.WindowInfo */
+/** atelier/app/api.WindowInfo */
 export interface WindowInfo {
   tray: boolean
 }
