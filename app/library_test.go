@@ -143,6 +143,14 @@ func TestLibraryPreviewsEndToEnd(t *testing.T) {
 		t.Fatalf("thumbnail after re-render: %v", err)
 	}
 
+	// A collection keeps what a project still holds.
+	if n, err := e.Library.Collect(); err != nil || n != 0 {
+		t.Fatalf("collected %d previews of live files (%v)", n, err)
+	}
+	if _, err := os.Stat(byPath["mix.mp3"].Waveform); err != nil {
+		t.Fatalf("a live waveform was collected: %v", err)
+	}
+
 	// Content no project holds any more is collected.
 	if err := e.Projects.Remove(id); err != nil {
 		t.Fatal(err)

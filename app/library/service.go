@@ -411,7 +411,7 @@ func (s *Service) projectIDs() ([]string, error) {
 
 func (s *Service) collect() (int, error) {
 	hint := s.staleHint.Load()
-	live := map[string]bool{}
+	live := map[index.Digest]bool{}
 	ids, err := s.projectIDs()
 	if err != nil {
 		return 0, err
@@ -431,15 +431,21 @@ func (s *Service) collect() (int, error) {
 		}
 		for _, r := range recs {
 			if previewable(r.Path) != "" {
-				live[r.SHA256.String()] = true
+				live[r.SHA256] = true
 			}
 		}
 	}
-	n, err := s.cache.Collect(func(h string) bool { return live[h] })
+	// Keyed by the digest itself: 100,000 hex strings were a good part of
+	// a collection's garbage.
+	isLive := func(h string) bool {
+		var d index.Digest
+		return len(h) == 2*len(d) && d.UnmarshalText([]byte(h)) == nil && live[d]
+	}
+	n, err := s.cache.Collect(isLive)
 	if err != nil {
 		return n, err
 	}
-	if err := s.dropMeta(func(m preview.Meta) bool { return !live[m.Hash] || m.Version != preview.RendererVersion }); err != nil {
+	if err := s.dropMeta(func(m preview.Meta) bool { return !isLive(m.Hash) || m.Version != preview.RendererVersion }); err != nil {
 		return n, err
 	}
 	return n, s.collected(ids, hint, nil)
