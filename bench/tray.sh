@@ -176,7 +176,7 @@ for mode in ${HIDDEN_MODES:-window handover}; do
       "$TMP/closewindow" "$win"
       for _ in $(seq 100); do visible || break; sleep 0.05; done
       # the hidden window exits after HANDOVER_AFTER: wait for it
-      for _ in $(seq 600); do pgrep -f -- "atelier-desktop-window --data-dir $TMP/d" >/dev/null || break; sleep 0.1; done
+      for _ in $(seq 600); do pgrep -f -- "atelier-desktop-(window|view) --data-dir $TMP/d" >/dev/null || break; sleep 0.1; done
     done
     echo "[$mode] reopen from the tray to a visible window: ${reopens[*]} ms; load $(cut -d' ' -f1-3 /proc/loadavg)"
   fi
