@@ -16,9 +16,9 @@ import (
 	"atelier/app/api"
 )
 
-// CallFunc runs "Service.Method" with JSON-encoded arguments (the shape of
-// api.Registry.Call and app.CallFunc).
-type CallFunc = func(ctx context.Context, method string, args []json.RawMessage) (any, error)
+// CallFunc runs "Service.Method" with JSON-encoded arguments (what the
+// window's api.Bridge calls).
+type CallFunc = api.CallFunc
 
 // LocalMethod answers one "Service.Method" in the desktop app itself
 // instead of on the engine it is attached to (a native folder dialog must
