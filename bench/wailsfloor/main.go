@@ -25,7 +25,9 @@ import (
 
 const page = `<!doctype html><html><head><title>Floor — Atelier</title></head><body>floor</body></html>`
 
-// started is when the process started (/proc/self/stat), else now.
+// started is when the process started (/proc/self/stat), else now: the
+// floor's own copy of desktop.ProcessStarted, since it links nothing of
+// Atelier's (whose package init it would then pay too).
 func started() time.Time {
 	b, err := os.ReadFile("/proc/self/stat")
 	u, uerr := os.ReadFile("/proc/uptime")
