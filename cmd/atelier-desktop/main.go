@@ -43,13 +43,17 @@ func main() {
 		started = t
 	}
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if forwarded(lg, os.Args[1:], started) {
+	// Arguments that do not parse go to the window program, which says so.
+	l, ok := parseLaunch(os.Args[1:])
+	if ok && forwarded(lg, l, started) {
 		return
 	}
 	// Start at login: the engine with its status icon, no window at all.
-	if argv := trayDaemonInstead(lg, os.Args[1:], tray.HostPresent, hostWait); argv != nil {
-		if err := syscall.Exec(argv[0], argv, os.Environ()); err != nil {
-			lg.Warn("start the tray daemon; starting the hidden window instead", "program", argv[0], "err", err)
+	if ok {
+		if argv := trayDaemonInstead(lg, l, tray.HostPresent, hostWait); argv != nil {
+			if err := syscall.Exec(argv[0], argv, os.Environ()); err != nil {
+				lg.Warn("start the tray daemon; starting the hidden window instead", "program", argv[0], "err", err)
+			}
 		}
 	}
 	win, err := windowProgram(desktop.WindowName)
@@ -59,7 +63,7 @@ func main() {
 	}
 	// An engine already runs (`atelier daemon`, the tray daemon): the view
 	// program, which only attaches and links no engine, is up sooner.
-	if engineAnswers(os.Args[1:]) {
+	if ok && engineAnswers(l) {
 		if v, err := windowProgram(desktop.ViewName); err == nil {
 			win = v
 		}
@@ -120,24 +124,18 @@ func parseLaunch(args []string) (l launch, ok bool) {
 	return l, err == nil
 }
 
-// engineAnswers reports whether an engine answers on the data dir args
-// name.
-func engineAnswers(args []string) bool {
-	l, ok := parseLaunch(args)
-	if !ok {
-		return false
-	}
+// engineAnswers reports whether an engine answers on the launch's data dir.
+func engineAnswers(l launch) bool {
 	_, err := api.Dial(filepath.Join(l.data, api.SocketName))
 	return err == nil
 }
 
-// forwarded reports whether a window already runs on the data dir args
-// name; then it has asked that window to show itself (unless --hidden: a
+// forwarded reports whether a window already runs on the launch's data
+// dir; then it has asked that window to show itself (unless --hidden: a
 // start at login with the app already running does nothing). Anything it
-// cannot tell (bad flags, no lock file yet) it leaves to the window program.
-func forwarded(lg *slog.Logger, args []string, started time.Time) bool {
-	l, ok := parseLaunch(args)
-	if !ok || !desktop.Held(l.data) {
+// cannot tell (no lock file yet) it leaves to the window program.
+func forwarded(lg *slog.Logger, l launch, started time.Time) bool {
+	if !desktop.Held(l.data) {
 		return false
 	}
 	data := l.data
@@ -169,9 +167,8 @@ func forwarded(lg *slog.Logger, args []string, started time.Time) bool {
 // attaches to a daemon the creator runs; a tray daemon needs nothing),
 // when no tray host comes within wait, or when there is no atelier
 // program.
-func trayDaemonInstead(lg *slog.Logger, args []string, host func(context.Context) error, wait time.Duration) []string {
-	l, ok := parseLaunch(args)
-	if !ok || !l.hidden || l.skip {
+func trayDaemonInstead(lg *slog.Logger, l launch, host func(context.Context) error, wait time.Duration) []string {
+	if !l.hidden || l.skip {
 		return nil
 	}
 	data := l.data

@@ -41,11 +41,11 @@ func TestDataDirIsTheWindowsDataDir(t *testing.T) {
 func TestForwardedOnlyWhenAWindowRuns(t *testing.T) {
 	lg := slog.New(slog.NewTextHandler(io.Discard, nil))
 	data := filepath.Join(t.TempDir(), "data")
-	if forwarded(lg, []string{"--data-dir", data}, time.Now()) {
+	if forwarded(lg, parsed(t, []string{"--data-dir", data}), time.Now()) {
 		t.Error("forwarded with no window running")
 	}
-	if forwarded(lg, []string{"--no-such-flag"}, time.Now()) {
-		t.Error("forwarded on a flag it does not know (the window program reports it)")
+	if _, ok := parseLaunch([]string{"--no-such-flag"}); ok {
+		t.Error("a flag it does not know parsed: it would be forwarded (the window program reports it)")
 	}
 	release, err := desktop.Claim(data)
 	if err != nil {
@@ -53,12 +53,12 @@ func TestForwardedOnlyWhenAWindowRuns(t *testing.T) {
 	}
 	defer release()
 	// A start at login while the app runs: nothing to do.
-	if !forwarded(lg, []string{"--data-dir", data, "--hidden"}, time.Now()) {
+	if !forwarded(lg, parsed(t, []string{"--data-dir", data, "--hidden"}), time.Now()) {
 		t.Error("a --hidden launch with a window running went on to start another")
 	}
 	// A window whose engine does not answer (yet): the window program
 	// decides, as it did before there was a launcher.
-	if forwarded(lg, []string{"-data-dir=" + data}, time.Now()) {
+	if forwarded(lg, parsed(t, []string{"-data-dir=" + data}), time.Now()) {
 		t.Error("forwarded to a window whose engine has no socket")
 	}
 }
@@ -110,18 +110,18 @@ func TestStartAtLoginRunsTheTrayDaemon(t *testing.T) {
 	host := func(context.Context) error { return nil }
 	noHost := func(context.Context) error { return errors.New("no tray host") }
 
-	got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0)
+	got := trayDaemonInstead(lg, parsed(t, []string{"--data-dir", data, "--hidden"}), host, 0)
 	if want := []string{prog, "--data-dir", data, "daemon", "--tray"}; !slices.Equal(got, want) {
 		t.Errorf("start at login: %q, want %q", got, want)
 	}
-	if got := trayDaemonInstead(lg, []string{"--data-dir", data}, host, 0); got != nil {
+	if got := trayDaemonInstead(lg, parsed(t, []string{"--data-dir", data}), host, 0); got != nil {
 		t.Errorf("a launch to a window ran %q", got)
 	}
-	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, noHost, 600*time.Millisecond); got != nil {
+	if got := trayDaemonInstead(lg, parsed(t, []string{"--data-dir", data, "--hidden"}), noHost, 600*time.Millisecond); got != nil {
 		t.Errorf("with no tray host: %q", got)
 	}
 	t.Setenv(desktop.DaemonProgramEnv, filepath.Join(t.TempDir(), "none"))
-	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0); got != nil {
+	if got := trayDaemonInstead(lg, parsed(t, []string{"--data-dir", data, "--hidden"}), host, 0); got != nil {
 		t.Errorf("with no atelier program: %q", got)
 	}
 	t.Setenv(desktop.DaemonProgramEnv, prog)
@@ -133,7 +133,7 @@ func TestStartAtLoginRunsTheTrayDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if got := trayDaemonInstead(lg, []string{"--data-dir", data, "--hidden"}, host, 0); got != nil {
+	if got := trayDaemonInstead(lg, parsed(t, []string{"--data-dir", data, "--hidden"}), host, 0); got != nil {
 		t.Errorf("with an engine running: %q", got)
 	}
 }
@@ -145,7 +145,7 @@ func TestEngineAnswersOnlyWithAnEngine(t *testing.T) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if engineAnswers([]string{"--data-dir", data}) {
+	if engineAnswers(parsed(t, []string{"--data-dir", data})) {
 		t.Error("no engine runs, yet the launcher would start the view program")
 	}
 	l, err := net.Listen("unix", filepath.Join(data, api.SocketName))
@@ -162,10 +162,20 @@ func TestEngineAnswersOnlyWithAnEngine(t *testing.T) {
 			c.Close()
 		}
 	}()
-	if !engineAnswers([]string{"--data-dir", data, "--skip-onboarding"}) {
+	if !engineAnswers(parsed(t, []string{"--data-dir", data, "--skip-onboarding"})) {
 		t.Error("an engine answers, yet the launcher would start the window program")
 	}
-	if engineAnswers([]string{"--data-dir", data, "--no-such-flag"}) {
-		t.Error("arguments the window program rejects: it must be the one to say so")
+	if _, ok := parseLaunch([]string{"--data-dir", data, "--no-such-flag"}); ok {
+		t.Error("arguments the window program rejects parsed: it must be the one to say so")
 	}
+}
+
+// parsed is the launch args say; they must parse.
+func parsed(t *testing.T, args []string) launch {
+	t.Helper()
+	l, ok := parseLaunch(args)
+	if !ok {
+		t.Fatalf("%q does not parse", args)
+	}
+	return l
 }
